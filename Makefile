@@ -1,0 +1,44 @@
+# One command per task; the same locally and in CI (.ci/run).
+#   make demo   set everything up, then watch a real leak being found
+#   make test   set everything up, then run the suite
+#   make lint   ruff + mypy (strict on the package)
+#   make bench  benchmark against gc.collect(), objgraph, pympler, guppy3
+# Another Python: make test PYTHON=python3.13 VENV=.venv-3.13
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test lint bench clean graphviz
+
+$(STAMP): pyproject.toml setup.py leakhunt/_walker.c
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python >= 3.10 or pass PYTHON=..."; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@$(PY) -c "import leakhunt; print('leakhunt', leakhunt.__version__, 'installed in $(VENV); heap walker:', leakhunt.walker_name())"
+	@touch $(STAMP)
+
+graphviz:
+	@sh scripts/ensure-graphviz.sh
+
+setup: $(STAMP) graphviz
+
+demo: setup
+	@$(PY) scripts/demo.py
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(PY) -m ruff check leakhunt tests scenarios bench scripts
+	$(PY) -m ruff format --check leakhunt tests scenarios bench scripts
+	$(PY) -m mypy
+
+bench: setup
+	$(PY) bench/bench_snapshot.py --out docs/benchmarks.md
+
+clean:
+	rm -rf $(VENV) build *.egg-info leakhunt/*.so .pytest_cache .mypy_cache .ruff_cache leakhunt-snapshots

@@ -1,0 +1,48 @@
+"""leakhunt: heap-snapshot diffing and leak finding for Python programs.
+
+>>> import leakhunt
+>>> a = leakhunt.snapshot("before", save=False)
+>>> keep = [bytes(10) + bytes([i % 256]) for i in range(1000)]
+>>> b = leakhunt.snapshot("after", save=False)
+>>> d = leakhunt.diff(a, b)
+>>> [t.count_delta for t in d.deltas if t.name == "bytes"]
+[1000]
+"""
+
+from ._version import __version__
+from .capture import LeakhuntWarning, checkpoint, snapshot, take_snapshot, walker_name
+from .diff import diff
+from .errors import LeakhuntError, SnapshotFileError, UsageError
+from .model import (
+    GcInfo,
+    ProcessMemory,
+    Snapshot,
+    SnapshotDiff,
+    TracemallocInfo,
+    TypeDelta,
+    TypeStat,
+)
+from .storage import read_snapshot as load
+from .storage import write_snapshot as save
+
+__all__ = [
+    "GcInfo",
+    "LeakhuntError",
+    "LeakhuntWarning",
+    "ProcessMemory",
+    "Snapshot",
+    "SnapshotDiff",
+    "SnapshotFileError",
+    "TracemallocInfo",
+    "TypeDelta",
+    "TypeStat",
+    "UsageError",
+    "__version__",
+    "checkpoint",
+    "diff",
+    "load",
+    "save",
+    "snapshot",
+    "take_snapshot",
+    "walker_name",
+]

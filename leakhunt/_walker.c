@@ -1,0 +1,689 @@
+/*
+ * leakhunt._walker: the compiled heap walker behind leakhunt.snapshot().
+ *
+ * One pass over gc.get_objects() plus everything those objects reference
+ * that the gc does not track (str, bytes, int, float, untracked tuples and
+ * dicts...), each object counted once, grouped by type with its shallow size
+ * as sys.getsizeof() reports it.
+ *
+ * Rules this file keeps (see docs/design notes):
+ *   - no user code runs: references come from tp_traverse (C), dict keys from
+ *     PyDict_Next (no hashing), sizes from C __sizeof__ implementations only;
+ *     a Python-level __sizeof__ is never called (object.__sizeof__'s formula is
+ *     used instead);
+ *   - leakhunt's own data is excluded: instances of the "owned" types, the
+ *     extra roots, and every tracked object whose references all come from
+ *     those (a small version of the gc's own reachability test);
+ *   - no Python object is created during the walk except the ints returned
+ *     by C __sizeof__ methods (not gc-tracked, so no collection can start).
+ *
+ * leakhunt/_pywalk.py is the pure-Python twin; tests compare both.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifndef Py_TPFLAGS_MANAGED_DICT
+#define Py_TPFLAGS_MANAGED_DICT 0
+#endif
+#ifndef Py_TPFLAGS_MANAGED_WEAKREF
+#define Py_TPFLAGS_MANAGED_WEAKREF 0
+#endif
+
+/* ------------------------------------------------------------------ */
+/* pointer hash set / map (open addressing, linear probing)            */
+
+typedef struct {
+    uintptr_t *keys;
+    Py_ssize_t *vals; /* NULL for a plain set */
+    size_t mask;
+    size_t used;
+} ptrmap;
+
+static inline size_t
+ptr_hash(uintptr_t p)
+{
+    p >>= 4;
+    return (size_t)(p * (uintptr_t)0x9E3779B97F4A7C15ULL);
+}
+
+static int
+ptrmap_init(ptrmap *m, size_t cap, int with_vals)
+{
+    size_t n = 64;
+    while (n < cap * 2) n <<= 1;
+    m->keys = (uintptr_t *)PyMem_RawCalloc(n, sizeof(uintptr_t));
+    m->vals = NULL;
+    if (m->keys == NULL) return -1;
+    if (with_vals) {
+        m->vals = (Py_ssize_t *)PyMem_RawCalloc(n, sizeof(Py_ssize_t));
+        if (m->vals == NULL) { PyMem_RawFree(m->keys); m->keys = NULL; return -1; }
+    }
+    m->mask = n - 1;
+    m->used = 0;
+    return 0;
+}
+
+static void
+ptrmap_free(ptrmap *m)
+{
+    PyMem_RawFree(m->keys);
+    PyMem_RawFree(m->vals);
+    m->keys = NULL;
+    m->vals = NULL;
+}
+
+static int
+ptrmap_grow(ptrmap *m)
+{
+    size_t oldn = m->mask + 1, newn = oldn * 2, i;
+    uintptr_t *ok = m->keys;
+    Py_ssize_t *ov = m->vals;
+    uintptr_t *nk = (uintptr_t *)PyMem_RawCalloc(newn, sizeof(uintptr_t));
+    Py_ssize_t *nv = NULL;
+    if (nk == NULL) return -1;
+    if (ov) {
+        nv = (Py_ssize_t *)PyMem_RawCalloc(newn, sizeof(Py_ssize_t));
+        if (nv == NULL) { PyMem_RawFree(nk); return -1; }
+    }
+    for (i = 0; i < oldn; i++) {
+        if (ok[i]) {
+            size_t j = ptr_hash(ok[i]) & (newn - 1);
+            while (nk[j]) j = (j + 1) & (newn - 1);
+            nk[j] = ok[i];
+            if (nv) nv[j] = ov[i];
+        }
+    }
+    PyMem_RawFree(ok);
+    PyMem_RawFree(ov);
+    m->keys = nk;
+    m->vals = nv;
+    m->mask = newn - 1;
+    return 0;
+}
+
+/* Slot of p, or -1 when absent. */
+static inline Py_ssize_t
+ptrmap_find(const ptrmap *m, const void *p)
+{
+    uintptr_t k = (uintptr_t)p;
+    size_t j = ptr_hash(k) & m->mask;
+    while (m->keys[j]) {
+        if (m->keys[j] == k) return (Py_ssize_t)j;
+        j = (j + 1) & m->mask;
+    }
+    return -1;
+}
+
+/* 1 if added, 0 if present, -1 on memory error. */
+static inline int
+ptrmap_add(ptrmap *m, const void *p, Py_ssize_t val)
+{
+    uintptr_t k = (uintptr_t)p;
+    size_t j;
+    /* keep the load factor under 0.7 */
+    if ((m->used + 1) * 10 > (m->mask + 1) * 7) {
+        if (ptrmap_grow(m) < 0) return -1;
+    }
+    j = ptr_hash(k) & m->mask;
+    while (m->keys[j]) {
+        if (m->keys[j] == k) return 0;
+        j = (j + 1) & m->mask;
+    }
+    m->keys[j] = k;
+    if (m->vals) m->vals[j] = val;
+    m->used++;
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* per-type statistics and size strategy                               */
+
+enum { KIND_UNKNOWN = 0, KIND_DEFAULT, KIND_CMETH, KIND_CCALL, KIND_USER };
+
+typedef struct {
+    PyTypeObject *tp;
+    Py_ssize_t count;
+    Py_ssize_t size;
+    int kind;
+    int calibrated;
+    PyCFunction meth;
+    Py_ssize_t presize;
+} typeent;
+
+typedef struct {
+    typeent *ents;
+    size_t mask;
+    size_t used;
+} typetable;
+
+typedef struct {
+    PyObject **items;
+    Py_ssize_t len;
+    Py_ssize_t cap;
+} objstack;
+
+typedef struct {
+    typetable types;
+    typeent *last;
+    ptrmap visited;  /* untracked objects already counted */
+    ptrmap excluded; /* tracked objects that are leakhunt's own */
+    objstack stack;  /* untracked containers still to traverse */
+    PyObject *getsizeof;
+    Py_ssize_t gc_head;
+    Py_ssize_t n_tracked;
+    Py_ssize_t n_untracked;
+    int failed;
+} walker;
+
+static PyObject *str_sizeof; /* interned "__sizeof__" */
+
+static int
+typetable_init(typetable *t)
+{
+    t->mask = 1023;
+    t->used = 0;
+    t->ents = (typeent *)PyMem_RawCalloc(t->mask + 1, sizeof(typeent));
+    return t->ents ? 0 : -1;
+}
+
+static int
+typetable_grow(typetable *t)
+{
+    size_t oldn = t->mask + 1, newn = oldn * 2, i;
+    typeent *ne = (typeent *)PyMem_RawCalloc(newn, sizeof(typeent));
+    if (ne == NULL) return -1;
+    for (i = 0; i < oldn; i++) {
+        if (t->ents[i].tp) {
+            size_t j = ptr_hash((uintptr_t)t->ents[i].tp) & (newn - 1);
+            while (ne[j].tp) j = (j + 1) & (newn - 1);
+            ne[j] = t->ents[i];
+        }
+    }
+    PyMem_RawFree(t->ents);
+    t->ents = ne;
+    t->mask = newn - 1;
+    return 0;
+}
+
+static void
+resolve_kind(typeent *e)
+{
+    PyObject *d = _PyType_Lookup(e->tp, str_sizeof); /* borrowed, no user code */
+    e->kind = KIND_USER;
+    if (d == NULL) {
+        e->kind = KIND_DEFAULT;
+        return;
+    }
+    if (Py_IS_TYPE(d, &PyMethodDescr_Type)) {
+        PyMethodDescrObject *md = (PyMethodDescrObject *)d;
+        int flags = md->d_method->ml_flags;
+        if (PyDescr_TYPE(md) == &PyBaseObject_Type) {
+            e->kind = KIND_DEFAULT;
+        }
+        else if ((flags & (METH_VARARGS | METH_KEYWORDS | METH_NOARGS | METH_O |
+                           METH_FASTCALL
+#ifdef METH_METHOD
+                           | METH_METHOD
+#endif
+                           )) == METH_NOARGS) {
+            e->kind = KIND_CMETH;
+            e->meth = md->d_method->ml_meth;
+        }
+        else {
+            e->kind = KIND_CCALL;
+        }
+    }
+    else if (Py_IS_TYPE(d, &PyWrapperDescr_Type) || PyCFunction_Check(d)) {
+        e->kind = KIND_CCALL;
+    }
+}
+
+static typeent *
+type_entry(walker *w, PyTypeObject *tp)
+{
+    typetable *t = &w->types;
+    size_t j;
+    if (w->last && w->last->tp == tp) return w->last;
+    j = ptr_hash((uintptr_t)tp) & t->mask;
+    while (t->ents[j].tp) {
+        if (t->ents[j].tp == tp) return (w->last = &t->ents[j]);
+        j = (j + 1) & t->mask;
+    }
+    if ((t->used + 1) * 2 > t->mask + 1) {
+        if (typetable_grow(t) < 0) return NULL;
+        w->last = NULL;
+        return type_entry(w, tp);
+    }
+    t->ents[j].tp = tp;
+    t->used++;
+    resolve_kind(&t->ents[j]);
+    return (w->last = &t->ents[j]);
+}
+
+/* object.__sizeof__'s formula */
+static inline Py_ssize_t
+default_sizeof(PyObject *o)
+{
+    PyTypeObject *tp = Py_TYPE(o);
+    Py_ssize_t res = tp->tp_basicsize;
+    if (tp->tp_itemsize > 0) res += Py_SIZE(o) * tp->tp_itemsize;
+    return res;
+}
+
+/* The part of sys.getsizeof() that is not __sizeof__: gc header and the
+ * managed dict/weakref pre-header. Used only where we cannot ask
+ * sys.getsizeof itself (a Python-level __sizeof__). */
+static Py_ssize_t
+presize_formula(walker *w, PyObject *o)
+{
+    PyTypeObject *tp = Py_TYPE(o);
+    Py_ssize_t p = 0;
+    if (PyObject_IS_GC(o)) p += w->gc_head;
+    if (PyType_HasFeature(tp, Py_TPFLAGS_MANAGED_DICT | Py_TPFLAGS_MANAGED_WEAKREF))
+        p += 2 * (Py_ssize_t)sizeof(PyObject *);
+    return p;
+}
+
+static Py_ssize_t
+call_getsizeof(walker *w, PyObject *o, Py_ssize_t fallback)
+{
+    PyObject *r = PyObject_CallOneArg(w->getsizeof, o);
+    Py_ssize_t v;
+    if (r == NULL) { PyErr_Clear(); return fallback; }
+    v = PyLong_AsSsize_t(r);
+    Py_DECREF(r);
+    if (v < 0 && PyErr_Occurred()) { PyErr_Clear(); return fallback; }
+    return v;
+}
+
+static Py_ssize_t
+call_meth(PyCFunction meth, PyObject *o, Py_ssize_t fallback)
+{
+    PyObject *r = meth(o, NULL);
+    Py_ssize_t v;
+    if (r == NULL) { PyErr_Clear(); return fallback; }
+    v = PyLong_AsSsize_t(r);
+    Py_DECREF(r);
+    if (v < 0 && PyErr_Occurred()) { PyErr_Clear(); return fallback; }
+    return v;
+}
+
+static Py_ssize_t
+object_size(walker *w, typeent *e, PyObject *o)
+{
+    Py_ssize_t base;
+    if (e->kind == KIND_USER) {
+        return default_sizeof(o) + presize_formula(w, o);
+    }
+    if (PyType_Check(o) || e->kind == KIND_CCALL) {
+        /* type objects: the pre-header differs between static and heap types */
+        return call_getsizeof(w, o, default_sizeof(o) + presize_formula(w, o));
+    }
+    if (e->kind == KIND_DEFAULT) {
+        base = default_sizeof(o);
+    }
+    else {
+        base = call_meth(e->meth, o, default_sizeof(o));
+    }
+    if (!e->calibrated) {
+        /* sys.getsizeof() resolves to the same C __sizeof__ here, so this
+         * is safe; the difference is per type (the gc / managed pre-header) */
+        e->presize = call_getsizeof(w, o, base + presize_formula(w, o)) - base;
+        e->calibrated = 1;
+    }
+    return base + e->presize;
+}
+
+static inline int
+count_object(walker *w, PyObject *o)
+{
+    typeent *e = type_entry(w, Py_TYPE(o));
+    if (e == NULL) return -1;
+    e->count++;
+    e->size += object_size(w, e, o);
+    return 0;
+}
+
+static int
+stack_push(objstack *s, PyObject *o)
+{
+    if (s->len == s->cap) {
+        Py_ssize_t ncap = s->cap ? s->cap * 2 : 1024;
+        PyObject **ni = (PyObject **)PyMem_RawRealloc(s->items, ncap * sizeof(PyObject *));
+        if (ni == NULL) return -1;
+        s->items = ni;
+        s->cap = ncap;
+    }
+    s->items[s->len++] = o;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the counting walk                                                   */
+
+static int visit_count(PyObject *child, void *arg);
+
+/* References tp_traverse does not report: string keys of dicts (CPython
+ * skips them because a str cannot form a cycle) and the constants and
+ * names of code objects (code is not gc-tracked). */
+static int
+visit_extra(PyObject *o, visitproc visit, void *arg)
+{
+    if (PyDict_Check(o)) {
+        Py_ssize_t pos = 0;
+        PyObject *k, *v;
+        while (PyDict_Next(o, &pos, &k, &v)) {
+            if (visit(k, arg) < 0) return -1;
+        }
+    }
+    else if (PyCode_Check(o)) {
+        PyCodeObject *co = (PyCodeObject *)o;
+        if (co->co_consts && visit(co->co_consts, arg) < 0) return -1;
+        if (co->co_names && visit(co->co_names, arg) < 0) return -1;
+        if (co->co_filename && visit(co->co_filename, arg) < 0) return -1;
+        if (co->co_name && visit(co->co_name, arg) < 0) return -1;
+    }
+    return 0;
+}
+
+static inline int
+traverse_all(PyObject *o, visitproc visit, void *arg)
+{
+    traverseproc tr = Py_TYPE(o)->tp_traverse;
+    /* PyObject_IS_GC, not PyType_IS_GC: a static type object has a gc type
+     * but must never be traversed (type_traverse aborts on it) */
+    if (tr != NULL && PyObject_IS_GC(o)) {
+        if (tr(o, visit, arg) < 0) return -1;
+    }
+    return visit_extra(o, visit, arg);
+}
+
+static int
+visit_count(PyObject *child, void *arg)
+{
+    walker *w = (walker *)arg;
+    int added;
+    if (child == NULL) return 0;
+    if (PyObject_GC_IsTracked(child)) return 0; /* counted from the gc list */
+    added = ptrmap_add(&w->visited, child, 0);
+    if (added <= 0) {
+        if (added < 0) { w->failed = 1; return -1; }
+        return 0;
+    }
+    w->n_untracked++;
+    if (count_object(w, child) < 0) { w->failed = 1; return -1; }
+    if (PyObject_IS_GC(child) || PyDict_Check(child) || PyCode_Check(child)) {
+        if (stack_push(&w->stack, child) < 0) { w->failed = 1; return -1; }
+    }
+    return 0;
+}
+
+static int
+drain_stack(walker *w)
+{
+    while (w->stack.len > 0) {
+        PyObject *o = w->stack.items[--w->stack.len];
+        if (traverse_all(o, visit_count, w) < 0) return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* exclusion: leakhunt's own objects                                   */
+
+typedef struct {
+    ptrmap index;        /* member -> position in members */
+    PyObject **members;
+    Py_ssize_t n, cap;
+    Py_ssize_t *internal;
+    char *state;         /* 0 owned candidate, 1 root, 2 shared */
+    int failed;
+} closure;
+
+static int
+closure_add(closure *c, PyObject *o, char state)
+{
+    int added = ptrmap_add(&c->index, o, c->n);
+    if (added < 0) return -1;
+    if (added == 0) return 0;
+    if (c->n == c->cap) {
+        Py_ssize_t ncap = c->cap ? c->cap * 2 : 256;
+        PyObject **nm = (PyObject **)PyMem_RawRealloc(c->members, ncap * sizeof(PyObject *));
+        char *ns;
+        if (nm == NULL) return -1;
+        c->members = nm;
+        ns = (char *)PyMem_RawRealloc(c->state, ncap);
+        if (ns == NULL) return -1;
+        c->state = ns;
+        c->cap = ncap;
+    }
+    c->members[c->n] = o;
+    c->state[c->n] = state;
+    c->n++;
+    return 1;
+}
+
+static inline int
+is_boundary(PyObject *o)
+{
+    /* shared infrastructure: never leakhunt's data, and descending into it
+     * would pull the whole heap into the closure */
+    return PyType_Check(o) || PyModule_Check(o) || PyFunction_Check(o) ||
+           PyFrame_Check(o) || PyCode_Check(o);
+}
+
+static int
+visit_closure(PyObject *child, void *arg)
+{
+    closure *c = (closure *)arg;
+    if (!PyObject_GC_IsTracked(child) || is_boundary(child)) return 0;
+    if (closure_add(c, child, 0) < 0) { c->failed = 1; return -1; }
+    return 0;
+}
+
+static int
+visit_internal(PyObject *child, void *arg)
+{
+    closure *c = (closure *)arg;
+    Py_ssize_t slot = ptrmap_find(&c->index, child);
+    if (slot >= 0) c->internal[c->index.vals[slot]]++;
+    return 0;
+}
+
+/* The shared-propagation walk keeps its own stack. */
+typedef struct {
+    closure *c;
+    objstack work;
+    int failed;
+} propagate;
+
+static int
+visit_propagate(PyObject *child, void *arg)
+{
+    propagate *p = (propagate *)arg;
+    Py_ssize_t slot = ptrmap_find(&p->c->index, child);
+    if (slot >= 0) {
+        Py_ssize_t i = p->c->index.vals[slot];
+        if (p->c->state[i] == 0) {
+            p->c->state[i] = 2;
+            if (stack_push(&p->work, child) < 0) { p->failed = 1; return -1; }
+        }
+    }
+    return 0;
+}
+
+/* Fill w->excluded. roots: objects that are leakhunt's whatever holds
+ * them. objs: the gc list (it holds one reference to each tracked object). */
+static int
+compute_exclusions(walker *w, PyObject *objs, PyObject *owned_types, PyObject *extra_roots)
+{
+    closure c;
+    propagate p;
+    Py_ssize_t i, n = PyList_GET_SIZE(objs), nt = PyTuple_GET_SIZE(owned_types);
+    int rc = -1;
+
+    memset(&c, 0, sizeof(c));
+    memset(&p, 0, sizeof(p));
+    if (ptrmap_init(&c.index, 256, 1) < 0) goto done;
+
+    for (i = 0; i < PyTuple_GET_SIZE(extra_roots); i++) {
+        PyObject *r = PyTuple_GET_ITEM(extra_roots, i);
+        if (closure_add(&c, r, 1) < 0) goto done;
+    }
+    if (nt > 0) {
+        for (i = 0; i < n; i++) {
+            PyObject *o = PyList_GET_ITEM(objs, i);
+            PyTypeObject *tp = Py_TYPE(o);
+            Py_ssize_t k;
+            for (k = 0; k < nt; k++) {
+                if ((PyObject *)tp == PyTuple_GET_ITEM(owned_types, k)) {
+                    if (closure_add(&c, o, 1) < 0) goto done;
+                    break;
+                }
+            }
+        }
+    }
+    /* everything tracked that the roots reach, up to the boundary. Only
+     * tracked objects can hold tracked ones, and a dict with a tracked key
+     * is never a str-keyed dict, so tp_traverse alone sees every edge. */
+    for (i = 0; i < c.n; i++) {
+        PyObject *m = c.members[i];
+        if (PyObject_IS_GC(m) && Py_TYPE(m)->tp_traverse) {
+            if (Py_TYPE(m)->tp_traverse(m, visit_closure, &c) < 0 || c.failed) goto done;
+        }
+    }
+    c.internal = (Py_ssize_t *)PyMem_RawCalloc(c.n ? c.n : 1, sizeof(Py_ssize_t));
+    if (c.internal == NULL) goto done;
+    for (i = 0; i < c.n; i++) {
+        PyObject *m = c.members[i];
+        if (PyObject_IS_GC(m) && Py_TYPE(m)->tp_traverse)
+            Py_TYPE(m)->tp_traverse(m, visit_internal, &c);
+    }
+    /* a member with a reference from outside the closure is shared, and so
+     * is everything it reaches */
+    for (i = 0; i < c.n; i++) {
+        PyObject *m = c.members[i];
+        Py_ssize_t ext;
+        if (c.state[i] != 0) continue;
+        ext = Py_REFCNT(m) - 1 /* the gc list */ - c.internal[i];
+        if (ext > 0) {
+            c.state[i] = 2;
+            if (stack_push(&p.work, m) < 0) goto done;
+        }
+    }
+    p.c = &c;
+    while (p.work.len > 0) {
+        PyObject *m = p.work.items[--p.work.len];
+        if (PyObject_IS_GC(m) && Py_TYPE(m)->tp_traverse) {
+            if (Py_TYPE(m)->tp_traverse(m, visit_propagate, &p) < 0 || p.failed) goto done;
+        }
+    }
+    for (i = 0; i < c.n; i++) {
+        if (c.state[i] != 2) {
+            if (ptrmap_add(&w->excluded, c.members[i], 0) < 0) goto done;
+        }
+    }
+    rc = 0;
+done:
+    ptrmap_free(&c.index);
+    PyMem_RawFree(c.members);
+    PyMem_RawFree(c.state);
+    PyMem_RawFree(c.internal);
+    PyMem_RawFree(p.work.items);
+    if (rc < 0 && !PyErr_Occurred()) PyErr_NoMemory();
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+
+PyDoc_STRVAR(histogram_doc,
+"histogram(objs, owned_types, extra_roots, getsizeof, gc_head) -> (rows, info)\n\n"
+"Count every object in the gc list `objs` and every untracked object they\n"
+"reference (at any depth, once each), by type. Instances of `owned_types`,\n"
+"the objects in `extra_roots`, and tracked objects referenced only from\n"
+"those are leakhunt's own and are skipped.\n"
+"rows: list of (type, count, size); info: dict of walk statistics.");
+
+static PyObject *
+histogram(PyObject *self, PyObject *args)
+{
+    PyObject *objs, *owned_types, *extra_roots, *getsizeof;
+    Py_ssize_t gc_head, i, n;
+    walker w;
+    PyObject *rows = NULL, *info = NULL, *result = NULL;
+    size_t j;
+
+    if (!PyArg_ParseTuple(args, "O!O!O!On:histogram", &PyList_Type, &objs,
+                          &PyTuple_Type, &owned_types, &PyTuple_Type, &extra_roots,
+                          &getsizeof, &gc_head))
+        return NULL;
+
+    memset(&w, 0, sizeof(w));
+    w.getsizeof = getsizeof;
+    w.gc_head = gc_head;
+    n = PyList_GET_SIZE(objs);
+    if (typetable_init(&w.types) < 0 || ptrmap_init(&w.visited, (size_t)n + 1024, 0) < 0 ||
+        ptrmap_init(&w.excluded, 256, 0) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* the argument containers are ours too */
+    if (ptrmap_add(&w.excluded, owned_types, 0) < 0 || ptrmap_add(&w.excluded, extra_roots, 0) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (compute_exclusions(&w, objs, owned_types, extra_roots) < 0) goto done;
+
+    for (i = 0; i < n; i++) {
+        PyObject *o = PyList_GET_ITEM(objs, i);
+        if (w.excluded.used && ptrmap_find(&w.excluded, o) >= 0) continue;
+        w.n_tracked++;
+        if (count_object(&w, o) < 0) { PyErr_NoMemory(); goto done; }
+        if (traverse_all(o, visit_count, &w) < 0 || w.failed) { if (!PyErr_Occurred()) PyErr_NoMemory(); goto done; }
+        if (w.stack.len && (drain_stack(&w) < 0 || w.failed)) { if (!PyErr_Occurred()) PyErr_NoMemory(); goto done; }
+    }
+
+    rows = PyList_New(0);
+    if (rows == NULL) goto done;
+    for (j = 0; j <= w.types.mask; j++) {
+        typeent *e = &w.types.ents[j];
+        PyObject *row;
+        if (e->tp == NULL || e->count == 0) continue;
+        row = Py_BuildValue("(Onn)", (PyObject *)e->tp, e->count, e->size);
+        if (row == NULL || PyList_Append(rows, row) < 0) { Py_XDECREF(row); goto done; }
+        Py_DECREF(row);
+    }
+    info = Py_BuildValue("{s:n,s:n,s:n}", "tracked", w.n_tracked, "untracked", w.n_untracked,
+                         "excluded", (Py_ssize_t)w.excluded.used - 2);
+    if (info == NULL) goto done;
+    result = PyTuple_Pack(2, rows, info);
+done:
+    Py_XDECREF(rows);
+    Py_XDECREF(info);
+    PyMem_RawFree(w.types.ents);
+    ptrmap_free(&w.visited);
+    ptrmap_free(&w.excluded);
+    PyMem_RawFree(w.stack.items);
+    return result;
+}
+
+static PyMethodDef walker_methods[] = {
+    {"histogram", histogram, METH_VARARGS, histogram_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef walker_module = {
+    PyModuleDef_HEAD_INIT, "leakhunt._walker",
+    "Compiled heap walker for leakhunt.snapshot() (see leakhunt/_pywalk.py).",
+    -1, walker_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__walker(void)
+{
+    str_sizeof = PyUnicode_InternFromString("__sizeof__");
+    if (str_sizeof == NULL) return NULL;
+    return PyModule_Create(&walker_module);
+}

@@ -1,0 +1,344 @@
+"""Capture: the only module that touches ``gc`` and live objects.
+
+``snapshot()`` counts every live object by type (gc-tracked objects and
+everything they reference that the gc does not track), reads process memory
+and gc state, and optionally writes the result to a file. It never raises
+into the host program because of what it finds on the heap, never calls a
+user-defined method it can avoid, restores gc state exactly, and never
+counts leakhunt's own objects.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import platform
+import sys
+import time
+import tracemalloc
+import types
+import warnings
+from typing import Any, Callable, Optional, Union
+
+# Imported eagerly: a lazy import during the first snapshot would show up as
+# growth in the second.
+from . import _pywalk, storage
+from ._version import __version__
+from .errors import LeakhuntError
+from .model import (
+    OWNED_TYPES,
+    GcInfo,
+    ProcessMemory,
+    Snapshot,
+    TracemallocInfo,
+    TypeStat,
+    owned,
+)
+
+try:
+    from . import _walker  # type: ignore[attr-defined]
+
+    _C_HISTOGRAM: Optional[Callable[..., Any]] = _walker.histogram
+except ImportError:  # no compiler at install time: the pure-Python twin
+    _C_HISTOGRAM = None
+
+__all__ = [
+    "DEFAULT_DIR",
+    "LeakhuntWarning",
+    "checkpoint",
+    "snapshot",
+    "take_snapshot",
+    "type_name",
+    "walker_name",
+]
+
+#: Where snapshot() writes when neither ``path`` nor $LEAKHUNT_DIR says.
+DEFAULT_DIR = "leakhunt-snapshots"
+
+PathArg = Union[str, "os.PathLike[str]", None]
+
+_GC_HEAD = sys.getsizeof([]) - [].__sizeof__()
+_type_module = type.__dict__["__module__"].__get__
+_type_qualname = type.__dict__["__qualname__"].__get__
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+# Computed once: platform.python_version() compiles and caches a regex on
+# first use, which a later snapshot would see as growth.
+_PYTHON_VERSION = platform.python_version()
+
+
+class LeakhuntWarning(UserWarning):
+    """Something went wrong in leakhunt but the host program goes on
+    (a snapshot that could not be written, a walker that had to fall back)."""
+
+
+@owned
+class _State:
+    """All of capture's mutable state in one owned object, so that none of it
+    is ever counted: the sequence number and the type-name cache."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self.names: dict[type, str] = {}
+        self.force_python = os.environ.get("LEAKHUNT_PURE_PYTHON", "") not in ("", "0")
+
+
+_STATE = _State()
+_OWNED: tuple[type, ...] = ()
+
+
+def _owned_types() -> tuple[type, ...]:
+    global _OWNED
+    if len(_OWNED) != len(OWNED_TYPES):
+        _OWNED = tuple(OWNED_TYPES)
+    return _OWNED
+
+
+def walker_name() -> str:
+    """``"c"`` when the compiled walker is in use, else ``"python"``."""
+    return "c" if _C_HISTOGRAM is not None and not _STATE.force_python else "python"
+
+
+def type_name(tp: type) -> str:
+    """``module.QualName`` for ``tp``, builtins bare. Reads the type's own
+    slots, never a metaclass ``__getattr__``.
+
+    >>> type_name(dict), type_name(TypeStat)
+    ('dict', 'leakhunt.model.TypeStat')
+    """
+    name = _STATE.names.get(tp)
+    if name is None:
+        try:
+            module = _type_module(tp)
+        except Exception:
+            module = None
+        try:
+            qual = _type_qualname(tp)
+        except Exception:
+            qual = None
+        if not isinstance(qual, str):
+            qual = tp.__name__ if isinstance(getattr(tp, "__name__", None), str) else "?"
+        if not isinstance(module, str) or module == "builtins":
+            name = qual
+        else:
+            name = f"{module}.{qual}"
+        _STATE.names[tp] = name
+    return name
+
+
+def _own_frames() -> tuple[Any, ...]:
+    """leakhunt's own frames on this thread's stack. From 3.11 frames are
+    only objects when something asks for them, so there is nothing to hide
+    (and asking would create them)."""
+    if sys.version_info >= (3, 11):
+        return ()
+    frames = []
+    f: Optional[types.FrameType] = sys._getframe(1)
+    while f is not None and os.path.dirname(f.f_code.co_filename) == _PACKAGE_DIR:
+        frames.append(f)
+        f = f.f_back
+    return tuple(frames)
+
+
+def _histogram(extra_roots: tuple[Any, ...]) -> tuple[list[tuple[type, int, int]], dict[str, int], str]:
+    owned_types = _owned_types()
+    use_c = _C_HISTOGRAM is not None and not _STATE.force_python
+    objs = gc.get_objects()
+    try:
+        if use_c:
+            assert _C_HISTOGRAM is not None
+            try:
+                rows, info = _C_HISTOGRAM(objs, owned_types, extra_roots, sys.getsizeof, _GC_HEAD)
+                return rows, info, "c"
+            except MemoryError:
+                pass  # the Python twin needs less contiguous memory; try it
+        rows, info = _pywalk.histogram(objs, owned_types, extra_roots, sys.getsizeof, _GC_HEAD)
+        return rows, info, "python"
+    finally:
+        del objs
+
+
+def _process_memory() -> ProcessMemory:
+    rss = peak = None
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmRSS:"):
+                    rss = int(line.split()[1]) * 1024
+                elif line.startswith(b"VmHWM:"):
+                    peak = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    if peak is None:
+        try:
+            import resource
+
+            maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            peak = maxrss if sys.platform == "darwin" else maxrss * 1024
+        except (ImportError, OSError):
+            pass
+    return ProcessMemory(rss=rss, peak_rss=peak)
+
+
+def _gc_info() -> GcInfo:
+    stats = gc.get_stats()
+    return GcInfo(
+        counts=tuple(gc.get_count()),
+        collections=tuple(int(s.get("collections", 0)) for s in stats),
+        collected=sum(int(s.get("collected", 0)) for s in stats),
+        uncollectable=sum(int(s.get("uncollectable", 0)) for s in stats),
+        garbage=len(gc.garbage),
+    )
+
+
+def take_snapshot(label: Optional[str] = None, *, collect: bool = True) -> Snapshot:
+    """Capture a Snapshot of the live heap without writing it anywhere.
+
+    >>> s = take_snapshot("doc")
+    >>> s.stat("dict").count > 0
+    True
+    """
+    t0 = time.perf_counter()
+    was_enabled = gc.isenabled()
+    # Everything the walk must not count is made before gc.get_objects().
+    extra_roots = (_STATE, *_own_frames())
+    try:
+        if collect:
+            gc.collect()
+        gc.disable()  # no collection may free objects mid-walk
+        try:
+            rows, info, walker = _histogram(extra_roots)
+        except Exception as e:  # never into the host program
+            warnings.warn(
+                LeakhuntWarning(f"leakhunt: heap walk failed ({type(e).__name__}: {e})"),
+                stacklevel=3,
+            )
+            rows, info, walker = [], {"excluded": 0}, "failed"
+    finally:
+        if was_enabled:
+            gc.enable()
+    del extra_roots
+    wall = time.time()
+    mono = time.monotonic()
+    merged: dict[str, list[int]] = {}
+    for tp, count, size in rows:
+        name = type_name(tp)
+        acc = merged.get(name)
+        if acc is None:
+            merged[name] = [count, size]
+        else:  # distinct classes with one name (e.g. made in a loop)
+            acc[0] += count
+            acc[1] += size
+    del rows
+    stats = sorted(
+        (TypeStat(name, c, s) for name, (c, s) in merged.items()),
+        key=lambda t: (-t.size, t.name),
+    )
+    tm = None
+    if tracemalloc.is_tracing():
+        cur, peak = tracemalloc.get_traced_memory()
+        tm = TracemallocInfo(cur, peak)
+    _STATE.seq += 1
+    return Snapshot(
+        label=label,
+        types=tuple(stats),
+        wall_time=wall,
+        monotonic_time=mono,
+        pid=os.getpid(),
+        python_version=_PYTHON_VERSION,
+        leakhunt_version=__version__,
+        memory=_process_memory(),
+        gc=_gc_info(),
+        tracemalloc=tm,
+        seq=_STATE.seq,
+        walker=walker,
+        capture_seconds=time.perf_counter() - t0,
+        excluded_objects=int(info.get("excluded", 0)),
+        platform=sys.platform,
+        format_version=storage.FORMAT_VERSION,
+    )
+
+
+def _save(s: Snapshot, path: PathArg) -> Snapshot:
+    from dataclasses import replace
+
+    try:
+        if path is not None:
+            p = os.fspath(path)
+            written = storage.write_snapshot_in(s, p) if os.path.isdir(p) else storage.write_snapshot(s, p)
+        else:
+            directory = os.environ.get("LEAKHUNT_DIR") or DEFAULT_DIR
+            written = storage.write_snapshot_in(s, directory)
+    except (OSError, LeakhuntError) as e:
+        warnings.warn(LeakhuntWarning(f"leakhunt: snapshot not written: {e}"), stacklevel=3)
+        return s
+    return replace(s, path=written)
+
+
+def snapshot(
+    label: Optional[str] = None,
+    *,
+    path: PathArg = None,
+    collect: bool = True,
+    save: bool = True,
+) -> Snapshot:
+    """Take a checkpoint: count live objects by type and write a snapshot file.
+
+    The file goes to ``path`` (a file name, or a directory to number files
+    in), else to ``$LEAKHUNT_DIR``, else to ``./leakhunt-snapshots/``, named
+    ``NNNN-label.lhs.json.gz`` with NNNN the next free number (sortable).
+    ``save=False`` keeps the snapshot in memory only. ``collect`` runs
+    ``gc.collect()`` first so that garbage is not mistaken for growth.
+
+    Never raises because of the heap: a file that cannot be written gives a
+    LeakhuntWarning and the returned Snapshot has ``path=None``.
+
+    >>> import tempfile
+    >>> s = snapshot("before", path=tempfile.mkdtemp())
+    >>> s.path.endswith("0001-before.lhs.json.gz")
+    True
+    """
+    s = take_snapshot(label, collect=collect)
+    if not save:
+        return s
+    return _save(s, path)
+
+
+@owned
+class checkpoint:
+    """Snapshot on entry and on exit of a block.
+
+    ``label`` names both files (``LABEL-enter`` and ``LABEL-exit``); after
+    the block, ``.before`` and ``.after`` hold the two Snapshots.
+
+    >>> import tempfile
+    >>> with checkpoint("report", path=tempfile.mkdtemp()) as cp:
+    ...     rows = [dict(n=i) for i in range(100)]
+    >>> cp.after.stat("dict").count - cp.before.stat("dict").count >= 100
+    True
+    """
+
+    def __init__(
+        self,
+        label: str = "checkpoint",
+        *,
+        path: PathArg = None,
+        collect: bool = True,
+        save: bool = True,
+    ) -> None:
+        self.label = label
+        self.path = path
+        self.collect = collect
+        self.save = save
+        self.before: Optional[Snapshot] = None
+        self.after: Optional[Snapshot] = None
+
+    def __enter__(self) -> checkpoint:
+        self.before = snapshot(
+            f"{self.label}-enter", path=self.path, collect=self.collect, save=self.save
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.after = snapshot(
+            f"{self.label}-exit", path=self.path, collect=self.collect, save=self.save
+        )

@@ -1,0 +1,26 @@
+"""One error hierarchy. The library raises these; only the CLI turns them into
+exit codes (2 for bad input)."""
+
+from __future__ import annotations
+
+__all__ = ["LeakhuntError", "SnapshotFileError", "UsageError"]
+
+
+class LeakhuntError(Exception):
+    """Base class for every error leakhunt raises on purpose."""
+
+
+class SnapshotFileError(LeakhuntError):
+    """A snapshot file that cannot be read: missing, truncated, foreign, newer.
+
+    ``str(err)`` is one line that names the file and the problem.
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+class UsageError(LeakhuntError):
+    """A wrong argument or combination of arguments."""

@@ -53,7 +53,7 @@ def _sizeof_kind(tp: type) -> int:
 def _is_gc(o: Any, tp: type) -> bool:
     if not _type_flags(tp) & _HAVE_GC:
         return False
-    if isinstance(o, type):
+    if issubclass(type(o), type):  # not isinstance: it may read o.__class__
         return bool(_type_flags(o) & _HEAPTYPE)
     return True
 
@@ -69,7 +69,7 @@ def _user_size(o: Any, tp: type, gc_head: int) -> int:
 
 def _extra(o: Any) -> list[Any]:
     """References tp_traverse does not report (see _walker.c visit_extra)."""
-    if isinstance(o, dict):
+    if issubclass(type(o), dict):
         try:
             return list(dict.__iter__(o))
         except RuntimeError:  # resized by another thread mid-walk
@@ -104,7 +104,7 @@ def _closure(
         m = members[i]
         i += 1
         for c in gc.get_referents(m):
-            if is_tracked(c) and not isinstance(c, _BOUNDARY):
+            if is_tracked(c) and not issubclass(type(c), _BOUNDARY):
                 add(c)
     return members, index, roots
 

@@ -18,6 +18,7 @@ import time
 import tracemalloc
 import types
 import warnings
+from dataclasses import replace
 from typing import Any, Callable, Optional, Union
 
 # Imported eagerly: a lazy import during the first snapshot would show up as
@@ -116,7 +117,7 @@ def type_name(tp: type) -> str:
         except Exception:
             qual = None
         if not isinstance(qual, str):
-            qual = tp.__name__ if isinstance(getattr(tp, "__name__", None), str) else "?"
+            qual = "?"
         if not isinstance(module, str) or module == "builtins":
             name = qual
         else:
@@ -126,9 +127,14 @@ def type_name(tp: type) -> str:
 
 
 def _own_frames() -> tuple[Any, ...]:
-    """leakhunt's own frames on this thread's stack. From 3.11 frames are
-    only objects when something asks for them, so there is nothing to hide
-    (and asking would create them)."""
+    """leakhunt's own frames on this thread's stack (excluded from the walk).
+
+    From 3.11 a running frame is an object only once something asks for it,
+    and even then the gc does not traverse a running frame's locals; so there
+    is nothing of ours to hide, and asking would create frame objects. The
+    same holds for the caller's frames: an untracked str/tuple/dict held
+    *only* by a running function's local is not seen (see docs/snapshot-format.md).
+    """
     if sys.version_info >= (3, 11):
         return ()
     frames = []
@@ -259,15 +265,18 @@ def take_snapshot(label: Optional[str] = None, *, collect: bool = True) -> Snaps
 
 
 def _save(s: Snapshot, path: PathArg) -> Snapshot:
-    from dataclasses import replace
-
     try:
-        if path is not None:
-            p = os.fspath(path)
-            written = storage.write_snapshot_in(s, p) if os.path.isdir(p) else storage.write_snapshot(s, p)
+        if path is None:
+            written = storage.write_snapshot_in(s, os.environ.get("LEAKHUNT_DIR") or DEFAULT_DIR)
         else:
-            directory = os.environ.get("LEAKHUNT_DIR") or DEFAULT_DIR
-            written = storage.write_snapshot_in(s, directory)
+            p = os.fspath(path)
+            if os.path.isdir(p):
+                written = storage.write_snapshot_in(s, p)
+            else:
+                parent = os.path.dirname(p)
+                if parent:
+                    os.makedirs(parent, exist_ok=True)
+                written = storage.write_snapshot(s, p)
     except (OSError, LeakhuntError) as e:
         warnings.warn(LeakhuntWarning(f"leakhunt: snapshot not written: {e}"), stacklevel=3)
         return s

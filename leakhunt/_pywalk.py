@@ -14,7 +14,8 @@ from __future__ import annotations
 import gc
 import sys
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _DEFAULT, _CMETH, _CCALL, _USER = 1, 2, 3, 4
 
@@ -152,10 +153,10 @@ def _exclusions(
             work.append(j)
     while work:
         for c in gc.get_referents(members[work.pop()]):
-            j = index.get(id(c))
-            if j is not None and j >= roots and not shared[j]:
-                shared[j] = True
-                work.append(j)
+            k = index.get(id(c))
+            if k is not None and k >= roots and not shared[k]:
+                shared[k] = True
+                work.append(k)
     excluded = {id(members[j]) for j in range(len(members)) if not shared[j]}
     excluded.add(id(owned_types))
     excluded.add(id(extra_roots))

@@ -21,6 +21,9 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#if PY_VERSION_HEX < 0x030B0000
+#include <frameobject.h> /* PyFrame_Check moved into Python.h in 3.11 */
+#endif
 #include <stdint.h>
 #include <string.h>
 

@@ -18,8 +18,9 @@ import time
 import tracemalloc
 import types
 import warnings
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable, Optional, Union
+from typing import Any, Optional, Union
 
 # Imported eagerly: a lazy import during the first snapshot would show up as
 # growth in the second.
@@ -145,7 +146,9 @@ def _own_frames() -> tuple[Any, ...]:
     return tuple(frames)
 
 
-def _histogram(extra_roots: tuple[Any, ...]) -> tuple[list[tuple[type, int, int]], dict[str, int], str]:
+def _histogram(
+    extra_roots: tuple[Any, ...],
+) -> tuple[list[tuple[type, int, int]], dict[str, int], str]:
     owned_types = _owned_types()
     use_c = _C_HISTOGRAM is not None and not _STATE.force_python
     objs = gc.get_objects()

@@ -223,7 +223,7 @@ class _Fields:
             self.path, f"field '{self._name(key)}' must be {want}, got {type(got).__name__}"
         )
 
-    def sub(self, key: str, *, optional: bool = False) -> Optional["_Fields"]:
+    def sub(self, key: str, *, optional: bool = False) -> Optional[_Fields]:
         v = self.obj.get(key)
         if v is None and optional:
             return None
@@ -233,7 +233,7 @@ class _Fields:
             raise self._bad(key, "an object", v)
         return _Fields(self.path, v, self._name(key))
 
-    def int(self, key: str, default: Optional[int] = None, *, nullable: bool = False) -> Any:
+    def integer(self, key: str, default: Optional[int] = None, *, nullable: bool = False) -> Any:
         v = self.obj.get(key, default)
         if v is None and (nullable or default is not None):
             return v
@@ -251,7 +251,7 @@ class _Fields:
             raise self._bad(key, "a number", v)
         return float(v)
 
-    def str(self, key: str, default: Optional[str] = None, *, nullable: bool = False) -> Any:
+    def text(self, key: str, default: Optional[str] = None, *, nullable: bool = False) -> Any:
         v = self.obj.get(key, default)
         if v is None and (nullable or default is not None):
             return v
@@ -263,9 +263,7 @@ class _Fields:
 
     def ints(self, key: str) -> tuple[int, ...]:
         v = self.obj.get(key, [])
-        if not isinstance(v, list) or any(
-            isinstance(x, bool) or not isinstance(x, int) for x in v
-        ):
+        if not isinstance(v, list) or any(isinstance(x, bool) or not isinstance(x, int) for x in v):
             raise self._bad(key, "a list of integers", v)
         return tuple(v)
 
@@ -273,12 +271,14 @@ class _Fields:
 def _check_header(path: str, doc: Any) -> None:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
         raise SnapshotFileError(
-            path, f"not a leakhunt snapshot (no \"format\": \"{FORMAT_NAME}\" field)"
+            path, f'not a leakhunt snapshot (no "format": "{FORMAT_NAME}" field)'
         )
     version = doc.get("format_version")
     m = re.fullmatch(r"(\d+)\.(\d+)", version) if isinstance(version, str) else None
     if m is None:
-        raise SnapshotFileError(path, f"field 'format_version' must be \"MAJOR.MINOR\", got {version!r}")
+        raise SnapshotFileError(
+            path, f"field 'format_version' must be \"MAJOR.MINOR\", got {version!r}"
+        )
     if int(m.group(1)) > _MAJOR:
         raise SnapshotFileError(
             path,
@@ -304,18 +304,18 @@ def snapshot_from_dict(doc: Any, path: str = "<snapshot>") -> Snapshot:
     types: list[TypeStat] = []
     for i, row in enumerate(raw_types):
         f = _Fields(path, row, f"types[{i}]")
-        types.append(TypeStat(f.str("name"), f.int("count"), f.int("size")))
+        types.append(TypeStat(f.text("name"), f.integer("count"), f.integer("size")))
     assert t is not None and proc is not None
     return Snapshot(
-        label=top.str("label", nullable=True),
+        label=top.text("label", nullable=True),
         types=tuple(types),
         wall_time=t.num("wall"),
         monotonic_time=t.num("monotonic", 0.0),
-        pid=proc.int("pid", 0),
-        python_version=proc.str("python", ""),
-        leakhunt_version=proc.str("leakhunt", ""),
+        pid=proc.integer("pid", 0),
+        python_version=proc.text("python", ""),
+        leakhunt_version=proc.text("leakhunt", ""),
         memory=ProcessMemory(
-            rss=proc.int("rss", nullable=True), peak_rss=proc.int("peak_rss", nullable=True)
+            rss=proc.integer("rss", nullable=True), peak_rss=proc.integer("peak_rss", nullable=True)
         ),
         gc=(
             GcInfo()
@@ -323,22 +323,24 @@ def snapshot_from_dict(doc: Any, path: str = "<snapshot>") -> Snapshot:
             else GcInfo(
                 counts=gcf.ints("counts"),
                 collections=gcf.ints("collections"),
-                collected=gcf.int("collected", 0),
-                uncollectable=gcf.int("uncollectable", 0),
-                garbage=gcf.int("garbage", 0),
+                collected=gcf.integer("collected", 0),
+                uncollectable=gcf.integer("uncollectable", 0),
+                garbage=gcf.integer("garbage", 0),
             )
         ),
-        tracemalloc=None if tm is None else TracemallocInfo(tm.int("current"), tm.int("peak")),
-        seq=top.int("seq", 0),
-        walker="unknown" if cap is None else cap.str("walker", "unknown"),
+        tracemalloc=None
+        if tm is None
+        else TracemallocInfo(tm.integer("current"), tm.integer("peak")),
+        seq=top.integer("seq", 0),
+        walker="unknown" if cap is None else cap.text("walker", "unknown"),
         capture_seconds=0.0 if cap is None else cap.num("seconds", 0.0),
-        excluded_objects=0 if cap is None else cap.int("excluded_objects", 0),
-        platform=proc.str("platform", ""),
+        excluded_objects=0 if cap is None else cap.integer("excluded_objects", 0),
+        platform=proc.text("platform", ""),
         format_version=str(doc["format_version"]),
     )
 
 
-def read_snapshot(path: "str | os.PathLike[str]") -> Snapshot:
+def read_snapshot(path: str | os.PathLike[str]) -> Snapshot:
     """Read a snapshot file. Raises SnapshotFileError (one line naming the
     file and the problem) for anything that is not a readable snapshot."""
     p = os.fspath(path)

@@ -12,9 +12,7 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _clean_global_state(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
+def _clean_global_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("LEAKHUNT_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
     before = (gc.isenabled(), gc.get_threshold(), gc.get_debug())

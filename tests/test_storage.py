@@ -1,0 +1,141 @@
+"""Snapshot files: round-trip, versioning, unknown fields, atomicity."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import leakhunt
+from leakhunt import storage
+from leakhunt.errors import SnapshotFileError
+from leakhunt.model import GcInfo, ProcessMemory, Snapshot, TracemallocInfo, TypeStat
+
+names = st.text(min_size=1, max_size=40)
+counts = st.integers(min_value=0, max_value=2**53)
+opt_ints = st.none() | st.integers(min_value=0, max_value=2**53)
+floats = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+snapshots = st.builds(
+    Snapshot,
+    label=st.none() | st.text(max_size=30),
+    types=st.lists(st.builds(TypeStat, names, counts, counts), max_size=30).map(tuple),
+    wall_time=floats,
+    monotonic_time=floats,
+    pid=st.integers(min_value=0, max_value=2**31),
+    python_version=st.text(max_size=10),
+    leakhunt_version=st.text(max_size=10),
+    memory=st.builds(ProcessMemory, opt_ints, opt_ints),
+    gc=st.builds(
+        GcInfo,
+        st.lists(counts, max_size=3).map(tuple),
+        st.lists(counts, max_size=3).map(tuple),
+        counts,
+        counts,
+        counts,
+    ),
+    tracemalloc=st.none() | st.builds(TracemallocInfo, counts, counts),
+    seq=st.integers(min_value=0, max_value=10**6),
+    walker=st.sampled_from(["c", "python"]),
+    capture_seconds=st.floats(min_value=0, max_value=1e6),
+    excluded_objects=counts,
+    platform=st.text(max_size=10),
+    format_version=st.just(storage.FORMAT_VERSION),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(s=snapshots, gz=st.booleans())
+def test_round_trip(tmp_path_factory: pytest.TempPathFactory, s: Snapshot, gz: bool) -> None:
+    d = tmp_path_factory.mktemp("rt")
+    p = d / ("s.lhs.json.gz" if gz else "s.lhs.json")
+    storage.write_snapshot(s, str(p))
+    back = storage.read_snapshot(p)
+    assert back == s
+    assert back.path == str(p)
+
+
+def test_real_snapshot_round_trip(tmp_path: Path) -> None:
+    s = leakhunt.snapshot("real", path=tmp_path / "r.lhs.json.gz")
+    assert s.path is not None
+    assert leakhunt.load(s.path) == s
+
+
+def _doc(**over: object) -> dict[str, object]:
+    s = Snapshot("x", (TypeStat("dict", 1, 64),), 1.0, 2.0, 3, "3.11.7", "0.1.0")
+    doc = storage.snapshot_to_dict(s)
+    doc.update(over)
+    return doc
+
+
+def _write(path: Path, doc: object) -> str:
+    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
+    return str(path)
+
+
+def test_unknown_fields_are_ignored(tmp_path: Path) -> None:
+    doc = _doc(future_field={"x": 1}, format_version="1.7")
+    doc["types"][0]["new_column"] = 5  # type: ignore[index]
+    s = storage.read_snapshot(_write(tmp_path / "f.lhs.json.gz", doc))
+    assert s.types == (TypeStat("dict", 1, 64),)
+
+
+def test_newer_major_is_refused_with_advice(tmp_path: Path) -> None:
+    p = _write(tmp_path / "new.lhs.json.gz", _doc(format_version="2.0"))
+    with pytest.raises(SnapshotFileError) as e:
+        storage.read_snapshot(p)
+    msg = str(e.value)
+    assert p in msg and "newer" in msg and "upgrade" in msg and "\n" not in msg
+
+
+def test_foreign_json_is_refused(tmp_path: Path) -> None:
+    p = _write(tmp_path / "foreign.json.gz", {"hello": "world"})
+    with pytest.raises(SnapshotFileError, match="not a leakhunt snapshot"):
+        storage.read_snapshot(p)
+
+
+def test_plain_json_with_gz_name_still_reads(tmp_path: Path) -> None:
+    p = tmp_path / "plain.lhs.json.gz"
+    p.write_text(json.dumps(_doc()))
+    assert storage.read_snapshot(p).label == "x"
+
+
+def test_write_is_atomic_on_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    s = Snapshot("x", (), 0.0, 0.0, 1, "", "")
+    target = tmp_path / "s.lhs.json.gz"
+    storage.write_snapshot(s, str(target))
+    original = target.read_bytes()
+
+    def fail(*a: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        storage.write_snapshot(Snapshot("y", (), 0.0, 0.0, 1, "", ""), str(target))
+    assert target.read_bytes() == original  # the old file is intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.lhs.json.gz"]  # no temp left
+
+
+def test_numbered_names_never_clobber(tmp_path: Path) -> None:
+    s = Snapshot("same label", (), 0.0, 0.0, 1, "", "")
+    paths = [storage.write_snapshot_in(s, str(tmp_path)) for _ in range(3)]
+    assert [os.path.basename(p) for p in paths] == [
+        "0001-same-label.lhs.json.gz",
+        "0002-same-label.lhs.json.gz",
+        "0003-same-label.lhs.json.gz",
+    ]
+
+
+def test_files_hold_no_object_values(tmp_path: Path) -> None:
+    secret = "hunter2-secret-password-value"
+    keep = [secret * 2]
+    s = leakhunt.snapshot("x", path=tmp_path / "s.lhs.json.gz")
+    assert s.path is not None
+    raw = gzip.decompress(Path(s.path).read_bytes()).decode()
+    assert "hunter2" not in raw
+    del keep

@@ -273,7 +273,9 @@ def _save(s: Snapshot, path: PathArg) -> Snapshot:
             written = storage.write_snapshot_in(s, os.environ.get("LEAKHUNT_DIR") or DEFAULT_DIR)
         else:
             p = os.fspath(path)
-            if os.path.isdir(p):
+            # A directory (existing, or any name without a .json/.gz suffix)
+            # gets numbered files; anything else is the file name itself.
+            if os.path.isdir(p) or not p.endswith((".json", ".gz")):
                 written = storage.write_snapshot_in(s, p)
             else:
                 parent = os.path.dirname(p)
@@ -295,8 +297,8 @@ def snapshot(
 ) -> Snapshot:
     """Take a checkpoint: count live objects by type and write a snapshot file.
 
-    The file goes to ``path`` (a file name, or a directory to number files
-    in), else to ``$LEAKHUNT_DIR``, else to ``./leakhunt-snapshots/``, named
+    The file goes to ``path`` (a file name ending in ``.json`` or ``.gz``,
+    or else a directory, created if needed, to number files in), else to ``$LEAKHUNT_DIR``, else to ``./leakhunt-snapshots/``, named
     ``NNNN-label.lhs.json.gz`` with NNNN the next free number (sortable).
     ``save=False`` keeps the snapshot in memory only. ``collect`` runs
     ``gc.collect()`` first so that garbage is not mistaken for growth.

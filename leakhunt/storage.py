@@ -4,7 +4,7 @@ versioned, written atomically, read defensively.
 The format is documented field by field in ``docs/snapshot-format.md``.
 Nothing here evaluates or unpickles anything: a snapshot file is data.
 
->>> import tempfile, os
+>>> import os, tempfile
 >>> from leakhunt.model import Snapshot, TypeStat
 >>> s = Snapshot("demo", (TypeStat("dict", 2, 464),), 0.0, 0.0, 1, "3.11.7", "0.1.0")
 >>> d = tempfile.mkdtemp()
@@ -19,7 +19,6 @@ import gzip
 import json
 import os
 import re
-import tempfile
 import zlib
 from dataclasses import replace
 from typing import Any, Optional
@@ -47,6 +46,9 @@ SUFFIX = ".lhs.json.gz"
 _MAJOR = int(FORMAT_VERSION.split(".")[0])
 _GZIP_MAGIC = b"\x1f\x8b"
 _SEQ_RE = re.compile(r"^(\d{4,})-")
+_SLUG_RE = re.compile(r"[^A-Za-z0-9._-]+")
+_VERSION_RE = re.compile(r"(\d+)\.(\d+)")
+_TMP_COUNTER = [0]
 
 
 # ---------------------------------------------------------------- writing
@@ -103,8 +105,18 @@ def _atomic_write(data: bytes, path: str, *, clobber: bool) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same
     directory and a rename, so ``path`` is either absent or complete.
     With ``clobber=False`` an existing ``path`` raises FileExistsError."""
+    # Not tempfile.mkstemp: its first use creates a module-level random
+    # generator in the host process, which the next snapshot would count.
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".lhs-", suffix=".tmp", dir=directory)
+    base = os.path.basename(path)
+    while True:
+        _TMP_COUNTER[0] += 1
+        tmp = os.path.join(directory, f".{base}.{os.getpid()}.{_TMP_COUNTER[0]}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -133,7 +145,7 @@ def write_snapshot(s: Snapshot, path: str) -> str:
 def _slug(label: Optional[str]) -> str:
     if not label:
         return "snapshot"
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-.")
+    slug = _SLUG_RE.sub("-", label).strip("-.")
     return slug[:60] or "snapshot"
 
 
@@ -274,7 +286,7 @@ def _check_header(path: str, doc: Any) -> None:
             path, f'not a leakhunt snapshot (no "format": "{FORMAT_NAME}" field)'
         )
     version = doc.get("format_version")
-    m = re.fullmatch(r"(\d+)\.(\d+)", version) if isinstance(version, str) else None
+    m = _VERSION_RE.fullmatch(version) if isinstance(version, str) else None
     if m is None:
         raise SnapshotFileError(
             path, f"field 'format_version' must be \"MAJOR.MINOR\", got {version!r}"

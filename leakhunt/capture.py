@@ -298,7 +298,8 @@ def snapshot(
     """Take a checkpoint: count live objects by type and write a snapshot file.
 
     The file goes to ``path`` (a file name ending in ``.json`` or ``.gz``,
-    or else a directory, created if needed, to number files in), else to ``$LEAKHUNT_DIR``, else to ``./leakhunt-snapshots/``, named
+    or else a directory, created if needed, to number files in), else to
+    ``$LEAKHUNT_DIR``, else to ``./leakhunt-snapshots/``, named
     ``NNNN-label.lhs.json.gz`` with NNNN the next free number (sortable).
     ``save=False`` keeps the snapshot in memory only. ``collect`` runs
     ``gc.collect()`` first so that garbage is not mistaken for growth.

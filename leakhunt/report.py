@@ -147,7 +147,8 @@ def select_deltas(
     or ``"count"``), then shrinking types, biggest shrink first. ``top=0``
     keeps every row.
 
-    >>> ds = [TypeDelta("a", 0, 3, 0, 30), TypeDelta("b", 5, 1, 50, 10), TypeDelta("c", 0, 1, 0, 99)]
+    >>> ds = [TypeDelta("a", 0, 3, 0, 30), TypeDelta("b", 5, 1, 50, 10)]
+    >>> ds.append(TypeDelta("c", 0, 1, 0, 99))
     >>> rows, omitted = select_deltas(ds, sort="count", include_shrinking=True)
     >>> [r.name for r in rows], omitted
     (['a', 'c', 'b'], 0)
@@ -183,7 +184,8 @@ def select_stats(
     """The biggest ``top`` types by bytes or count (``top=0``: all), and how
     many were cut.
 
-    >>> rows, omitted = select_stats([TypeStat("a", 1, 90), TypeStat("b", 9, 10)], sort="count", top=1)
+    >>> stats = [TypeStat("a", 1, 90), TypeStat("b", 9, 10)]
+    >>> rows, omitted = select_stats(stats, sort="count", top=1)
     >>> [r.name for r in rows], omitted
     (['b'], 1)
     """

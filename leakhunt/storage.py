@@ -207,13 +207,19 @@ def _load_document(path: str) -> Any:
     except UnicodeDecodeError:
         raise SnapshotFileError(path, "not a text or gzip file, not a leakhunt snapshot") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except ValueError as e:
+        if not isinstance(e, json.JSONDecodeError):
+            raise SnapshotFileError(path, str(e)) from None
         raise SnapshotFileError(
             path, f"not valid JSON (line {e.lineno}, column {e.colno}): not a leakhunt snapshot"
         ) from None
     except RecursionError:
         raise SnapshotFileError(path, "JSON nested too deeply: not a leakhunt snapshot") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"not a leakhunt snapshot: JSON holds a non-finite number ({name})")
 
 
 class _Fields:

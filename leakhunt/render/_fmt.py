@@ -7,6 +7,7 @@ table and markdown renderers (JSON keeps raw numbers).
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from typing import Optional
 
@@ -17,6 +18,8 @@ __all__ = [
     "fmt_bytes",
     "fmt_count",
     "fmt_duration",
+    "fmt_label",
+    "fmt_share",
     "fmt_time",
     "more_message",
 ]
@@ -61,13 +64,15 @@ def fmt_count(n: int, *, signed: bool = False) -> str:
     return f"{n:+,}" if signed and n else f"{n:,}"
 
 
-def fmt_duration(seconds: float) -> str:
+def fmt_duration(seconds: float, *, signed: bool = False) -> str:
     """A time span in the largest units that keep it short.
 
-    >>> fmt_duration(0.25), fmt_duration(12.34), fmt_duration(125), fmt_duration(-3725)
-    ('250 ms', '12.3 s', '2 min 5 s', '-1 h 2 min')
+    >>> fmt_duration(0.25), fmt_duration(12.34, signed=True), fmt_duration(125), fmt_duration(-3725)
+    ('250 ms', '+12.3 s', '2 min 5 s', '-1 h 2 min')
     """
-    sign = "-" if seconds < 0 else ""
+    if not math.isfinite(seconds):
+        return "?"
+    sign = _sign(seconds, signed)
     s = abs(seconds)
     if s < 1:
         return f"{sign}{s * 1000:.0f} ms"
@@ -77,6 +82,24 @@ def fmt_duration(seconds: float) -> str:
     if whole < 3600:
         return f"{sign}{whole // 60} min {whole % 60} s"
     return f"{sign}{whole // 3600} h {whole % 3600 // 60} min"
+
+
+def fmt_label(label: Optional[str], display_label: str, seq: int) -> str:
+    """A snapshot's name with its sequence number, once.
+
+    >>> fmt_label("before", "before", 1), fmt_label(None, "#3", 3), fmt_label("x", "x", 0)
+    ('before (#1)', '#3', 'x')
+    """
+    return f"{display_label} (#{seq})" if label and seq else display_label
+
+
+def fmt_share(part: int, whole: int) -> str:
+    """``part`` as a percentage of ``whole``.
+
+    >>> fmt_share(1, 8), fmt_share(1, 0)
+    ('12.5%', '-')
+    """
+    return f"{100 * part / whole:.1f}%" if whole > 0 else "-"
 
 
 def fmt_time(wall_time: float) -> str:

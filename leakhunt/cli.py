@@ -1,0 +1,378 @@
+"""The ``leakhunt`` command: each subcommand loads, computes a view, renders
+and writes. No analysis lives here.
+
+Only this module imports typer. :func:`main` is the one place where errors
+become exit codes:
+
+- 0: done;
+- 1: ``--fail-on-growth`` tripped (a CI gate, not an error);
+- 2: bad usage or bad input (a missing or unreadable snapshot file, an
+  output file that cannot be written), as one line on stderr;
+- 3: a bug in leakhunt (the traceback is printed: please report it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import os
+import shutil
+import sys
+import tempfile
+import traceback
+from typing import Annotated, Optional
+
+import typer
+
+from ._version import __version__
+from .diff import diff
+from .errors import LeakhuntError
+from .render import DEFAULT_WIDTH, Format, format_for_path, render_diff, render_inspect
+from .report import diff_view, growth_at_least, inspect_view
+from .storage import read_snapshot
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_GATE", "EXIT_INTERNAL", "EXIT_OK", "app", "main", "run"]
+
+EXIT_OK = 0
+EXIT_GATE = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+PROG = "leakhunt"
+
+HELP = f"""Find what grows on a Python heap: diff snapshots taken at checkpoints.
+
+\b
+Example workflow:
+  leakhunt.snapshot("before")  # in your code, before the suspect action
+  leakhunt.snapshot("after")   # and after it; files go to ./leakhunt-snapshots/
+  leakhunt diff leakhunt-snapshots/0001-before.lhs.json.gz leakhunt-snapshots/0002-after.lhs.json.gz
+
+Exit codes: {EXIT_OK} done, {EXIT_GATE} --fail-on-growth tripped, {EXIT_BAD_INPUT} bad usage
+or input, {EXIT_INTERNAL} a bug in leakhunt.
+"""
+
+
+class SortBy(str, enum.Enum):
+    """Which growth puts a type first."""
+
+    BYTES = "bytes"
+    COUNT = "count"
+
+
+class OutputFormat(str, enum.Enum):
+    """What the report looks like."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+class _GateTripped(LeakhuntError):
+    """``--fail-on-growth`` found types that grew too much; str() is the
+    line for stderr."""
+
+
+class _OutputError(LeakhuntError):
+    """The report could not be written where ``-o`` said."""
+
+
+# ------------------------------------------------------------------ options
+# Shared by both commands, so the same option reads the same everywhere.
+
+DiffSortOpt = Annotated[
+    SortBy,
+    typer.Option(
+        "--sort",
+        case_sensitive=False,
+        help="Put first the types that grew most in bytes, or in object count.",
+    ),
+]
+InspectSortOpt = Annotated[
+    SortBy,
+    typer.Option(
+        "--sort",
+        case_sensitive=False,
+        help="Put first the types that take most bytes, or have most objects.",
+    ),
+]
+TopOpt = Annotated[
+    int, typer.Option("--top", min=0, metavar="N", help="Show at most N types; 0 shows all.")
+]
+FormatOpt = Annotated[
+    Optional[OutputFormat],
+    typer.Option(
+        "--format",
+        "-f",
+        case_sensitive=False,
+        show_default=False,
+        help="Output format: table, json or markdown. "
+        "Default: table, or what the --output file's extension says (.json, .md).",
+    ),
+]
+OutputOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        show_default=False,
+        help="Write the report to FILE (replaced atomically) instead of stdout; '-' is stdout.",
+    ),
+]
+
+app = typer.Typer(
+    name=PROG,
+    help=HELP,
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"{PROG} {__version__}\n")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_print_version,
+            is_eager=True,
+            help="Print leakhunt's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    # the app's help text is HELP; a docstring here would replace it
+    pass
+
+
+# ------------------------------------------------------------------ output
+
+
+def _format(fmt: Optional[OutputFormat], output: Optional[str]) -> Format:
+    if fmt is not None:
+        return fmt.value
+    return format_for_path(output) if output and output != "-" else "table"
+
+
+def _to_stdout(output: Optional[str]) -> bool:
+    return output is None or output == "-"
+
+
+def _width(output: Optional[str]) -> int:
+    """$COLUMNS if set, else the terminal's width when stdout is one, else a
+    fixed width so that files and CI logs do not depend on who ran it."""
+    if _to_stdout(output):
+        return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else DEFAULT_WIDTH
+
+
+def _color(output: Optional[str]) -> bool:
+    return _to_stdout(output) and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _file_mode(path: str) -> int:
+    """The mode of the file being replaced, else what open() would give."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _write(text: str, output: Optional[str]) -> None:
+    if _to_stdout(output):
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # the reader (| head) has all it wants; keep the gate's verdict
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return
+    assert output is not None
+    directory = os.path.dirname(os.path.abspath(output))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".leakhunt-", suffix=".tmp", dir=directory)
+    except OSError as e:
+        raise _OutputError(f"{output}: cannot write: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        # mkstemp makes the file private; a report gets the usual permissions
+        os.chmod(tmp, _file_mode(output))
+        os.replace(tmp, output)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise _OutputError(f"{output}: cannot write: {e.strerror or e}") from None
+
+
+# ------------------------------------------------------------------ commands
+
+
+@app.command("diff", short_help="Which types grew between two snapshots, biggest first.")
+def diff_command(
+    a: Annotated[
+        str,
+        typer.Argument(metavar="A", show_default=False, help="The earlier snapshot file."),
+    ],
+    b: Annotated[
+        str,
+        typer.Argument(metavar="B", show_default=False, help="The later snapshot file."),
+    ],
+    sort: DiffSortOpt = SortBy.BYTES,
+    top: TopOpt = 20,
+    min_count: Annotated[
+        int,
+        typer.Option(
+            "--min-count",
+            min=0,
+            metavar="N",
+            help="Only types whose object count changed by at least N. "
+            "0 also lists types whose count held but whose bytes grew.",
+        ),
+    ] = 1,
+    show_all: Annotated[
+        bool,
+        typer.Option("--all", help="Also list types that shrank, after the ones that grew."),
+    ] = False,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    fail_on_growth: Annotated[
+        Optional[int],
+        typer.Option(
+            "--fail-on-growth",
+            min=1,
+            metavar="N",
+            show_default=False,
+            help="A CI gate: exit 1 when any type grew by N objects or more "
+            "(all types count, whatever --top and --min-count show).",
+        ),
+    ] = None,
+) -> int:
+    """Show which types grew between snapshot A and snapshot B, biggest first.
+
+    The header gives both labels, the time between them and the change in
+    RSS, object count and bytes.
+    """
+    d = diff(read_snapshot(a), read_snapshot(b))
+    view = diff_view(
+        d,
+        sort=sort.value,
+        top=top,
+        min_count=min_count,
+        include_shrinking=show_all,
+    )
+    _write(
+        render_diff(view, _format(fmt, output), width=_width(output), color=_color(output)),
+        output,
+    )
+    if fail_on_growth is not None:
+        tripped = growth_at_least(d, fail_on_growth)
+        if tripped:
+            shown = ", ".join(f"{t.name} (+{t.count_delta:,})" for t in tripped[:5])
+            more = f" and {len(tripped) - 5} more" if len(tripped) > 5 else ""
+            noun = "type" if len(tripped) == 1 else "types"
+            raise _GateTripped(
+                f"{PROG}: --fail-on-growth {fail_on_growth} tripped: {len(tripped)} {noun} "
+                f"grew by {fail_on_growth:,} objects or more between "
+                f"{d.a.display_label} and {d.b.display_label}: {shown}{more}"
+            )
+    return EXIT_OK
+
+
+@app.command("inspect", short_help="One snapshot: its header and its biggest types.")
+def inspect_command(
+    file: Annotated[
+        str,
+        typer.Argument(metavar="FILE", show_default=False, help="The snapshot file to show."),
+    ],
+    sort: InspectSortOpt = SortBy.BYTES,
+    top: TopOpt = 20,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+) -> int:
+    """Show one snapshot: when and where it was taken, process memory, gc
+    state, totals, and its biggest types."""
+    view = inspect_view(
+        read_snapshot(file),
+        sort=sort.value,
+        top=top,
+    )
+    _write(
+        render_inspect(view, _format(fmt, output), width=_width(output), color=_color(output)),
+        output,
+    )
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------ entry points
+
+
+def _usage_error_class() -> type[Exception]:
+    # typer >= 0.26 vendors click and does not re-export UsageError;
+    # BadParameter is public in every version and derives from it.
+    for cls in typer.BadParameter.__mro__:
+        if cls.__name__ == "UsageError":
+            return cls
+    return typer.BadParameter  # pragma: no cover
+
+
+_UsageError = _usage_error_class()
+
+
+def _usage_line(e: Exception) -> str:
+    """click's message on one line, with where to find help."""
+    message = " ".join(str(getattr(e, "format_message", e.__str__)()).split())
+    ctx = getattr(e, "ctx", None)
+    command = getattr(ctx, "command_path", "") or PROG
+    return f"{PROG}: error: {message} (see '{command} --help')"
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``) and
+    return the exit code. The only place where errors become exit codes."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    command = typer.main.get_command(app)
+    if not args:
+        # bare `leakhunt`: the help, as a usage error (the same with every click)
+        ctx = command.make_context(PROG, [], resilient_parsing=True)
+        print(command.get_help(ctx), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        rv = command.main(args=args, prog_name=PROG, standalone_mode=False)
+    except _GateTripped as e:
+        print(e, file=sys.stderr)
+        return EXIT_GATE
+    except LeakhuntError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except _UsageError as e:
+        print(_usage_line(e), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception:
+        traceback.print_exc()
+        print(
+            f"{PROG}: internal error (a bug in leakhunt {__version__}; please report it "
+            "with the traceback above)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+    return rv if isinstance(rv, int) else EXIT_OK
+
+
+def run() -> None:
+    """The ``leakhunt`` console script."""
+    sys.exit(main())

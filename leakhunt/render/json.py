@@ -1,0 +1,112 @@
+"""JSON for machines: one object per report, raw numbers (bytes as integers,
+times as Unix seconds), keys in a stable order.
+
+A diff looks like ``{"a": {...}, "b": {...}, "seconds_between", "rss_delta",
+"count_delta", "size_delta", "selection": {...}, "types": [...], "omitted"}``;
+``rss`` and ``rss_delta`` are ``null`` where the platform could not say.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Optional
+
+from ..report import DiffView, InspectView, SideView
+
+__all__ = ["diff_to_dict", "inspect_to_dict", "render_diff_json", "render_inspect_json"]
+
+
+def _finite(x: float) -> Optional[float]:
+    # a file may say NaN or Infinity (Python's json reads them); strict JSON cannot
+    return x if math.isfinite(x) else None
+
+
+def _side(s: SideView) -> dict[str, Any]:
+    return {
+        "label": s.label,
+        "display_label": s.display_label,
+        "seq": s.seq,
+        "wall_time": _finite(s.wall_time),
+        "path": s.path,
+        "pid": s.pid,
+        "rss": s.rss,
+        "total_count": s.total_count,
+        "total_size": s.total_size,
+    }
+
+
+def diff_to_dict(view: DiffView) -> dict[str, Any]:
+    """The JSON document for a diff view, as plain Python values."""
+    return {
+        "a": _side(view.a),
+        "b": _side(view.b),
+        "seconds_between": _finite(view.seconds_between),
+        "rss_delta": view.rss_delta,
+        "count_delta": view.count_delta,
+        "size_delta": view.size_delta,
+        "selection": {
+            "sort": view.sort,
+            "top": view.top,
+            "min_count": view.min_count,
+            "all": view.include_shrinking,
+        },
+        "types": [
+            {
+                "type": r.name,
+                "count_a": r.count_a,
+                "count_b": r.count_b,
+                "count_delta": r.count_delta,
+                "size_a": r.size_a,
+                "size_b": r.size_b,
+                "size_delta": r.size_delta,
+            }
+            for r in view.rows
+        ],
+        "omitted": view.omitted,
+    }
+
+
+def inspect_to_dict(view: InspectView) -> dict[str, Any]:
+    """The JSON document for an inspect view, as plain Python values."""
+    return {
+        "label": view.label,
+        "display_label": view.display_label,
+        "seq": view.seq,
+        "wall_time": _finite(view.wall_time),
+        "path": view.path,
+        "pid": view.pid,
+        "python": view.python_version,
+        "platform": view.platform,
+        "leakhunt": view.leakhunt_version,
+        "format_version": view.format_version,
+        "walker": view.walker,
+        "capture_seconds": _finite(view.capture_seconds),
+        "rss": view.rss,
+        "peak_rss": view.peak_rss,
+        "gc_collections": list(view.gc_collections),
+        "tracemalloc": (
+            None
+            if view.tracemalloc_current is None
+            else {"current": view.tracemalloc_current, "peak": view.tracemalloc_peak}
+        ),
+        "total_count": view.total_count,
+        "total_size": view.total_size,
+        "selection": {"sort": view.sort, "top": view.top},
+        "types": [{"type": r.name, "count": r.count, "size": r.size} for r in view.rows],
+        "omitted": view.omitted,
+    }
+
+
+def _dump(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def render_diff_json(view: DiffView) -> str:
+    """The diff as one JSON object (see the module docstring)."""
+    return _dump(diff_to_dict(view))
+
+
+def render_inspect_json(view: InspectView) -> str:
+    """One snapshot's header and biggest types as one JSON object."""
+    return _dump(inspect_to_dict(view))

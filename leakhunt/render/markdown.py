@@ -1,0 +1,179 @@
+"""GitHub-flavoured Markdown, for pull-request comments and CI summaries.
+
+Labels and type names come from the user's program: they are escaped so a
+``|`` or a ``*`` cannot break the table or the emphasis.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ..report import DiffView, InspectView
+from ._fmt import (
+    empty_message,
+    fmt_bytes,
+    fmt_count,
+    fmt_duration,
+    fmt_label,
+    fmt_share,
+    fmt_time,
+    more_message,
+)
+
+__all__ = ["render_diff_markdown", "render_inspect_markdown"]
+
+# "#" is only special at the start of a line, where a label never is
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+
+
+def _text(s: str) -> str:
+    """Plain text with Markdown's special characters escaped (one line)."""
+    return _SPECIAL.sub(r"\\\1", " ".join(s.splitlines()))
+
+
+def _code(s: str) -> str:
+    """``s`` as a code span that survives inside a table cell.
+
+    >>> _code("dict"), _code("a|b"), _code("x`y")
+    ('`dict`', '`a\\\\|b`', '`` x`y ``')
+    """
+    s = " ".join(s.splitlines()).replace("|", "\\|")
+    if "`" in s:
+        return f"`` {s} ``"
+    return f"`{s}`"
+
+
+def _table(header: Sequence[str], align: str, rows: Sequence[Sequence[str]]) -> list[str]:
+    """``align`` has one letter per column: ``l`` or ``r``."""
+    rule = ["---:" if a == "r" else "---" for a in align]
+    return [
+        "| " + " | ".join(header) + " |",
+        "| " + " | ".join(rule) + " |",
+        *("| " + " | ".join(r) + " |" for r in rows),
+    ]
+
+
+def render_diff_markdown(view: DiffView) -> str:
+    """The diff as a Markdown heading, a summary table and a table of types."""
+    a, b = view.a, view.b
+    lines = [
+        f"### leakhunt diff: {_text(fmt_label(a.label, a.display_label, a.seq))} → "
+        f"{_text(fmt_label(b.label, b.display_label, b.seq))}",
+        "",
+    ]
+    summary = [
+        [
+            "taken",
+            fmt_time(a.wall_time),
+            fmt_time(b.wall_time),
+            fmt_duration(view.seconds_between, signed=True),
+        ],
+        ["RSS", fmt_bytes(a.rss), fmt_bytes(b.rss), fmt_bytes(view.rss_delta, signed=True)],
+        [
+            "objects",
+            fmt_count(a.total_count),
+            fmt_count(b.total_count),
+            fmt_count(view.count_delta, signed=True),
+        ],
+        [
+            "bytes",
+            fmt_bytes(a.total_size),
+            fmt_bytes(b.total_size),
+            fmt_bytes(view.size_delta, signed=True),
+        ],
+    ]
+    if a.path or b.path:
+        summary.append(["file", _code(a.path or "-"), _code(b.path or "-"), ""])
+    lines += _table(["", "A", "B", "change"], "lrrr", summary)
+    lines.append("")
+    notes = []
+    if view.seconds_between < 0:
+        notes.append("B was taken before A; did you swap the arguments?")
+    if not view.same_process:
+        notes.append(
+            f"A and B come from different processes (pid {a.pid} and {b.pid}); "
+            "start-up differences show up as changes too."
+        )
+    for note in notes:
+        lines += [f"> **Note:** {note}", ""]
+    if not view.rows:
+        lines.append(_text(empty_message(view)))
+        return "\n".join(lines) + "\n"
+    what = "Changed types (grown, then shrunk)" if view.include_shrinking else "Grown types"
+    lines += [f"**{what}**, biggest first by {view.sort}:", ""]
+    lines += _table(
+        ["type", "count A", "count B", "delta count", "delta bytes"],
+        "lrrrr",
+        [
+            [
+                _code(r.name),
+                fmt_count(r.count_a),
+                fmt_count(r.count_b),
+                fmt_count(r.count_delta, signed=True),
+                fmt_bytes(r.size_delta, signed=True),
+            ]
+            for r in view.rows
+        ],
+    )
+    if view.omitted:
+        lines += ["", _text(more_message(view.omitted))]
+    return "\n".join(lines) + "\n"
+
+
+def render_inspect_markdown(view: InspectView) -> str:
+    """One snapshot: a heading, its header as a table, its biggest types."""
+    title = fmt_label(view.label, view.display_label, view.seq)
+    lines = [f"### leakhunt snapshot: {_text(title)}", ""]
+    on = f" on {view.platform}" if view.platform else ""
+    header = [["taken", fmt_time(view.wall_time)]]
+    if view.path:
+        header.append(["file", _code(view.path)])
+    header += [
+        ["process", _text(f"pid {view.pid}, Python {view.python_version or '?'}{on}")],
+        [
+            "leakhunt",
+            _text(
+                f"{view.leakhunt_version or '?'} (format {view.format_version or '?'}), "
+                f"walker {view.walker}, capture took {fmt_duration(view.capture_seconds)}"
+            ),
+        ],
+        ["RSS", f"{fmt_bytes(view.rss)} (peak {fmt_bytes(view.peak_rss)})"],
+    ]
+    if view.gc_collections:
+        gens = " / ".join(str(i) for i in range(len(view.gc_collections)))
+        counts = " / ".join(fmt_count(c) for c in view.gc_collections)
+        header.append(["gc", f"{counts} collections (generation {gens})"])
+    if view.tracemalloc_current is not None:
+        header.append(
+            [
+                "tracemalloc",
+                f"{fmt_bytes(view.tracemalloc_current)} (peak {fmt_bytes(view.tracemalloc_peak)})",
+            ]
+        )
+    header += [
+        ["objects", fmt_count(view.total_count)],
+        ["bytes", fmt_bytes(view.total_size)],
+    ]
+    lines += _table(["", ""], "ll", header)
+    lines.append("")
+    if not view.rows:
+        lines.append(_text(f"no objects counted in {view.display_label}"))
+        return "\n".join(lines) + "\n"
+    lines += [f"**Biggest types** by {view.sort}:", ""]
+    lines += _table(
+        ["type", "count", "bytes", "% of bytes"],
+        "lrrr",
+        [
+            [
+                _code(r.name),
+                fmt_count(r.count),
+                fmt_bytes(r.size),
+                fmt_share(r.size, view.total_size),
+            ]
+            for r in view.rows
+        ],
+    )
+    if view.omitted:
+        lines += ["", _text(more_message(view.omitted))]
+    return "\n".join(lines) + "\n"

@@ -69,7 +69,7 @@ def _user_size(o: Any, tp: type, gc_head: int) -> int:
 
 
 def _extra(o: Any) -> list[Any]:
-    """References tp_traverse does not report (see _walker.c visit_extra)."""
+    """References tp_traverse does not report (see _walker.c count_children)."""
     if issubclass(type(o), dict):
         try:
             return list(dict.__iter__(o))

@@ -205,6 +205,7 @@ typedef struct {
     Py_ssize_t n_tracked;
     Py_ssize_t n_untracked;
     int shortcut_ok;
+    Py_ssize_t visits;
     int failed;
 } walker;
 
@@ -440,6 +441,14 @@ visit_count(PyObject *child, void *arg)
     return reach((walker *)arg, child, 1);
 }
 
+static int
+visit_count_tally(PyObject *child, void *arg)
+{
+    walker *w = (walker *)arg;
+    w->visits++;
+    return reach(w, child, 1);
+}
+
 /* Everything o references, as the walk defines it: what tp_traverse
  * reports, plus what CPython does not traverse: the str keys of dicts (a
  * str cannot form a cycle, so dict_traverse skips them) and the constants
@@ -451,9 +460,17 @@ count_children(walker *w, PyObject *o)
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     if (PyDict_CheckExact(o)) {
-        /* keys and values, which is all dict_traverse would report */
-        while (PyDict_Next(o, &pos, &k, &v)) {
-            if (reach(w, k, 0) < 0 || reach(w, v, 1) < 0) return -1;
+        /* dict_traverse is the authority on values: from 3.13 the values of
+         * an instance dict may live inside the instance, which reports them
+         * itself. It reports keys too unless the dict is str-keyed: it then
+         * makes exactly two visits per item, else at most one. */
+        Py_ssize_t used = PyDict_GET_SIZE(o);
+        w->visits = 0;
+        if (tr(o, visit_count_tally, w) < 0) return -1;
+        if (used > 0 && w->visits != 2 * used) {
+            while (PyDict_Next(o, &pos, &k, &v)) {
+                if (reach(w, k, 0) < 0) return -1;
+            }
         }
         return 0;
     }

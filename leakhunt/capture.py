@@ -28,12 +28,13 @@ from . import _pywalk, storage
 from ._version import __version__
 from .errors import LeakhuntError
 from .model import (
-    OWNED_TYPES,
+    LIVE_OWNED,
     GcInfo,
     ProcessMemory,
     Snapshot,
     TracemallocInfo,
     TypeStat,
+    live_owned,
     owned,
 )
 
@@ -85,14 +86,7 @@ class _State:
 
 
 _STATE = _State()
-_OWNED: tuple[type, ...] = ()
-
-
-def _owned_types() -> tuple[type, ...]:
-    global _OWNED
-    if len(_OWNED) != len(OWNED_TYPES):
-        _OWNED = tuple(OWNED_TYPES)
-    return _OWNED
+_NO_TYPES: tuple[type, ...] = ()
 
 
 def walker_name() -> str:
@@ -149,7 +143,9 @@ def _own_frames() -> tuple[Any, ...]:
 def _histogram(
     extra_roots: tuple[Any, ...],
 ) -> tuple[list[tuple[type, int, int]], dict[str, int], str]:
-    owned_types = _owned_types()
+    # Owned objects are found through LIVE_OWNED (in extra_roots), so the
+    # walker need not scan the heap for owned types.
+    owned_types = _NO_TYPES
     use_c = _C_HISTOGRAM is not None and not _STATE.force_python
     objs = gc.get_objects()
     try:
@@ -209,7 +205,7 @@ def take_snapshot(label: Optional[str] = None, *, collect: bool = True) -> Snaps
     t0 = time.perf_counter()
     was_enabled = gc.isenabled()
     # Everything the walk must not count is made before gc.get_objects().
-    extra_roots = (_STATE, *_own_frames())
+    extra_roots = (_STATE, LIVE_OWNED, *live_owned(), *_own_frames())
     try:
         if collect:
             gc.collect()

@@ -11,7 +11,7 @@ import math
 from datetime import datetime, timezone
 from typing import Optional
 
-from ..report import DiffView
+from ..report import DiffView, InspectView
 
 __all__ = [
     "empty_message",
@@ -129,3 +129,34 @@ def more_message(omitted: int) -> str:
     """What to say when ``--top`` cut rows."""
     noun = "type" if omitted == 1 else "types"
     return f"and {omitted:,} more {noun} (--top 0 shows all)"
+
+
+def inspect_header(view: InspectView) -> list[tuple[str, str]]:
+    """The header rows of ``leakhunt inspect`` as (name, value) text, shared
+    by the text and Markdown renderers (which add the title and escaping)."""
+    on = f" on {view.platform}" if view.platform else ""
+    rows = [("taken", fmt_time(view.wall_time))]
+    if view.path:
+        rows.append(("file", view.path))
+    rows += [
+        ("process", f"pid {view.pid}, Python {view.python_version or '?'}{on}"),
+        (
+            "leakhunt",
+            f"{view.leakhunt_version or '?'} (format {view.format_version or '?'}), "
+            f"walker {view.walker}, capture took {fmt_duration(view.capture_seconds)}",
+        ),
+        ("RSS", f"{fmt_bytes(view.rss)} (peak {fmt_bytes(view.peak_rss)})"),
+    ]
+    if view.gc_collections:
+        gens = " / ".join(str(i) for i in range(len(view.gc_collections)))
+        counts = " / ".join(fmt_count(c) for c in view.gc_collections)
+        rows.append(("gc", f"{counts} collections (generation {gens})"))
+    if view.tracemalloc_current is not None:
+        rows.append(
+            (
+                "tracemalloc",
+                f"{fmt_bytes(view.tracemalloc_current)} (peak {fmt_bytes(view.tracemalloc_peak)})",
+            )
+        )
+    rows += [("objects", fmt_count(view.total_count)), ("bytes", fmt_bytes(view.total_size))]
+    return rows

@@ -18,6 +18,7 @@ from ._fmt import (
     fmt_label,
     fmt_share,
     fmt_time,
+    inspect_header,
     more_message,
 )
 
@@ -125,35 +126,9 @@ def render_inspect_markdown(view: InspectView) -> str:
     """One snapshot: a heading, its header as a table, its biggest types."""
     title = fmt_label(view.label, view.display_label, view.seq)
     lines = [f"### leakhunt snapshot: {_text(title)}", ""]
-    on = f" on {view.platform}" if view.platform else ""
-    header = [["taken", fmt_time(view.wall_time)]]
-    if view.path:
-        header.append(["file", _code(view.path)])
-    header += [
-        ["process", _text(f"pid {view.pid}, Python {view.python_version or '?'}{on}")],
-        [
-            "leakhunt",
-            _text(
-                f"{view.leakhunt_version or '?'} (format {view.format_version or '?'}), "
-                f"walker {view.walker}, capture took {fmt_duration(view.capture_seconds)}"
-            ),
-        ],
-        ["RSS", f"{fmt_bytes(view.rss)} (peak {fmt_bytes(view.peak_rss)})"],
-    ]
-    if view.gc_collections:
-        gens = " / ".join(str(i) for i in range(len(view.gc_collections)))
-        counts = " / ".join(fmt_count(c) for c in view.gc_collections)
-        header.append(["gc", f"{counts} collections (generation {gens})"])
-    if view.tracemalloc_current is not None:
-        header.append(
-            [
-                "tracemalloc",
-                f"{fmt_bytes(view.tracemalloc_current)} (peak {fmt_bytes(view.tracemalloc_peak)})",
-            ]
-        )
-    header += [
-        ["objects", fmt_count(view.total_count)],
-        ["bytes", fmt_bytes(view.total_size)],
+    header = [
+        [name, _code(value) if name == "file" else _text(value)]
+        for name, value in inspect_header(view)
     ]
     lines += _table(["", ""], "ll", header)
     lines.append("")

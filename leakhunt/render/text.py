@@ -24,6 +24,7 @@ from ._fmt import (
     fmt_label,
     fmt_share,
     fmt_time,
+    inspect_header,
     more_message,
 )
 
@@ -211,36 +212,9 @@ def render_inspect_text(
     """One snapshot: its header and its biggest types."""
     doc = _Doc(width, color)
     header: list[list[Text | str]] = [
-        ["snapshot", fmt_label(view.label, view.display_label, view.seq)],
-        ["taken", fmt_time(view.wall_time)],
+        ["snapshot", fmt_label(view.label, view.display_label, view.seq)]
     ]
-    if view.path:
-        header.append(["file", view.path])
-    on = f" on {view.platform}" if view.platform else ""
-    header += [
-        ["process", f"pid {view.pid}, Python {view.python_version or '?'}{on}"],
-        [
-            "leakhunt",
-            f"{view.leakhunt_version or '?'} (format {view.format_version or '?'}), "
-            f"walker {view.walker}, capture took {fmt_duration(view.capture_seconds)}",
-        ],
-        ["RSS", f"{fmt_bytes(view.rss)} (peak {fmt_bytes(view.peak_rss)})"],
-    ]
-    if view.gc_collections:
-        gens = " / ".join(str(i) for i in range(len(view.gc_collections)))
-        counts = " / ".join(fmt_count(c) for c in view.gc_collections)
-        header.append(["gc", f"{counts} collections (generation {gens})"])
-    if view.tracemalloc_current is not None:
-        header.append(
-            [
-                "tracemalloc",
-                f"{fmt_bytes(view.tracemalloc_current)} (peak {fmt_bytes(view.tracemalloc_peak)})",
-            ]
-        )
-    header += [
-        ["objects", fmt_count(view.total_count)],
-        ["bytes", fmt_bytes(view.total_size)],
-    ]
+    header += [[name, value] for name, value in inspect_header(view)]
     doc.add(_grid(header))
     doc.line("")
     if not view.rows:

@@ -13,7 +13,7 @@ PYTEST_ARGS ?= -n 2
 
 .PHONY: setup demo test lint bench clean graphviz
 
-$(STAMP): pyproject.toml setup.py leakhunt/_walker.c
+$(STAMP): pyproject.toml setup.py leakhunt/_walker.c leakhunt/_graph.h
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python >= 3.10 or pass PYTHON=..."; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip

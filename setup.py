@@ -9,6 +9,7 @@ setup(
         Extension(
             "leakhunt._walker",
             sources=["leakhunt/_walker.c"],
+            depends=["leakhunt/_graph.h"],
             optional=True,
         )
     ]

@@ -24,6 +24,7 @@ from .model import (
 )
 from .storage import read_snapshot as load
 from .storage import write_snapshot as save
+from .why import Why, why
 
 __all__ = [
     "GcInfo",
@@ -37,6 +38,7 @@ __all__ = [
     "TypeDelta",
     "TypeStat",
     "UsageError",
+    "Why",
     "__version__",
     "checkpoint",
     "diff",
@@ -45,4 +47,5 @@ __all__ = [
     "snapshot",
     "take_snapshot",
     "walker_name",
+    "why",
 ]

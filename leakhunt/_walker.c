@@ -21,6 +21,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h> /* T_OBJECT, for naming slots in graph mode */
 #if PY_VERSION_HEX < 0x030B0000
 #include <frameobject.h> /* PyFrame_Check moved into Python.h in 3.11 */
 #endif
@@ -177,6 +178,8 @@ typedef struct {
     int calibrated;
     PyCFunction meth;
     Py_ssize_t presize;
+    Py_ssize_t gid;     /* graph mode: 1 + index in the type list; 0 = none */
+    uint32_t fallback;  /* graph mode: 1 + label id of "(in TYPE)" */
 } typeent;
 
 typedef struct {
@@ -207,6 +210,7 @@ typedef struct {
     int shortcut_ok;
     Py_ssize_t visits;
     int failed;
+    struct graphbuf_s *g; /* graph mode (see _graph.h); NULL for histograms */
 } walker;
 
 static PyObject *str_sizeof; /* interned "__sizeof__" */
@@ -377,12 +381,15 @@ object_size(walker *w, typeent *e, PyObject *o)
 }
 
 static inline int
-count_object(walker *w, PyObject *o)
+count_object(walker *w, PyObject *o, Py_ssize_t *size)
 {
     typeent *e = type_entry(w, Py_TYPE(o));
+    Py_ssize_t sz;
     if (e == NULL) return -1;
+    sz = object_size(w, e, o);
     e->count++;
-    e->size += object_size(w, e, o);
+    e->size += sz;
+    if (size) *size = sz;
     return 0;
 }
 
@@ -411,11 +418,14 @@ stack_push(objstack *s, PyObject *o)
  * floats, ints, small tuples), and it spares the walk a random memory
  * access per object. `shortcut` is off where one referrer may report the
  * same reference twice (dict keys, which we visit ourselves). */
+static int g_reach(walker *w, PyObject *child);
+
 static inline int
 reach(walker *w, PyObject *child, int shortcut)
 {
     if (child == NULL) return 0;
     if (is_tracked(child)) return 0; /* counted from the gc list */
+    if (w->g != NULL) return g_reach(w, child);
     if (!(shortcut && w->shortcut_ok && Py_REFCNT(child) == 1)) {
         size_t slot = ((uintptr_t)child >> 4) & 4095;
         int added;
@@ -428,7 +438,7 @@ reach(walker *w, PyObject *child, int shortcut)
         }
     }
     w->n_untracked++;
-    if (count_object(w, child) < 0) { w->failed = 1; return -1; }
+    if (count_object(w, child, NULL) < 0) { w->failed = 1; return -1; }
     if (PyObject_IS_GC(child) || PyDict_Check(child) || PyCode_Check(child)) {
         if (stack_push(&w->stack, child) < 0) { w->failed = 1; return -1; }
     }
@@ -498,15 +508,25 @@ count_children(walker *w, PyObject *o)
     return 0;
 }
 
+typedef struct graphbuf_s graphbuf_t;
+static int graph_node(walker *w, PyObject *o);
+
 static int
 drain_stack(walker *w)
 {
     while (w->stack.len > 0) {
         PyObject *o = w->stack.items[--w->stack.len];
-        if (count_children(w, o) < 0) return -1;
+        if (w->g != NULL) {
+            if (graph_node(w, o) < 0) return -1;
+        }
+        else if (count_children(w, o) < 0) {
+            return -1;
+        }
     }
     return 0;
 }
+
+#include "_graph.h"
 
 /* ------------------------------------------------------------------ */
 /* exclusion: leakhunt's own objects                                   */
@@ -719,7 +739,7 @@ histogram(PyObject *self, PyObject *args)
         PyObject *o = PyList_GET_ITEM(objs, i);
         if (w.excluded.used && ptrmap_find(&w.excluded, o) >= 0) continue;
         w.n_tracked++;
-        if (count_object(&w, o) < 0) { PyErr_NoMemory(); goto done; }
+        if (count_object(&w, o, NULL) < 0) { PyErr_NoMemory(); goto done; }
         if (count_children(&w, o) < 0 || w.failed) { if (!PyErr_Occurred()) PyErr_NoMemory(); goto done; }
         if (w.stack.len && (drain_stack(&w) < 0 || w.failed)) { if (!PyErr_Occurred()) PyErr_NoMemory(); goto done; }
     }
@@ -748,8 +768,126 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(graph_doc,
+"graph(objs, owned_types, extra_roots, getsizeof, gc_head, root_objs) -> dict\n\n"
+"The histogram walk of histogram(), with every counted object a node and\n"
+"every reference a labelled edge. Returns a dict: rows, info, ids, types,\n"
+"sizes, lengths, offsets, targets, labels (bytes of native uint64/uint32\n"
+"arrays), type_objects, label_names, roots (node of each of root_objs, or\n"
+"-1).");
+
+static PyObject *
+graph(PyObject *self, PyObject *args)
+{
+    PyObject *objs, *owned_types, *extra_roots, *getsizeof, *root_objs;
+    Py_ssize_t gc_head, i, n;
+    walker w;
+    graphbuf g;
+    PyObject *rows = NULL, *result = NULL, *roots = NULL;
+    uint32_t *targets = NULL;
+    size_t j;
+
+    if (!PyArg_ParseTuple(args, "O!O!O!OnO!:graph", &PyList_Type, &objs, &PyTuple_Type,
+                          &owned_types, &PyTuple_Type, &extra_roots, &getsizeof, &gc_head,
+                          &PyTuple_Type, &root_objs))
+        return NULL;
+    memset(&w, 0, sizeof(w));
+    memset(&g, 0, sizeof(g));
+    w.getsizeof = getsizeof;
+    w.gc_head = gc_head;
+    w.g = &g;
+    n = PyList_GET_SIZE(objs);
+    g.label_ids = PyDict_New();
+    g.label_list = PyList_New(0);
+    g.type_list = PyList_New(0);
+    if (g.label_ids == NULL || g.label_list == NULL || g.type_list == NULL) goto done;
+    if (typetable_init(&w.types) < 0 || ptrmap_init(&w.visited, (size_t)n * 3 + 1024, 1) < 0 ||
+        ptrmap_init(&w.excluded, 256, 0) < 0 || ptrmap_init(&g.key_labels, 1024, 1) < 0 ||
+        ptrmap_init(&g.attr_labels, 1024, 1) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    {
+        int64_t a = g_label(&g, "<key>"), b = g_label(&g, "<item>"), c = g_label(&g, ".__dict__"),
+                d = g_label(&g, ".__class__");
+        if (a < 0 || b < 0 || c < 0 || d < 0) goto done;
+        g.lbl_key = (uint32_t)a; g.lbl_item = (uint32_t)b; g.lbl_dict = (uint32_t)c;
+        g.lbl_class = (uint32_t)d;
+    }
+    if (ptrmap_add(&w.excluded, owned_types, 0) < 0 || ptrmap_add(&w.excluded, extra_roots, 0) < 0 ||
+        ptrmap_add(&w.excluded, root_objs, 0) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (compute_exclusions(&w, objs, owned_types, extra_roots) < 0) goto done;
+
+    for (i = 0; i < n; i++) {
+        PyObject *o = PyList_GET_ITEM(objs, i);
+        if (w.excluded.used && ptrmap_find(&w.excluded, o) >= 0) continue;
+        w.n_tracked++;
+        if (graph_node(&w, o) < 0 || w.failed || (w.stack.len && drain_stack(&w) < 0)) {
+            if (!PyErr_Occurred()) PyErr_NoMemory();
+            goto done;
+        }
+    }
+    /* roots the gc does not track (frames made objects for this walk) */
+    for (i = 0; i < PyTuple_GET_SIZE(root_objs); i++) {
+        PyObject *r = PyTuple_GET_ITEM(root_objs, i);
+        if (is_tracked(r) || ptrmap_find(&w.excluded, r) >= 0) continue;
+        if (g_reach(&w, r) < 0 || (w.stack.len && drain_stack(&w) < 0)) {
+            if (!PyErr_Occurred()) PyErr_NoMemory();
+            goto done;
+        }
+    }
+    if (g_resolve(&w, &targets) < 0) { PyErr_NoMemory(); goto done; }
+
+    roots = PyList_New(PyTuple_GET_SIZE(root_objs));
+    if (roots == NULL) goto done;
+    for (i = 0; i < PyTuple_GET_SIZE(root_objs); i++) {
+        Py_ssize_t slot = ptrmap_find(&w.visited, PyTuple_GET_ITEM(root_objs, i));
+        Py_ssize_t node = slot >= 0 ? w.visited.vals[slot] : -1;
+        PyList_SET_ITEM(roots, i, PyLong_FromSsize_t(node));
+    }
+    rows = PyList_New(0);
+    if (rows == NULL) goto done;
+    for (j = 0; j <= w.types.mask; j++) {
+        typeent *e = &w.types.ents[j];
+        PyObject *row;
+        if (e->tp == NULL || e->count == 0) continue;
+        row = Py_BuildValue("(Onn)", (PyObject *)e->tp, e->count, e->size);
+        if (row == NULL || PyList_Append(rows, row) < 0) { Py_XDECREF(row); goto done; }
+        Py_DECREF(row);
+    }
+    result = Py_BuildValue(
+        "{s:O,s:{s:n,s:n,s:n},s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:O,s:O,s:O}",
+        "rows", rows,
+        "info", "tracked", w.n_tracked, "untracked", w.n_untracked, "excluded",
+        (Py_ssize_t)w.excluded.used - 3,
+        "ids", bytes_of(g.ids, g.n, sizeof(uint64_t)),
+        "types", bytes_of(g.types, g.n, sizeof(uint32_t)),
+        "sizes", bytes_of(g.sizes, g.n, sizeof(uint64_t)),
+        "lengths", bytes_of(g.lengths, g.n, sizeof(uint32_t)),
+        "offsets", bytes_of(g.offsets, g.n + 1, sizeof(uint64_t)),
+        "targets", bytes_of(targets, g.e, sizeof(uint32_t)),
+        "labels", bytes_of(g.labels, g.e, sizeof(uint32_t)),
+        "type_objects", g.type_list,
+        "label_names", g.label_list,
+        "roots", roots);
+done:
+    Py_XDECREF(rows);
+    Py_XDECREF(roots);
+    PyMem_RawFree(targets);
+    graphbuf_free(&g);
+    PyMem_RawFree(w.types.ents);
+    ptrmap_free(&w.visited);
+    ptrmap_free(&w.excluded);
+    PyMem_RawFree(w.stack.items);
+    return result;
+}
+
 static PyMethodDef walker_methods[] = {
     {"histogram", histogram, METH_VARARGS, histogram_doc},
+    {"graph", graph, METH_VARARGS, graph_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -24,7 +24,7 @@ from typing import Any, Optional, Union
 
 # Imported eagerly: a lazy import during the first snapshot would show up as
 # growth in the second.
-from . import _pywalk, storage
+from . import _graphcap, _pywalk, storage
 from ._version import __version__
 from .errors import LeakhuntError
 from .model import (
@@ -42,8 +42,10 @@ try:
     from . import _walker  # type: ignore[attr-defined]
 
     _C_HISTOGRAM: Optional[Callable[..., Any]] = _walker.histogram
+    _C_GRAPH: Optional[Callable[..., Any]] = _walker.graph
 except ImportError:  # no compiler at install time: the pure-Python twin
     _C_HISTOGRAM = None
+    _C_GRAPH = None
 
 __all__ = [
     "DEFAULT_DIR",
@@ -195,8 +197,20 @@ def _gc_info() -> GcInfo:
     )
 
 
-def take_snapshot(label: Optional[str] = None, *, collect: bool = True) -> Snapshot:
+def take_snapshot(
+    label: Optional[str] = None,
+    *,
+    collect: bool = True,
+    graph: bool = False,
+    _probe_frames: tuple[Any, ...] = (),
+) -> Snapshot:
     """Capture a Snapshot of the live heap without writing it anywhere.
+
+    With ``graph=True`` the snapshot also holds the object graph
+    (``Snapshot.graph``): every counted object as a node, every reference as
+    a labelled edge, rooted at the modules and the threads' frames. That
+    needs the compiled walker; without it the graph is None (with a
+    LeakhuntWarning).
 
     >>> s = take_snapshot("doc")
     >>> s.stat("dict").count > 0
@@ -204,24 +218,46 @@ def take_snapshot(label: Optional[str] = None, *, collect: bool = True) -> Snaps
     """
     t0 = time.perf_counter()
     was_enabled = gc.isenabled()
+    heap_graph = None
+    if graph and _C_GRAPH is None:
+        warnings.warn(
+            LeakhuntWarning("leakhunt: graph snapshots need the compiled walker; none was built"),
+            stacklevel=2,
+        )
+        graph = False
     # Everything the walk must not count is made before gc.get_objects().
-    extra_roots = (_STATE, LIVE_OWNED, *live_owned(), *_own_frames())
+    root_objs: tuple[Any, ...] = ()
+    root_descs: tuple[str, ...] = ()
+    own: tuple[Any, ...] = _own_frames()
+    if graph:
+        root_objs, root_descs, own = _graphcap.collect_roots(_PACKAGE_DIR, _probe_frames)
+    extra_roots = (_STATE, LIVE_OWNED, *live_owned(), *own)
     try:
         if collect:
             gc.collect()
         gc.disable()  # no collection may free objects mid-walk
         try:
-            rows, info, walker = _histogram(extra_roots)
+            if graph:
+                assert _C_GRAPH is not None
+                objs = gc.get_objects()
+                res = _C_GRAPH(objs, (), extra_roots, sys.getsizeof, _GC_HEAD, root_objs)
+                del objs
+                rows, info, walker = res["rows"], res["info"], "c"
+            else:
+                rows, info, walker = _histogram(extra_roots)
         except Exception as e:  # never into the host program
             warnings.warn(
                 LeakhuntWarning(f"leakhunt: heap walk failed ({type(e).__name__}: {e})"),
                 stacklevel=3,
             )
-            rows, info, walker = [], {"excluded": 0}, "failed"
+            rows, info, walker, graph = [], {"excluded": 0}, "failed", False
     finally:
         if was_enabled:
             gc.enable()
-    del extra_roots
+    del extra_roots, own, root_objs
+    if graph:
+        heap_graph = _graphcap.build_graph(res, root_descs, type_name)
+        del res
     wall = time.time()
     mono = time.monotonic()
     merged: dict[str, list[int]] = {}
@@ -260,6 +296,7 @@ def take_snapshot(label: Optional[str] = None, *, collect: bool = True) -> Snaps
         excluded_objects=int(info.get("excluded", 0)),
         platform=sys.platform,
         format_version=storage.FORMAT_VERSION,
+        graph=heap_graph,
     )
 
 
@@ -290,6 +327,7 @@ def snapshot(
     path: PathArg = None,
     collect: bool = True,
     save: bool = True,
+    graph: bool = False,
 ) -> Snapshot:
     """Take a checkpoint: count live objects by type and write a snapshot file.
 
@@ -297,7 +335,8 @@ def snapshot(
     or else a directory, created if needed, to number files in), else to
     ``$LEAKHUNT_DIR``, else to ``./leakhunt-snapshots/``, named
     ``NNNN-label.lhs.json.gz`` with NNNN the next free number (sortable).
-    ``save=False`` keeps the snapshot in memory only. ``collect`` runs
+    ``save=False`` keeps the snapshot in memory only. ``graph=True`` also
+    records the object graph, for retainer paths (see take_snapshot). ``collect`` runs
     ``gc.collect()`` first so that garbage is not mistaken for growth.
 
     Never raises because of the heap: a file that cannot be written gives a
@@ -308,7 +347,7 @@ def snapshot(
     >>> s.path.endswith("0001-before.lhs.json.gz")
     True
     """
-    s = take_snapshot(label, collect=collect)
+    s = take_snapshot(label, collect=collect, graph=graph)
     if not save:
         return s
     return _save(s, path)

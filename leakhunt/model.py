@@ -11,6 +11,7 @@ or files; capture and storage produce these values, analysis consumes them.
 from __future__ import annotations
 
 import functools
+import re
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -30,6 +31,7 @@ __all__ = [
 #: Classes whose instances are leakhunt's own data. Capture never counts an
 #: instance of these, nor anything only reachable through one.
 OWNED_TYPES: list[type] = []
+
 
 class _Ref(weakref.ref):  # type: ignore[type-arg]
     __slots__ = ("key",)
@@ -148,6 +150,8 @@ class Snapshot:
     platform: str = ""
     format_version: str = ""
     path: Optional[str] = field(default=None, compare=False)
+    #: The object graph, when the snapshot was taken with ``graph=True``.
+    graph: Optional[HeapGraph] = None
 
     @property
     def total_count(self) -> int:
@@ -311,6 +315,9 @@ class HeapGraph:
     labels: array[int]
     label_names: tuple[str, ...]
     roots: tuple[tuple[int, str], ...]
+    #: len() of each container node (list, dict, set, tuple...), 0 for
+    #: others; None when unknown. Names the container that accumulates.
+    lengths: Optional[array[int]] = None
     _reverse: Optional[ReverseEdges] = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -383,16 +390,20 @@ class HeapGraph:
         edges: Iterable[tuple[int, int, str]],
         roots: Iterable[tuple[int, str]],
         ids: Optional[Sequence[int]] = None,
+        lengths: Optional[Sequence[int]] = None,
     ) -> HeapGraph:
         """Build a graph from plain lists (tests, small tools).
 
         ``edges`` are ``(source, target, label)``; each node's out-edges keep
         the order in which they are listed. ``ids`` default to the node
-        indices.
+        indices; ``lengths`` (one per node, see ``HeapGraph.lengths``) to
+        None.
         """
         n = len(type_names_per_node)
         if len(sizes) != n or (ids is not None and len(ids) != n):
             raise ValueError("from_edges: one type name, size (and id) per node")
+        if lengths is not None and len(lengths) != n:
+            raise ValueError("from_edges: one length per node")
         type_index: dict[str, int] = {}
         types = array("I", (type_index.setdefault(t, len(type_index)) for t in type_names_per_node))
         edge_list = list(edges)
@@ -422,6 +433,7 @@ class HeapGraph:
             labels=labels,
             label_names=tuple(label_index),
             roots=tuple(roots),
+            lengths=None if lengths is None else array("Q", lengths),
         )
 
 
@@ -498,7 +510,37 @@ class RetainerPath:
         target_type = graph.type_name(self.target)
         if not self.reachable:
             return f"{target_type}: {self.root}"
-        return " -> ".join([self.root, *(label for _, label in self.steps[1:]), target_type])
+        labels = readable_labels(self.steps[1:])
+        # "thread main frame run -> frame run local 'x'" says the frame twice
+        if labels and self.root.startswith("thread "):
+            frame = self.root[self.root.rfind(" frame ") + 1 :] + " "
+            if labels[0].startswith(frame):
+                labels[0] = labels[0][len(frame) :]
+        return " -> ".join([self.root, *labels, target_type])
+
+
+_IDENT = re.compile(r"\['([A-Za-z_][A-Za-z0-9_]*)'\]")
+
+
+def readable_labels(steps: Sequence[tuple[int, str]]) -> list[str]:
+    """Edge labels as people say them: an attribute stored in a
+    ``__dict__`` (``.__dict__`` then ``['name']``) reads ``.name``.
+
+    >>> readable_labels([(1, ".__dict__"), (2, "['_CACHE']"), (3, "['u42']")])
+    ['._CACHE', "['u42']"]
+    """
+    out: list[str] = []
+    pending_dict = False
+    for _, label in steps:
+        if pending_dict:
+            pending_dict = False
+            m = _IDENT.fullmatch(label)
+            if m:
+                out[-1] = "." + m.group(1)
+                continue
+        out.append(label)
+        pending_dict = label == ".__dict__"
+    return out
 
 
 @owned

@@ -28,6 +28,8 @@ PUBLIC = {
     "snapshot",
     "take_snapshot",
     "walker_name",
+    "Why",
+    "why",
 }
 
 

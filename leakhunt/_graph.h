@@ -1,0 +1,765 @@
+/*
+ * leakhunt._walker, graph mode: the object graph behind "why is it alive".
+ *
+ * Included by _walker.c (one translation unit). The same walk as the
+ * histogram, with every counted object a node (numbered in the order the
+ * walk processes it) and every reference an edge carrying a label people
+ * understand: .attr, ['key'], [3], <key>, .__closure__ cell 'x',
+ * frame f local 'x', .__self__, .__func__, .__traceback__, .tb_frame...
+ *
+ * Nodes: a tracked object is numbered when the main loop reaches it; an
+ * untracked leaf (str, int...) when first referenced; an untracked
+ * container when popped from the stack. A node's edges are buffered while
+ * it is processed and appended when it is done, so the edge list is
+ * grouped by node in node order (CSR) with no sort. Edge targets are
+ * object addresses until the end, when they become node numbers.
+ */
+
+#if PY_VERSION_HEX >= 0x030B0000
+/* CPython's own layouts for instance attributes stored without a dict
+ * (3.11+). Checked against the headers of each version (see
+ * Include/internal/pycore_dict.h, pycore_object.h); only read, never
+ * written. */
+typedef struct {
+    Py_ssize_t dk_refcnt;
+    uint8_t dk_log2_size;
+    uint8_t dk_log2_index_bytes;
+    uint8_t dk_kind;
+    uint32_t dk_version;
+    Py_ssize_t dk_usable;
+    Py_ssize_t dk_nentries;
+    char dk_indices[];
+} lh_dictkeys;
+
+typedef struct {
+    PyObject *me_key;
+    PyObject *me_value;
+} lh_unicode_entry;
+#endif
+
+#define LH_MAX_CAND 96
+
+typedef struct {
+    PyObject *ptr;
+    uint32_t label;
+    int done; /* already emitted as an explicit edge */
+} lh_cand;
+
+struct graphbuf_s {
+    /* nodes */
+    uint64_t *ids;
+    uint32_t *types;
+    uint64_t *sizes;
+    uint32_t *lengths;
+    uint64_t *offsets; /* n + 1 once finished */
+    Py_ssize_t n, cap;
+    Py_ssize_t offsets_filled; /* offsets[0..offsets_filled) are set */
+    /* edges: targets are addresses until resolve() */
+    uintptr_t *targets;
+    uint32_t *labels;
+    Py_ssize_t e, ecap;
+    /* the node being processed: its edges, before they are appended */
+    uintptr_t *tmp_t;
+    uint32_t *tmp_l;
+    Py_ssize_t tn, tcap;
+    /* labels */
+    PyObject *label_ids;   /* dict: label str -> int */
+    PyObject *label_list;  /* list of label str */
+    ptrmap key_labels;     /* dict key object -> label id */
+    ptrmap attr_labels;    /* attribute name object -> label id */
+    uint32_t index_labels[1024];
+    PyObject *type_list;   /* list of type objects, by type index */
+    /* candidates for the current parent */
+    lh_cand cand[LH_MAX_CAND];
+    int ncand;
+    uint32_t fallback;     /* label for a reference no candidate names */
+    uint32_t lbl_key, lbl_item, lbl_dict, lbl_class;
+};
+typedef struct graphbuf_s graphbuf;
+
+/* ---------------------------------------------------------------- labels */
+
+static int64_t
+g_label_obj(graphbuf *g, PyObject *text) /* steals text */
+{
+    PyObject *v;
+    int64_t id;
+    if (text == NULL) return -1;
+    v = PyDict_GetItemWithError(g->label_ids, text);
+    if (v != NULL) {
+        id = PyLong_AsLongLong(v);
+        Py_DECREF(text);
+        return id;
+    }
+    if (PyErr_Occurred()) { Py_DECREF(text); return -1; }
+    id = PyList_GET_SIZE(g->label_list);
+    v = PyLong_FromLongLong(id);
+    if (v == NULL || PyDict_SetItem(g->label_ids, text, v) < 0 ||
+        PyList_Append(g->label_list, text) < 0) {
+        Py_XDECREF(v);
+        Py_DECREF(text);
+        return -1;
+    }
+    Py_DECREF(v);
+    Py_DECREF(text);
+    return id;
+}
+
+static int64_t
+g_label(graphbuf *g, const char *text)
+{
+    return g_label_obj(g, PyUnicode_FromString(text));
+}
+
+static int64_t
+g_label_index(graphbuf *g, Py_ssize_t i)
+{
+    int64_t id;
+    if (i < 1024 && g->index_labels[i]) return g->index_labels[i] - 1;
+    id = g_label_obj(g, PyUnicode_FromFormat("[%zd]", i));
+    if (id >= 0 && i < 1024) g->index_labels[i] = (uint32_t)id + 1;
+    return id;
+}
+
+/* A str, shortened for a label: keys and names come from the heap. */
+static PyObject *
+short_text(PyObject *s)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    if (n <= 40) { Py_INCREF(s); return s; }
+    {
+        PyObject *head = PyUnicode_Substring(s, 0, 37), *r;
+        if (head == NULL) return NULL;
+        r = PyUnicode_FromFormat("%U...", head);
+        Py_DECREF(head);
+        return r;
+    }
+}
+
+/* ['key'] for str/int/bytes keys (exact types: their repr is C code),
+ * [<Type>] for any other key. */
+static int64_t
+g_label_key(graphbuf *g, PyObject *key)
+{
+    Py_ssize_t slot = ptrmap_find(&g->key_labels, key);
+    PyObject *text = NULL;
+    int64_t id;
+    if (slot >= 0) return g->key_labels.vals[slot];
+    if (PyUnicode_CheckExact(key)) {
+        PyObject *s = short_text(key);
+        if (s == NULL) return -1;
+        text = PyUnicode_FromFormat("[%R]", s);
+        Py_DECREF(s);
+    }
+    else if (PyLong_CheckExact(key) || PyBytes_CheckExact(key) || PyFloat_CheckExact(key) ||
+             key == Py_None || PyBool_Check(key)) {
+        PyObject *r = PyObject_Repr(key);
+        if (r == NULL) return -1;
+        if (PyUnicode_GET_LENGTH(r) > 40) {
+            PyObject *s = short_text(r);
+            Py_DECREF(r);
+            r = s;
+            if (r == NULL) return -1;
+        }
+        text = PyUnicode_FromFormat("[%U]", r);
+        Py_DECREF(r);
+    }
+    else {
+        text = PyUnicode_FromFormat("[<%s>]", Py_TYPE(key)->tp_name);
+    }
+    id = g_label_obj(g, text);
+    if (id >= 0 && ptrmap_add(&g->key_labels, key, (Py_ssize_t)id) < 0) return -1;
+    return id;
+}
+
+/* .name for an attribute name (a str), cached by the name object */
+static int64_t
+g_label_attr(graphbuf *g, PyObject *name)
+{
+    Py_ssize_t slot;
+    int64_t id;
+    PyObject *s;
+    if (name == NULL || !PyUnicode_Check(name)) return g->fallback;
+    slot = ptrmap_find(&g->attr_labels, name);
+    if (slot >= 0) return g->attr_labels.vals[slot];
+    s = short_text(name);
+    if (s == NULL) return -1;
+    id = g_label_obj(g, PyUnicode_FromFormat(".%U", s));
+    Py_DECREF(s);
+    if (id >= 0 && ptrmap_add(&g->attr_labels, name, (Py_ssize_t)id) < 0) return -1;
+    return id;
+}
+
+/* ------------------------------------------------------- nodes and edges */
+
+static int g_add_node(walker *w, PyObject *o, Py_ssize_t size);
+
+/* reach() in graph mode: every object must become a node, so no
+ * reference-count shortcut; a leaf is numbered at once, a container when
+ * it is popped from the stack (graph_node). */
+static int
+g_reach(walker *w, PyObject *child)
+{
+    size_t slot = ((uintptr_t)child >> 4) & 4095;
+    int added;
+    if (w->recent[slot] == (uintptr_t)child) return 0;
+    /* frames made objects for the walk are not tracked; ours are excluded */
+    if (PyFrame_Check(child) && ptrmap_find(&w->excluded, child) >= 0) return 0;
+    added = ptrmap_add(&w->visited, child, -1);
+    w->recent[slot] = (uintptr_t)child;
+    if (added <= 0) {
+        if (added < 0) { w->failed = 1; return -1; }
+        return 0;
+    }
+    w->n_untracked++;
+    if (PyObject_IS_GC(child) || PyDict_Check(child) || PyCode_Check(child)) {
+        if (stack_push(&w->stack, child) < 0) { w->failed = 1; return -1; }
+        return 0;
+    }
+    {
+        Py_ssize_t size;
+        if (count_object(w, child, &size) < 0 || g_add_node(w, child, size) < 0) {
+            w->failed = 1;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+g_add_node(walker *w, PyObject *o, Py_ssize_t size)
+{
+    graphbuf *g = w->g;
+    typeent *e = type_entry(w, Py_TYPE(o));
+    Py_ssize_t slot;
+    if (e == NULL) return -1;
+    if (e->gid == 0) {
+        if (PyList_Append(g->type_list, (PyObject *)e->tp) < 0) return -1;
+        e->gid = PyList_GET_SIZE(g->type_list); /* 1-based; 0 = unassigned */
+    }
+    if (g->n + 1 > g->cap) {
+        Py_ssize_t nc = g->cap ? g->cap * 2 : 65536;
+        void *p;
+        p = PyMem_RawRealloc(g->ids, (size_t)nc * sizeof(uint64_t));
+        if (p == NULL) return -1;
+        g->ids = (uint64_t *)p;
+        p = PyMem_RawRealloc(g->types, (size_t)nc * sizeof(uint32_t));
+        if (p == NULL) return -1;
+        g->types = (uint32_t *)p;
+        p = PyMem_RawRealloc(g->sizes, (size_t)nc * sizeof(uint64_t));
+        if (p == NULL) return -1;
+        g->sizes = (uint64_t *)p;
+        p = PyMem_RawRealloc(g->lengths, (size_t)nc * sizeof(uint32_t));
+        if (p == NULL) return -1;
+        g->lengths = (uint32_t *)p;
+        p = PyMem_RawRealloc(g->offsets, (size_t)(nc + 1) * sizeof(uint64_t));
+        if (p == NULL) return -1;
+        g->offsets = (uint64_t *)p;
+        g->cap = nc;
+    }
+    g->ids[g->n] = (uint64_t)(uintptr_t)o;
+    g->types[g->n] = (uint32_t)(e->gid - 1);
+    g->sizes[g->n] = (uint64_t)size;
+    {
+        Py_ssize_t len = 0;
+        if (PyList_Check(o)) len = PyList_GET_SIZE(o);
+        else if (PyTuple_Check(o)) len = PyTuple_GET_SIZE(o);
+        else if (PyDict_Check(o)) len = PyDict_GET_SIZE(o);
+        else if (PyAnySet_Check(o)) len = PySet_GET_SIZE(o);
+        else if (PyByteArray_Check(o)) len = PyByteArray_GET_SIZE(o);
+        g->lengths[g->n] = len > 0xFFFFFFFFLL ? 0xFFFFFFFFU : (uint32_t)len;
+    }
+    slot = ptrmap_find(&w->visited, o);
+    if (slot < 0) {
+        if (ptrmap_add(&w->visited, o, g->n) < 0) return -1;
+    }
+    else {
+        w->visited.vals[slot] = g->n;
+    }
+    g->n++;
+    return 0;
+}
+
+static int
+g_edge(graphbuf *g, PyObject *child, int64_t label)
+{
+    if (label < 0) return -1;
+    if (g->tn + 1 > g->tcap) {
+        Py_ssize_t nc = g->tcap ? g->tcap * 2 : 256;
+        void *p = PyMem_RawRealloc(g->tmp_t, (size_t)nc * sizeof(uintptr_t));
+        if (p == NULL) return -1;
+        g->tmp_t = (uintptr_t *)p;
+        p = PyMem_RawRealloc(g->tmp_l, (size_t)nc * sizeof(uint32_t));
+        if (p == NULL) return -1;
+        g->tmp_l = (uint32_t *)p;
+        g->tcap = nc;
+    }
+    g->tmp_t[g->tn] = (uintptr_t)child;
+    g->tmp_l[g->tn] = (uint32_t)label;
+    g->tn++;
+    return 0;
+}
+
+/* A reference from the node being processed: count the child if it is
+ * new (as the histogram walk does), then record the edge. */
+static int
+g_emit(walker *w, PyObject *child, int64_t label)
+{
+    if (child == NULL) return 0;
+    if (is_tracked(child) || PyFrame_Check(child)) {
+        if (w->excluded.used && ptrmap_find(&w->excluded, child) >= 0) return 0;
+    }
+    if (!is_tracked(child) && reach(w, child, 0) < 0) return -1;
+    return g_edge(w->g, child, label);
+}
+
+/* The node's buffered edges go to the edge list; nodes numbered since
+ * (untracked leaves met on the way) start where this node's edges end. */
+static int
+g_flush(walker *w, Py_ssize_t node)
+{
+    graphbuf *g = w->g;
+    Py_ssize_t i;
+    if (g->e + g->tn > g->ecap) {
+        Py_ssize_t nc = g->ecap ? g->ecap * 2 : 65536;
+        void *p;
+        while (nc < g->e + g->tn) nc *= 2;
+        p = PyMem_RawRealloc(g->targets, (size_t)nc * sizeof(uintptr_t));
+        if (p == NULL) return -1;
+        g->targets = (uintptr_t *)p;
+        p = PyMem_RawRealloc(g->labels, (size_t)nc * sizeof(uint32_t));
+        if (p == NULL) return -1;
+        g->labels = (uint32_t *)p;
+        g->ecap = nc;
+    }
+    while (g->offsets_filled <= node) g->offsets[g->offsets_filled++] = (uint64_t)g->e;
+    memcpy(g->targets + g->e, g->tmp_t, (size_t)g->tn * sizeof(uintptr_t));
+    memcpy(g->labels + g->e, g->tmp_l, (size_t)g->tn * sizeof(uint32_t));
+    g->e += g->tn;
+    g->tn = 0;
+    for (i = g->offsets_filled; i < g->n; i++) g->offsets[i] = (uint64_t)g->e;
+    g->offsets_filled = g->n;
+    return 0;
+}
+
+/* ------------------------------------------------- naming the references */
+
+static int
+cand_add(graphbuf *g, PyObject *ptr, int64_t label)
+{
+    if (label < 0) return -1;
+    if (ptr == NULL || g->ncand >= LH_MAX_CAND) return 0;
+    g->cand[g->ncand].ptr = ptr;
+    g->cand[g->ncand].label = (uint32_t)label;
+    g->cand[g->ncand].done = 0;
+    g->ncand++;
+    return 0;
+}
+
+static int
+visit_graph(PyObject *child, void *arg)
+{
+    walker *w = (walker *)arg;
+    graphbuf *g = w->g;
+    int i;
+    for (i = 0; i < g->ncand; i++) {
+        if (g->cand[i].ptr == child) {
+            if (g->cand[i].done) return 0;
+            return g_emit(w, child, g->cand[i].label);
+        }
+    }
+    return g_emit(w, child, g->fallback);
+}
+
+/* Slots and C members (T_OBJECT / T_OBJECT_EX) of every class in the MRO */
+static int
+cand_members(graphbuf *g, PyObject *o)
+{
+    PyObject *mro = Py_TYPE(o)->tp_mro;
+    Py_ssize_t k;
+    if (mro == NULL || !PyTuple_Check(mro)) return 0;
+    for (k = 0; k < PyTuple_GET_SIZE(mro); k++) {
+        PyTypeObject *t = (PyTypeObject *)PyTuple_GET_ITEM(mro, k);
+        PyMemberDef *m = t->tp_members;
+        if (m == NULL) continue;
+        for (; m->name != NULL; m++) {
+            if (m->type == T_OBJECT || m->type == T_OBJECT_EX) {
+                PyObject *v = *(PyObject **)((char *)o + m->offset);
+                if (v != NULL) {
+                    char buf[80];
+                    PyOS_snprintf(buf, sizeof(buf), ".%s", m->name);
+                    if (cand_add(g, v, g_label(g, buf)) < 0) return -1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/* Instance attributes: the __dict__, or (3.11+) values kept in the object
+ * itself, named from the class's shared keys. */
+static int
+cand_instance(graphbuf *g, PyObject *o)
+{
+    PyTypeObject *tp = Py_TYPE(o);
+#if PY_VERSION_HEX >= 0x030B0000
+    if (PyType_HasFeature(tp, Py_TPFLAGS_MANAGED_DICT)) {
+        PyObject *dict = NULL;
+        PyObject **values = NULL;
+#if PY_VERSION_HEX >= 0x030D0000
+        dict = ((PyObject **)o)[-3];
+        if (PyType_HasFeature(tp, (1UL << 2)) /* Py_TPFLAGS_INLINE_VALUES */) {
+            uint8_t *hdr = (uint8_t *)((char *)o + tp->tp_basicsize);
+            if (hdr[3] /* valid */) values = (PyObject **)(hdr + 8);
+        }
+#elif PY_VERSION_HEX >= 0x030C0000
+        {
+            uintptr_t dorv = ((uintptr_t *)o)[-3];
+            if (dorv & 1) values = (PyObject **)(dorv + 1);
+            else dict = (PyObject *)dorv;
+        }
+#else
+        values = ((PyObject ***)o)[-4];
+        dict = ((PyObject **)o)[-3];
+#endif
+        if (dict != NULL && cand_add(g, dict, g->lbl_dict) < 0) return -1;
+        if (values != NULL && PyType_HasFeature(tp, Py_TPFLAGS_HEAPTYPE)) {
+            lh_dictkeys *keys = (lh_dictkeys *)((PyHeapTypeObject *)tp)->ht_cached_keys;
+            if (keys != NULL) {
+                lh_unicode_entry *ent = (lh_unicode_entry *)(
+                    &keys->dk_indices[(size_t)1 << keys->dk_log2_index_bytes]);
+                Py_ssize_t i;
+                for (i = 0; i < keys->dk_nentries && g->ncand < LH_MAX_CAND; i++) {
+                    if (values[i] != NULL && ent[i].me_key != NULL) {
+                        if (cand_add(g, values[i], g_label_attr(g, ent[i].me_key)) < 0) return -1;
+                    }
+                }
+            }
+        }
+        return 0;
+    }
+#endif
+    if (tp->tp_dictoffset > 0) {
+        PyObject *dict = *(PyObject **)((char *)o + tp->tp_dictoffset);
+        if (dict != NULL && cand_add(g, dict, g->lbl_dict) < 0) return -1;
+    }
+    return 0;
+}
+
+static int
+cand_function(graphbuf *g, PyObject *o)
+{
+    PyFunctionObject *f = (PyFunctionObject *)o;
+    if (cand_add(g, f->func_code, g_label(g, ".__code__")) < 0 ||
+        cand_add(g, f->func_globals, g_label(g, ".__globals__")) < 0 ||
+        cand_add(g, f->func_defaults, g_label(g, ".__defaults__")) < 0 ||
+        cand_add(g, f->func_kwdefaults, g_label(g, ".__kwdefaults__")) < 0 ||
+        cand_add(g, f->func_closure, g_label(g, ".__closure__")) < 0 ||
+        cand_add(g, f->func_dict, g->lbl_dict) < 0 ||
+        cand_add(g, f->func_module, g_label(g, ".__module__")) < 0 ||
+        cand_add(g, f->func_annotations, g_label(g, ".__annotations__")) < 0 ||
+        cand_add(g, f->func_name, g_label(g, ".__name__")) < 0 ||
+        cand_add(g, f->func_qualname, g_label(g, ".__qualname__")) < 0 ||
+        cand_add(g, f->func_doc, g_label(g, ".__doc__")) < 0)
+        return -1;
+    return 0;
+}
+
+/* function -> each closure cell's contents, named after the free variable:
+ * the edge people mean when a closure keeps something alive */
+static int
+emit_closure_vars(walker *w, PyObject *o)
+{
+    PyFunctionObject *f = (PyFunctionObject *)o;
+    PyObject *names;
+    Py_ssize_t i, n;
+    if (f->func_closure == NULL || !PyTuple_Check(f->func_closure) || !PyCode_Check(f->func_code))
+        return 0;
+#if PY_VERSION_HEX >= 0x030B0000
+    names = PyCode_GetFreevars((PyCodeObject *)f->func_code);
+    if (names == NULL) { PyErr_Clear(); return 0; }
+#else
+    names = ((PyCodeObject *)f->func_code)->co_freevars;
+    Py_XINCREF(names);
+    if (names == NULL) return 0;
+#endif
+    n = PyTuple_GET_SIZE(f->func_closure);
+    for (i = 0; i < n && i < PyTuple_GET_SIZE(names); i++) {
+        PyObject *cell = PyTuple_GET_ITEM(f->func_closure, i);
+        PyObject *v = PyCell_Check(cell) ? PyCell_GET(cell) : NULL;
+        if (v != NULL) {
+            int64_t id = g_label_obj(
+                w->g, PyUnicode_FromFormat(".__closure__ cell '%U'", PyTuple_GET_ITEM(names, i)));
+            if (id < 0 || g_emit(w, v, id) < 0) { Py_DECREF(names); return -1; }
+        }
+    }
+    Py_DECREF(names);
+    return 0;
+}
+
+/* frame -> its locals by name. 3.10 reads them from the frame; 3.12+ asks
+ * PyFrame_GetVar (no side effect); 3.11 has neither without internals, so
+ * a 3.11 frame's locals are named only where the frame itself reports
+ * them (finished frames), under a generic label. */
+static int
+emit_frame_locals(walker *w, PyObject *o)
+{
+    graphbuf *g = w->g;
+#if PY_VERSION_HEX < 0x030B0000
+    PyFrameObject *f = (PyFrameObject *)o;
+    PyCodeObject *co = f->f_code;
+    Py_ssize_t i, nlocals, ncells, nfrees;
+    if (co == NULL) return 0;
+    nlocals = co->co_nlocals;
+    ncells = PyTuple_GET_SIZE(co->co_cellvars);
+    nfrees = PyTuple_GET_SIZE(co->co_freevars);
+    for (i = 0; i < nlocals + ncells + nfrees; i++) {
+        PyObject *v = f->f_localsplus[i], *name;
+        int64_t id;
+        int j;
+        if (v == NULL) continue;
+        if (i < nlocals) name = PyTuple_GET_ITEM(co->co_varnames, i);
+        else if (i < nlocals + ncells) name = PyTuple_GET_ITEM(co->co_cellvars, i - nlocals);
+        else name = PyTuple_GET_ITEM(co->co_freevars, i - nlocals - ncells);
+        if (i >= nlocals && PyCell_Check(v)) {
+            PyObject *inner = PyCell_GET(v);
+            if (inner == NULL) continue;
+            v = inner;
+        }
+        id = g_label_obj(g, PyUnicode_FromFormat("frame %U local '%U'", co->co_name, name));
+        if (id < 0 || g_emit(w, v, id) < 0) return -1;
+        for (j = 0; j < g->ncand; j++)
+            if (g->cand[j].ptr == v) g->cand[j].done = 1;
+        if (cand_add(g, v, id) < 0) return -1;
+        g->cand[g->ncand - 1].done = 1;
+    }
+    return 0;
+#elif PY_VERSION_HEX >= 0x030C0000
+    PyFrameObject *f = (PyFrameObject *)o;
+    PyCodeObject *co = PyFrame_GetCode(f);
+    PyObject *lists[3];
+    int k;
+    if (co == NULL) { PyErr_Clear(); return 0; }
+    lists[0] = PyCode_GetVarnames(co);
+    lists[1] = PyCode_GetCellvars(co);
+    lists[2] = PyCode_GetFreevars(co);
+    for (k = 0; k < 3; k++) {
+        Py_ssize_t i;
+        if (lists[k] == NULL) { PyErr_Clear(); continue; }
+        for (i = 0; i < PyTuple_GET_SIZE(lists[k]); i++) {
+            PyObject *name = PyTuple_GET_ITEM(lists[k], i);
+            PyObject *v = PyFrame_GetVar(f, name); /* new reference */
+            int64_t id;
+            if (v == NULL) { PyErr_Clear(); continue; }
+            id = g_label_obj(g, PyUnicode_FromFormat("frame %U local '%U'", co->co_name, name));
+            /* the frame keeps v alive; drop our reference before the walk
+             * may look at its reference count */
+            Py_DECREF(v);
+            if (id < 0 || g_emit(w, v, id) < 0 || cand_add(g, v, id) < 0) {
+                Py_XDECREF(lists[0]); Py_XDECREF(lists[1]); Py_XDECREF(lists[2]);
+                Py_DECREF(co);
+                return -1;
+            }
+            g->cand[g->ncand - 1].done = 1;
+        }
+    }
+    Py_XDECREF(lists[0]); Py_XDECREF(lists[1]); Py_XDECREF(lists[2]);
+    Py_DECREF(co);
+    return 0;
+#else
+    (void)g;
+    (void)o;
+    return 0;
+#endif
+}
+
+static int
+cand_type(graphbuf *g, PyObject *o)
+{
+    PyTypeObject *t = (PyTypeObject *)o;
+    if (cand_add(g, t->tp_dict, g->lbl_dict) < 0 ||
+        cand_add(g, t->tp_mro, g_label(g, ".__mro__")) < 0 ||
+        cand_add(g, t->tp_bases, g_label(g, ".__bases__")) < 0 ||
+        cand_add(g, (PyObject *)t->tp_base, g_label(g, ".__base__")) < 0)
+        return -1;
+    if (PyType_HasFeature(t, Py_TPFLAGS_HEAPTYPE)) {
+        PyHeapTypeObject *h = (PyHeapTypeObject *)t;
+        if (cand_add(g, h->ht_name, g_label(g, ".__name__")) < 0 ||
+            cand_add(g, h->ht_qualname, g_label(g, ".__qualname__")) < 0 ||
+            cand_add(g, h->ht_slots, g_label(g, ".__slots__")) < 0 ||
+            cand_add(g, h->ht_module, g_label(g, ".__module__")) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The fallback label: a reference nothing above could name. */
+static int64_t
+g_fallback(walker *w, PyObject *o)
+{
+    typeent *e = type_entry(w, Py_TYPE(o));
+    if (e == NULL) return -1;
+    if (e->fallback == 0) {
+        int64_t id = g_label_obj(w->g, PyUnicode_FromFormat("(in %s)", Py_TYPE(o)->tp_name));
+        if (id < 0) return -1;
+        e->fallback = (uint32_t)id + 1;
+    }
+    return (int64_t)e->fallback - 1;
+}
+
+/* Process one node: count it, number it, and emit its labelled edges. */
+static int
+graph_node(walker *w, PyObject *o)
+{
+    graphbuf *g = w->g;
+    Py_ssize_t size, node, i;
+    traverseproc tr = Py_TYPE(o)->tp_traverse;
+    int64_t fb;
+    if (count_object(w, o, &size) < 0 || g_add_node(w, o, size) < 0) return -1;
+    node = g->n - 1;
+    g->ncand = 0;
+    g->tn = 0;
+
+    if (PyList_Check(o) || PyTuple_Check(o)) {
+        Py_ssize_t n = PyList_Check(o) ? PyList_GET_SIZE(o) : PyTuple_GET_SIZE(o);
+        for (i = 0; i < n; i++) {
+            PyObject *item = PyList_Check(o) ? PyList_GET_ITEM(o, i) : PyTuple_GET_ITEM(o, i);
+            if (g_emit(w, item, g_label_index(g, i)) < 0) return -1;
+        }
+        if (PyTuple_CheckExact(o) || PyList_CheckExact(o)) return g_flush(w, node);
+        for (i = 0; i < n; i++) {
+            PyObject *item = PyList_Check(o) ? PyList_GET_ITEM(o, i) : PyTuple_GET_ITEM(o, i);
+            if (cand_add(g, item, 0) < 0) return -1;
+            if (g->ncand) g->cand[g->ncand - 1].done = 1;
+        }
+    }
+    else if (PyDict_Check(o)) {
+        Py_ssize_t pos = 0;
+        PyObject *k, *v;
+        while (PyDict_Next(o, &pos, &k, &v)) {
+            if (g_emit(w, v, g_label_key(g, k)) < 0 || g_emit(w, k, g->lbl_key) < 0) return -1;
+        }
+        if (PyDict_CheckExact(o)) return g_flush(w, node);
+        /* a subclass's own references (its __dict__, slots) follow; its
+         * items, reported again by dict_traverse, are marked done */
+        pos = 0;
+        while (PyDict_Next(o, &pos, &k, &v) && g->ncand < LH_MAX_CAND - 2) {
+            if (cand_add(g, v, 0) < 0 || cand_add(g, k, 0) < 0) return -1;
+            g->cand[g->ncand - 1].done = g->cand[g->ncand - 2].done = 1;
+        }
+    }
+    else if (PyCode_Check(o)) {
+        PyCodeObject *co = (PyCodeObject *)o;
+        if (g_emit(w, co->co_consts, g_label(g, ".co_consts")) < 0 ||
+            g_emit(w, co->co_names, g_label(g, ".co_names")) < 0 ||
+            g_emit(w, co->co_filename, g_label(g, ".co_filename")) < 0 ||
+            g_emit(w, co->co_name, g_label(g, ".co_name")) < 0)
+            return -1;
+        return g_flush(w, node);
+    }
+
+    fb = g_fallback(w, o);
+    if (fb < 0) return -1;
+    g->fallback = (uint32_t)fb;
+    if (PyFunction_Check(o)) {
+        if (cand_function(g, o) < 0 || emit_closure_vars(w, o) < 0) return -1;
+    }
+    else if (PyMethod_Check(o)) {
+        if (cand_add(g, PyMethod_GET_FUNCTION(o), g_label(g, ".__func__")) < 0 ||
+            cand_add(g, PyMethod_GET_SELF(o), g_label(g, ".__self__")) < 0)
+            return -1;
+    }
+    else if (PyCell_Check(o)) {
+        if (cand_add(g, PyCell_GET(o), g_label(g, ".cell_contents")) < 0) return -1;
+    }
+    else if (PyModule_Check(o)) {
+        if (cand_add(g, PyModule_GetDict(o), g->lbl_dict) < 0) return -1;
+    }
+    else if (PyType_Check(o)) {
+        if (cand_type(g, o) < 0) return -1;
+    }
+    else if (PyTraceBack_Check(o)) {
+        PyTracebackObject *tb = (PyTracebackObject *)o;
+        if (cand_add(g, (PyObject *)tb->tb_next, g_label(g, ".tb_next")) < 0 ||
+            cand_add(g, (PyObject *)tb->tb_frame, g_label(g, ".tb_frame")) < 0)
+            return -1;
+    }
+    else if (PyExceptionInstance_Check(o)) {
+        PyBaseExceptionObject *ex = (PyBaseExceptionObject *)o;
+        if (cand_add(g, ex->args, g_label(g, ".args")) < 0 ||
+            cand_add(g, ex->traceback, g_label(g, ".__traceback__")) < 0 ||
+            cand_add(g, ex->context, g_label(g, ".__context__")) < 0 ||
+            cand_add(g, ex->cause, g_label(g, ".__cause__")) < 0 ||
+            cand_add(g, ex->dict, g->lbl_dict) < 0)
+            return -1;
+    }
+    else if (PyFrame_Check(o)) {
+        if (emit_frame_locals(w, o) < 0) return -1;
+    }
+    if (PyAnySet_Check(o)) g->fallback = g->lbl_item;
+    if (!PyType_Check(o)) {
+        if (cand_instance(g, o) < 0 || cand_members(g, o) < 0) return -1;
+        if (PyType_HasFeature(Py_TYPE(o), Py_TPFLAGS_HEAPTYPE) &&
+            cand_add(g, (PyObject *)Py_TYPE(o), g->lbl_class) < 0)
+            return -1;
+    }
+    if (tr != NULL && PyObject_IS_GC(o)) {
+        if (tr(o, visit_graph, w) < 0 || w->failed) return -1;
+    }
+    return g_flush(w, node);
+}
+
+/* Edge targets: addresses -> node numbers. An address that is no node
+ * (cannot happen for what g_emit lets through; kept as a guard) is
+ * dropped and the offsets closed up. */
+static int
+g_resolve(walker *w, uint32_t **out_targets)
+{
+    graphbuf *g = w->g;
+    Py_ssize_t i, node = 0, kept = 0;
+    uint32_t *t = (uint32_t *)PyMem_RawMalloc((size_t)(g->e ? g->e : 1) * sizeof(uint32_t));
+    if (t == NULL) return -1;
+    while (g->offsets_filled <= g->n) g->offsets[g->offsets_filled++] = (uint64_t)g->e;
+    for (i = 0; i < g->e; i++) {
+        Py_ssize_t slot;
+        while (node < g->n && (Py_ssize_t)g->offsets[node + 1] <= i) {
+            node++;
+            g->offsets[node] = (uint64_t)kept;
+        }
+        slot = ptrmap_find(&w->visited, (PyObject *)g->targets[i]);
+        if (slot >= 0 && w->visited.vals[slot] >= 0) {
+            t[kept] = (uint32_t)w->visited.vals[slot];
+            g->labels[kept] = g->labels[i];
+            kept++;
+        }
+    }
+    while (node < g->n) g->offsets[++node] = (uint64_t)kept;
+    g->e = kept;
+    *out_targets = t;
+    return 0;
+}
+
+static void
+graphbuf_free(graphbuf *g)
+{
+    PyMem_RawFree(g->ids);
+    PyMem_RawFree(g->types);
+    PyMem_RawFree(g->sizes);
+    PyMem_RawFree(g->lengths);
+    PyMem_RawFree(g->offsets);
+    PyMem_RawFree(g->targets);
+    PyMem_RawFree(g->labels);
+    PyMem_RawFree(g->tmp_t);
+    PyMem_RawFree(g->tmp_l);
+    ptrmap_free(&g->key_labels);
+    ptrmap_free(&g->attr_labels);
+    Py_XDECREF(g->label_ids);
+    Py_XDECREF(g->label_list);
+    Py_XDECREF(g->type_list);
+}
+
+static PyObject *
+bytes_of(const void *p, Py_ssize_t n, size_t item)
+{
+    return PyBytes_FromStringAndSize((const char *)p, n * (Py_ssize_t)item);
+}

@@ -1,0 +1,104 @@
+"""Graph capture helpers: the roots of the object graph, and the HeapGraph
+built from what the compiled walker returns. Used by capture only."""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+from array import array
+from collections.abc import Callable
+from typing import Any, Optional
+
+from .model import HeapGraph
+
+__all__ = ["build_graph", "collect_roots"]
+
+
+def _thread_names() -> dict[int, str]:
+    threading = sys.modules.get("threading")
+    active = getattr(threading, "_active", None) if threading is not None else None
+    names: dict[int, str] = {}
+    if isinstance(active, dict):
+        for tid, t in list(active.items()):
+            try:
+                name = object.__getattribute__(t, "_name")  # no user __getattr__
+            except Exception:
+                name = None
+            names[tid] = name if isinstance(name, str) else f"thread-{tid}"
+    return names
+
+
+def collect_roots(
+    package_dir: str, caller_frames: tuple[Any, ...] = ()
+) -> tuple[tuple[Any, ...], tuple[str, ...], tuple[Any, ...]]:
+    """The objects the graph is rooted at, with descriptions, plus
+    leakhunt's own frames (to exclude).
+
+    Roots are the modules in ``sys.modules`` ("module NAME") and the frames
+    of every thread's stack ("thread NAME frame FUNC"), other than
+    leakhunt's own frames and ``caller_frames`` (a probe such as why()'s
+    caller, whose references to its target are not retainers). Asking for
+    the frames makes them frame objects, so the walk sees them."""
+    objs: list[Any] = []
+    descs: list[str] = []
+    for name, mod in list(sys.modules.items()):
+        if mod is not None:
+            objs.append(mod)
+            descs.append(f"module {name}")
+    own: list[Any] = []
+    names = _thread_names()
+    skip = set(map(id, caller_frames))
+    for tid, top in sys._current_frames().items():
+        tname = names.get(tid, f"thread-{tid}")
+        f: Optional[types.FrameType] = top
+        while f is not None:
+            code = f.f_code
+            if os.path.dirname(code.co_filename) == package_dir or id(f) in skip:
+                own.append(f)
+            else:
+                objs.append(f)
+                descs.append(f"thread {tname} frame {code.co_name}")
+            f = f.f_back
+    return tuple(objs), tuple(descs), tuple(own)
+
+
+def build_graph(
+    res: dict[str, Any],
+    root_descs: tuple[str, ...],
+    type_name: Callable[[type], str],
+) -> HeapGraph:
+    """A HeapGraph from the dict that ``_walker.graph`` returns."""
+
+    def arr(code: str, data: bytes) -> array[int]:
+        a = array(code)
+        a.frombytes(data)
+        return a
+
+    roots: list[tuple[int, str]] = []
+    seen: set[int] = set()
+    for node, desc in zip(res["roots"], root_descs, strict=True):
+        if node >= 0 and node not in seen:
+            seen.add(node)
+            roots.append((node, desc))
+    type_names = tuple(type_name(tp) for tp in res["type_objects"])
+    return HeapGraph(
+        ids=arr("Q", res["ids"]),
+        types=arr("I", res["types"]),
+        type_names=type_names,
+        sizes=arr("Q", res["sizes"]),
+        offsets=arr("Q", res["offsets"]),
+        targets=arr("I", res["targets"]),
+        labels=arr("I", res["labels"]),
+        label_names=tuple(res["label_names"]),
+        roots=tuple(roots),
+        lengths=arr("I", res["lengths"]),
+    )
+
+
+def node_of(graph: HeapGraph, obj_id: int) -> Optional[int]:
+    """The node whose id is ``obj_id``, or None."""
+    try:
+        return graph.ids.index(obj_id)
+    except ValueError:
+        return None

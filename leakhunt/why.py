@@ -1,0 +1,78 @@
+"""``leakhunt.why(obj)``: what keeps one live object alive, right now.
+
+Takes a graph snapshot of the live heap (in memory), finds ``obj`` in it
+and returns the shortest path from a root to it. The caller's own frame is
+a probe, not a retainer: its local variables holding ``obj`` are ignored.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from . import capture, dominators, retainers
+from ._graphcap import node_of
+from .model import NO_PATH, RetainerPath, owned
+
+__all__ = ["Why", "why"]
+
+#: What to say when no root reaches an object.
+HELD_OUTSIDE = "held outside Python: no referrer that Python can see"
+
+
+@owned
+@dataclass(frozen=True)
+class Why:
+    """Why one object is alive.
+
+    ``path`` is the shortest retainer path (root first) or None when no
+    Python-level root reaches the object; ``text`` says it in one line;
+    ``retained`` is the number of bytes that would be freed if the object
+    became unreachable (its dominator subtree).
+    """
+
+    type_name: str
+    size: int
+    path: Optional[RetainerPath]
+    text: str
+    retained: int
+    referrers: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def why(obj: Any, *, max_depth: Optional[int] = None) -> Why:
+    """The shortest path from a root (a module, a thread's frame) to ``obj``.
+
+    >>> import leakhunt, sys, types
+    >>> app = sys.modules["app_cache"] = types.ModuleType("app_cache")
+    >>> app._SESSIONS = {"u42": [1, 2, 3]}
+    >>> leakhunt.why(app._SESSIONS["u42"]).text
+    "module app_cache -> ._SESSIONS -> ['u42'] -> list"
+    >>> del sys.modules["app_cache"]
+    """
+    caller = sys._getframe(1)
+    s = capture.take_snapshot("why", graph=True, _probe_frames=(caller,))
+    del caller
+    g = s.graph
+    if g is None:
+        raise RuntimeError("leakhunt.why needs the compiled walker (graph snapshots)")
+    node = node_of(g, id(obj))
+    if node is None:
+        name = capture.type_name(type(obj))
+        return Why(name, 0, None, f"{name}: not found on the heap (leakhunt's own object?)", 0, ())
+    path = retainers.shortest_paths(g, [node], max_depth=max_depth).get(node)
+    idom = dominators.immediate_dominators(g)
+    retained = dominators.retained_size_of(g, [node], idom)
+    referrers = tuple(
+        f"{label} (of a {g.type_name(src)})" for src, label in list(g.reverse().in_edges(node))[:10]
+    )
+    name = g.type_name(node)
+    if path is None or not path.reachable or path.root == NO_PATH:
+        text = f"{name}: {HELD_OUTSIDE}"
+        if referrers:
+            text += f" (referred to only by: {', '.join(referrers)})"
+        return Why(name, int(g.sizes[node]), None, text, retained, referrers)
+    return Why(name, int(g.sizes[node]), path, path.text(g), retained, referrers)

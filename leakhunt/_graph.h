@@ -67,6 +67,7 @@ struct graphbuf_s {
     PyObject *label_list;  /* list of label str */
     ptrmap key_labels;     /* dict key object -> label id */
     ptrmap attr_labels;    /* attribute name object -> label id */
+    ptrmap static_labels;  /* C string literal -> label id */
     uint32_t index_labels[1024];
     PyObject *type_list;   /* list of type objects, by type index */
     /* candidates for the current parent */
@@ -109,6 +110,18 @@ static int64_t
 g_label(graphbuf *g, const char *text)
 {
     return g_label_obj(g, PyUnicode_FromString(text));
+}
+
+/* A fixed label, cached by the address of its C string */
+static int64_t
+g_slabel(graphbuf *g, const char *text)
+{
+    Py_ssize_t slot = ptrmap_find(&g->static_labels, text);
+    int64_t id;
+    if (slot >= 0) return g->static_labels.vals[slot];
+    id = g_label(g, text);
+    if (id >= 0 && ptrmap_add(&g->static_labels, text, (Py_ssize_t)id) < 0) return -1;
+    return id;
 }
 
 static int64_t
@@ -371,27 +384,54 @@ visit_graph(PyObject *child, void *arg)
     return g_emit(w, child, g->fallback);
 }
 
-/* Slots and C members (T_OBJECT / T_OBJECT_EX) of every class in the MRO */
+/* Slots and C members (T_OBJECT / T_OBJECT_EX) of every class in the MRO,
+ * worked out once per type: (offset, label) pairs in the type's entry. */
 static int
-cand_members(graphbuf *g, PyObject *o)
+type_members(walker *w, typeent *e)
 {
-    PyObject *mro = Py_TYPE(o)->tp_mro;
-    Py_ssize_t k;
+    graphbuf *g = w->g;
+    PyObject *mro = e->tp->tp_mro;
+    Py_ssize_t k, n = 0, cap = 0;
+    e->memb_done = 1;
     if (mro == NULL || !PyTuple_Check(mro)) return 0;
     for (k = 0; k < PyTuple_GET_SIZE(mro); k++) {
-        PyTypeObject *t = (PyTypeObject *)PyTuple_GET_ITEM(mro, k);
-        PyMemberDef *m = t->tp_members;
-        if (m == NULL) continue;
-        for (; m->name != NULL; m++) {
-            if (m->type == T_OBJECT || m->type == T_OBJECT_EX) {
-                PyObject *v = *(PyObject **)((char *)o + m->offset);
-                if (v != NULL) {
-                    char buf[80];
-                    PyOS_snprintf(buf, sizeof(buf), ".%s", m->name);
-                    if (cand_add(g, v, g_label(g, buf)) < 0) return -1;
-                }
+        PyMemberDef *m = ((PyTypeObject *)PyTuple_GET_ITEM(mro, k))->tp_members;
+        for (; m != NULL && m->name != NULL; m++) {
+            char buf[80];
+            int64_t id;
+            if (m->type != T_OBJECT && m->type != T_OBJECT_EX) continue;
+            if (n == cap) {
+                void *p;
+                cap = cap ? cap * 2 : 4;
+                p = PyMem_RawRealloc(e->moff, (size_t)cap * sizeof(Py_ssize_t));
+                if (p == NULL) return -1;
+                e->moff = (Py_ssize_t *)p;
+                p = PyMem_RawRealloc(e->mlab, (size_t)cap * sizeof(uint32_t));
+                if (p == NULL) return -1;
+                e->mlab = (uint32_t *)p;
             }
+            PyOS_snprintf(buf, sizeof(buf), ".%s", m->name);
+            id = g_label(g, buf);
+            if (id < 0) return -1;
+            e->moff[n] = m->offset;
+            e->mlab[n] = (uint32_t)id;
+            n++;
         }
+    }
+    e->nmemb = n;
+    return 0;
+}
+
+static int
+cand_members(walker *w, PyObject *o)
+{
+    typeent *e = type_entry(w, Py_TYPE(o));
+    Py_ssize_t i;
+    if (e == NULL) return -1;
+    if (!e->memb_done && type_members(w, e) < 0) return -1;
+    for (i = 0; i < e->nmemb; i++) {
+        PyObject *v = *(PyObject **)((char *)o + e->moff[i]);
+        if (v != NULL && cand_add(w->g, v, e->mlab[i]) < 0) return -1;
     }
     return 0;
 }
@@ -450,17 +490,17 @@ static int
 cand_function(graphbuf *g, PyObject *o)
 {
     PyFunctionObject *f = (PyFunctionObject *)o;
-    if (cand_add(g, f->func_code, g_label(g, ".__code__")) < 0 ||
-        cand_add(g, f->func_globals, g_label(g, ".__globals__")) < 0 ||
-        cand_add(g, f->func_defaults, g_label(g, ".__defaults__")) < 0 ||
-        cand_add(g, f->func_kwdefaults, g_label(g, ".__kwdefaults__")) < 0 ||
-        cand_add(g, f->func_closure, g_label(g, ".__closure__")) < 0 ||
+    if (cand_add(g, f->func_code, g_slabel(g, ".__code__")) < 0 ||
+        cand_add(g, f->func_globals, g_slabel(g, ".__globals__")) < 0 ||
+        cand_add(g, f->func_defaults, g_slabel(g, ".__defaults__")) < 0 ||
+        cand_add(g, f->func_kwdefaults, g_slabel(g, ".__kwdefaults__")) < 0 ||
+        cand_add(g, f->func_closure, g_slabel(g, ".__closure__")) < 0 ||
         cand_add(g, f->func_dict, g->lbl_dict) < 0 ||
-        cand_add(g, f->func_module, g_label(g, ".__module__")) < 0 ||
-        cand_add(g, f->func_annotations, g_label(g, ".__annotations__")) < 0 ||
-        cand_add(g, f->func_name, g_label(g, ".__name__")) < 0 ||
-        cand_add(g, f->func_qualname, g_label(g, ".__qualname__")) < 0 ||
-        cand_add(g, f->func_doc, g_label(g, ".__doc__")) < 0)
+        cand_add(g, f->func_module, g_slabel(g, ".__module__")) < 0 ||
+        cand_add(g, f->func_annotations, g_slabel(g, ".__annotations__")) < 0 ||
+        cand_add(g, f->func_name, g_slabel(g, ".__name__")) < 0 ||
+        cand_add(g, f->func_qualname, g_slabel(g, ".__qualname__")) < 0 ||
+        cand_add(g, f->func_doc, g_slabel(g, ".__doc__")) < 0)
         return -1;
     return 0;
 }
@@ -578,16 +618,16 @@ cand_type(graphbuf *g, PyObject *o)
 {
     PyTypeObject *t = (PyTypeObject *)o;
     if (cand_add(g, t->tp_dict, g->lbl_dict) < 0 ||
-        cand_add(g, t->tp_mro, g_label(g, ".__mro__")) < 0 ||
-        cand_add(g, t->tp_bases, g_label(g, ".__bases__")) < 0 ||
-        cand_add(g, (PyObject *)t->tp_base, g_label(g, ".__base__")) < 0)
+        cand_add(g, t->tp_mro, g_slabel(g, ".__mro__")) < 0 ||
+        cand_add(g, t->tp_bases, g_slabel(g, ".__bases__")) < 0 ||
+        cand_add(g, (PyObject *)t->tp_base, g_slabel(g, ".__base__")) < 0)
         return -1;
     if (PyType_HasFeature(t, Py_TPFLAGS_HEAPTYPE)) {
         PyHeapTypeObject *h = (PyHeapTypeObject *)t;
-        if (cand_add(g, h->ht_name, g_label(g, ".__name__")) < 0 ||
-            cand_add(g, h->ht_qualname, g_label(g, ".__qualname__")) < 0 ||
-            cand_add(g, h->ht_slots, g_label(g, ".__slots__")) < 0 ||
-            cand_add(g, h->ht_module, g_label(g, ".__module__")) < 0)
+        if (cand_add(g, h->ht_name, g_slabel(g, ".__name__")) < 0 ||
+            cand_add(g, h->ht_qualname, g_slabel(g, ".__qualname__")) < 0 ||
+            cand_add(g, h->ht_slots, g_slabel(g, ".__slots__")) < 0 ||
+            cand_add(g, h->ht_module, g_slabel(g, ".__module__")) < 0)
             return -1;
     }
     return 0;
@@ -650,10 +690,10 @@ graph_node(walker *w, PyObject *o)
     }
     else if (PyCode_Check(o)) {
         PyCodeObject *co = (PyCodeObject *)o;
-        if (g_emit(w, co->co_consts, g_label(g, ".co_consts")) < 0 ||
-            g_emit(w, co->co_names, g_label(g, ".co_names")) < 0 ||
-            g_emit(w, co->co_filename, g_label(g, ".co_filename")) < 0 ||
-            g_emit(w, co->co_name, g_label(g, ".co_name")) < 0)
+        if (g_emit(w, co->co_consts, g_slabel(g, ".co_consts")) < 0 ||
+            g_emit(w, co->co_names, g_slabel(g, ".co_names")) < 0 ||
+            g_emit(w, co->co_filename, g_slabel(g, ".co_filename")) < 0 ||
+            g_emit(w, co->co_name, g_slabel(g, ".co_name")) < 0)
             return -1;
         return g_flush(w, node);
     }
@@ -665,12 +705,12 @@ graph_node(walker *w, PyObject *o)
         if (cand_function(g, o) < 0 || emit_closure_vars(w, o) < 0) return -1;
     }
     else if (PyMethod_Check(o)) {
-        if (cand_add(g, PyMethod_GET_FUNCTION(o), g_label(g, ".__func__")) < 0 ||
-            cand_add(g, PyMethod_GET_SELF(o), g_label(g, ".__self__")) < 0)
+        if (cand_add(g, PyMethod_GET_FUNCTION(o), g_slabel(g, ".__func__")) < 0 ||
+            cand_add(g, PyMethod_GET_SELF(o), g_slabel(g, ".__self__")) < 0)
             return -1;
     }
     else if (PyCell_Check(o)) {
-        if (cand_add(g, PyCell_GET(o), g_label(g, ".cell_contents")) < 0) return -1;
+        if (cand_add(g, PyCell_GET(o), g_slabel(g, ".cell_contents")) < 0) return -1;
     }
     else if (PyModule_Check(o)) {
         if (cand_add(g, PyModule_GetDict(o), g->lbl_dict) < 0) return -1;
@@ -680,16 +720,16 @@ graph_node(walker *w, PyObject *o)
     }
     else if (PyTraceBack_Check(o)) {
         PyTracebackObject *tb = (PyTracebackObject *)o;
-        if (cand_add(g, (PyObject *)tb->tb_next, g_label(g, ".tb_next")) < 0 ||
-            cand_add(g, (PyObject *)tb->tb_frame, g_label(g, ".tb_frame")) < 0)
+        if (cand_add(g, (PyObject *)tb->tb_next, g_slabel(g, ".tb_next")) < 0 ||
+            cand_add(g, (PyObject *)tb->tb_frame, g_slabel(g, ".tb_frame")) < 0)
             return -1;
     }
     else if (PyExceptionInstance_Check(o)) {
         PyBaseExceptionObject *ex = (PyBaseExceptionObject *)o;
-        if (cand_add(g, ex->args, g_label(g, ".args")) < 0 ||
-            cand_add(g, ex->traceback, g_label(g, ".__traceback__")) < 0 ||
-            cand_add(g, ex->context, g_label(g, ".__context__")) < 0 ||
-            cand_add(g, ex->cause, g_label(g, ".__cause__")) < 0 ||
+        if (cand_add(g, ex->args, g_slabel(g, ".args")) < 0 ||
+            cand_add(g, ex->traceback, g_slabel(g, ".__traceback__")) < 0 ||
+            cand_add(g, ex->context, g_slabel(g, ".__context__")) < 0 ||
+            cand_add(g, ex->cause, g_slabel(g, ".__cause__")) < 0 ||
             cand_add(g, ex->dict, g->lbl_dict) < 0)
             return -1;
     }
@@ -698,7 +738,7 @@ graph_node(walker *w, PyObject *o)
     }
     if (PyAnySet_Check(o)) g->fallback = g->lbl_item;
     if (!PyType_Check(o)) {
-        if (cand_instance(g, o) < 0 || cand_members(g, o) < 0) return -1;
+        if (cand_instance(g, o) < 0 || cand_members(w, o) < 0) return -1;
         if (PyType_HasFeature(Py_TYPE(o), Py_TPFLAGS_HEAPTYPE) &&
             cand_add(g, (PyObject *)Py_TYPE(o), g->lbl_class) < 0)
             return -1;
@@ -753,6 +793,7 @@ graphbuf_free(graphbuf *g)
     PyMem_RawFree(g->tmp_l);
     ptrmap_free(&g->key_labels);
     ptrmap_free(&g->attr_labels);
+    ptrmap_free(&g->static_labels);
     Py_XDECREF(g->label_ids);
     Py_XDECREF(g->label_list);
     Py_XDECREF(g->type_list);

@@ -180,6 +180,10 @@ typedef struct {
     Py_ssize_t presize;
     Py_ssize_t gid;     /* graph mode: 1 + index in the type list; 0 = none */
     uint32_t fallback;  /* graph mode: 1 + label id of "(in TYPE)" */
+    int memb_done;      /* graph mode: members below worked out */
+    Py_ssize_t nmemb;   /* graph mode: object members (slots...) */
+    Py_ssize_t *moff;
+    uint32_t *mlab;
 } typeent;
 
 typedef struct {
@@ -803,7 +807,7 @@ graph(PyObject *self, PyObject *args)
     if (g.label_ids == NULL || g.label_list == NULL || g.type_list == NULL) goto done;
     if (typetable_init(&w.types) < 0 || ptrmap_init(&w.visited, (size_t)n * 3 + 1024, 1) < 0 ||
         ptrmap_init(&w.excluded, 256, 0) < 0 || ptrmap_init(&g.key_labels, 1024, 1) < 0 ||
-        ptrmap_init(&g.attr_labels, 1024, 1) < 0) {
+        ptrmap_init(&g.attr_labels, 1024, 1) < 0 || ptrmap_init(&g.static_labels, 64, 1) < 0) {
         PyErr_NoMemory();
         goto done;
     }
@@ -878,6 +882,10 @@ done:
     Py_XDECREF(roots);
     PyMem_RawFree(targets);
     graphbuf_free(&g);
+    for (j = 0; w.types.ents != NULL && j <= w.types.mask; j++) {
+        PyMem_RawFree(w.types.ents[j].moff);
+        PyMem_RawFree(w.types.ents[j].mlab);
+    }
     PyMem_RawFree(w.types.ents);
     ptrmap_free(&w.visited);
     ptrmap_free(&w.excluded);

@@ -295,7 +295,9 @@ def take_snapshot(
         capture_seconds=time.perf_counter() - t0,
         excluded_objects=int(info.get("excluded", 0)),
         platform=sys.platform,
-        format_version=storage.FORMAT_VERSION,
+        format_version=(
+            storage.FORMAT_VERSION if heap_graph is not None else storage.FORMAT_VERSION_NO_GRAPH
+        ),
         graph=heap_graph,
     )
 

@@ -23,6 +23,7 @@ import zlib
 from dataclasses import replace
 from typing import Any, Optional
 
+from ._graphfile import graph_from_doc, graph_to_doc
 from ._version import __version__
 from .errors import SnapshotFileError
 from .model import GcInfo, ProcessMemory, Snapshot, TracemallocInfo, TypeStat
@@ -41,7 +42,9 @@ __all__ = [
 FORMAT_NAME = "leakhunt.snapshot"
 #: major.minor: a reader accepts any minor of its major (unknown fields are
 #: ignored) and refuses a newer major.
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
+#: What a snapshot without an object graph is written as (readable by 1.0).
+FORMAT_VERSION_NO_GRAPH = "1.0"
 SUFFIX = ".lhs.json.gz"
 _MAJOR = int(FORMAT_VERSION.split(".")[0])
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -58,7 +61,7 @@ def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
     """The JSON document for ``s`` (see docs/snapshot-format.md)."""
     return {
         "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION if s.graph is not None else FORMAT_VERSION_NO_GRAPH,
         "label": s.label,
         "seq": s.seq,
         "time": {"wall": s.wall_time, "monotonic": s.monotonic_time},
@@ -89,6 +92,7 @@ def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
         },
         "totals": {"count": s.total_count, "size": s.total_size},
         "types": [{"name": t.name, "count": t.count, "size": t.size} for t in s.types],
+        **({} if s.graph is None else {"graph": graph_to_doc(s.graph)}),
     }
 
 
@@ -355,6 +359,7 @@ def snapshot_from_dict(doc: Any, path: str = "<snapshot>") -> Snapshot:
         excluded_objects=0 if cap is None else cap.integer("excluded_objects", 0),
         platform=proc.text("platform", ""),
         format_version=str(doc["format_version"]),
+        graph=None if doc.get("graph") is None else graph_from_doc(path, doc["graph"]),
     )
 
 

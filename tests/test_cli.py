@@ -87,7 +87,7 @@ def _hand_built(label: str, seq: int, wall: float, types: dict[str, tuple[int, i
         memory=ProcessMemory(rss=45 * 2**20, peak_rss=50 * 2**20),
         seq=seq,
         walker="c",
-        format_version=storage.FORMAT_VERSION,
+        format_version=storage.FORMAT_VERSION_NO_GRAPH,
     )
 
 
@@ -150,7 +150,7 @@ def test_every_command_and_parameter_has_help_text() -> None:
     group = typer.main.get_command(cli.app)
     assert group.help
     commands = getattr(group, "commands", {})
-    assert set(commands) == {"diff", "inspect"}
+    assert set(commands) == {"diff", "inspect", "graph"}
     for name, command in commands.items():
         assert command.help, name
         assert command.short_help, name

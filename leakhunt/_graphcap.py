@@ -70,9 +70,9 @@ def build_graph(
 ) -> HeapGraph:
     """A HeapGraph from the dict that ``_walker.graph`` returns."""
 
-    def arr(code: str, data: bytes) -> array[int]:
+    def arr(code: str, key: str) -> array[int]:
         a = array(code)
-        a.frombytes(data)
+        a.frombytes(res.pop(key))  # the bytes go as soon as they are copied
         return a
 
     roots: list[tuple[int, str]] = []
@@ -83,16 +83,16 @@ def build_graph(
             roots.append((node, desc))
     type_names = tuple(type_name(tp) for tp in res["type_objects"])
     return HeapGraph(
-        ids=arr("Q", res["ids"]),
-        types=arr("I", res["types"]),
+        ids=arr("Q", "ids"),
+        types=arr("I", "types"),
         type_names=type_names,
-        sizes=arr("Q", res["sizes"]),
-        offsets=arr("Q", res["offsets"]),
-        targets=arr("I", res["targets"]),
-        labels=arr("I", res["labels"]),
+        sizes=arr("Q", "sizes"),
+        offsets=arr("Q", "offsets"),
+        targets=arr("I", "targets"),
+        labels=arr("I", "labels"),
         label_names=tuple(res["label_names"]),
         roots=tuple(roots),
-        lengths=arr("I", res["lengths"]),
+        lengths=arr("I", "lengths"),
     )
 
 

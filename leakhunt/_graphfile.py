@@ -34,7 +34,7 @@ def _encode(a: array[int]) -> dict[str, Any]:
     if not _LITTLE:
         a = array(a.typecode, a)
         a.byteswap()
-    data = zlib.compress(a.tobytes(), 6)
+    data = zlib.compress(a.tobytes(), 1)  # level 1: 3x faster, files ~10% bigger
     return {"type": a.typecode, "count": len(a), "zlib_base64": base64.b64encode(data).decode()}
 
 

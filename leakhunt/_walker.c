@@ -862,21 +862,36 @@ graph(PyObject *self, PyObject *args)
         if (row == NULL || PyList_Append(rows, row) < 0) { Py_XDECREF(row); goto done; }
         Py_DECREF(row);
     }
-    result = Py_BuildValue(
-        "{s:O,s:{s:n,s:n,s:n},s:N,s:N,s:N,s:N,s:N,s:N,s:N,s:O,s:O,s:O}",
-        "rows", rows,
-        "info", "tracked", w.n_tracked, "untracked", w.n_untracked, "excluded",
-        (Py_ssize_t)w.excluded.used - 3,
-        "ids", bytes_of(g.ids, g.n, sizeof(uint64_t)),
-        "types", bytes_of(g.types, g.n, sizeof(uint32_t)),
-        "sizes", bytes_of(g.sizes, g.n, sizeof(uint64_t)),
-        "lengths", bytes_of(g.lengths, g.n, sizeof(uint32_t)),
-        "offsets", bytes_of(g.offsets, g.n + 1, sizeof(uint64_t)),
-        "targets", bytes_of(targets, g.e, sizeof(uint32_t)),
-        "labels", bytes_of(g.labels, g.e, sizeof(uint32_t)),
-        "type_objects", g.type_list,
-        "label_names", g.label_list,
-        "roots", roots);
+    /* Hand the arrays over one at a time, freeing each buffer as soon as
+     * its copy exists, so the peak stays near one graph, not two. */
+    ptrmap_free(&w.visited);
+    result = Py_BuildValue("{s:O,s:{s:n,s:n,s:n},s:O,s:O,s:O}", "rows", rows, "info", "tracked",
+                           w.n_tracked, "untracked", w.n_untracked, "excluded",
+                           (Py_ssize_t)w.excluded.used - 3, "type_objects", g.type_list,
+                           "label_names", g.label_list, "roots", roots);
+    if (result == NULL) goto done;
+#define HANDOVER(key, buf, count, item)                                          \
+    do {                                                                         \
+        PyObject *b_ = bytes_of((buf), (count), (item));                         \
+        PyMem_RawFree(buf);                                                      \
+        (buf) = NULL;                                                            \
+        if (b_ == NULL || PyDict_SetItemString(result, (key), b_) < 0) {         \
+            Py_XDECREF(b_);                                                      \
+            Py_CLEAR(result);                                                    \
+            goto done;                                                           \
+        }                                                                        \
+        Py_DECREF(b_);                                                           \
+    } while (0)
+    HANDOVER("targets", targets, g.e, sizeof(uint32_t));
+    HANDOVER("labels", g.labels, g.e, sizeof(uint32_t));
+    PyMem_RawFree(g.targets);
+    g.targets = NULL;
+    HANDOVER("ids", g.ids, g.n, sizeof(uint64_t));
+    HANDOVER("types", g.types, g.n, sizeof(uint32_t));
+    HANDOVER("sizes", g.sizes, g.n, sizeof(uint64_t));
+    HANDOVER("lengths", g.lengths, g.n, sizeof(uint32_t));
+    HANDOVER("offsets", g.offsets, g.n + 1, sizeof(uint64_t));
+#undef HANDOVER
 done:
     Py_XDECREF(rows);
     Py_XDECREF(roots);

@@ -100,8 +100,10 @@ def _encode(s: Snapshot, compress: bool) -> bytes:
     text = json.dumps(snapshot_to_dict(s), separators=(",", ":"), ensure_ascii=False)
     data = text.encode("utf-8")
     if compress:
-        # mtime=0: the same snapshot always gives the same bytes
-        data = gzip.compress(data, compresslevel=6, mtime=0)
+        # mtime=0: the same snapshot always gives the same bytes. A graph's
+        # arrays are compressed already; squeezing them again is slow.
+        level = 6 if s.graph is None else 1
+        data = gzip.compress(data, compresslevel=level, mtime=0)
     return data
 
 

@@ -13,6 +13,7 @@ from ._version import __version__
 from .capture import LeakhuntWarning, checkpoint, snapshot, take_snapshot, walker_name
 from .diff import diff
 from .errors import LeakhuntError, SnapshotFileError, UsageError
+from .live import show_retainers
 from .model import (
     GcInfo,
     ProcessMemory,
@@ -44,6 +45,7 @@ __all__ = [
     "diff",
     "load",
     "save",
+    "show_retainers",
     "snapshot",
     "take_snapshot",
     "walker_name",

@@ -25,6 +25,7 @@ PUBLIC = {
     "diff",
     "load",
     "save",
+    "show_retainers",
     "snapshot",
     "take_snapshot",
     "walker_name",

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from typing import Literal, Optional
 
 from .model import Snapshot, SnapshotDiff, TypeDelta, TypeStat
+from .pathdiff import TypeRetention, explain_growth
 
 __all__ = [
+    "MAX_CLUSTERS",
     "SORT_KEYS",
     "DiffView",
     "InspectView",
@@ -36,6 +38,9 @@ __all__ = [
 
 SortKey = Literal["bytes", "count"]
 SORT_KEYS: tuple[SortKey, ...] = ("bytes", "count")
+
+#: How many retainer-path clusters ``leakhunt diff`` shows per grown type.
+MAX_CLUSTERS = 3
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,12 @@ class SideView:
 class DiffView:
     """Everything ``leakhunt diff`` shows: the header numbers and the rows
     chosen for display, biggest first. ``omitted`` counts rows that matched
-    the selection but were cut by ``top``."""
+    the selection but were cut by ``top``.
+
+    ``retention`` holds, for each row whose count grew, the retainer-path
+    clusters that account for the growth (see
+    :func:`leakhunt.pathdiff.explain_growth`); it is None when a snapshot
+    carries no object graph (or paths were not asked for)."""
 
     a: SideView
     b: SideView
@@ -85,6 +95,14 @@ class DiffView:
     top: int
     min_count: int
     include_shrinking: bool
+    retention: Optional[tuple[TypeRetention, ...]] = None
+
+    def retention_of(self, name: str) -> Optional[TypeRetention]:
+        """The retainer-path clusters of row ``name``; None when not analysed."""
+        for r in self.retention or ():
+            if r.name == name:
+                return r
+        return None
 
     @property
     def same_process(self) -> bool:
@@ -206,12 +224,31 @@ def diff_view(
     top: int = 20,
     min_count: int = 1,
     include_shrinking: bool = False,
+    paths: bool = True,
+    max_clusters: int = MAX_CLUSTERS,
+    retained: bool = True,
 ) -> DiffView:
     """The header numbers of ``d`` and the rows to show (see
-    :func:`select_deltas`)."""
+    :func:`select_deltas`).
+
+    When both snapshots carry an object graph and ``paths`` is true, each
+    shown row whose count grew also gets the retainer-path clusters that
+    account for its growth, at most ``max_clusters`` of them (0: all), with
+    their retained sizes unless ``retained`` is false (the dominator tree
+    is the slowest step on a big graph).
+    """
     rows, omitted = select_deltas(
         d.deltas, sort=sort, top=top, min_count=min_count, include_shrinking=include_shrinking
     )
+    retention = None
+    if paths and d.a.graph is not None and d.b.graph is not None:
+        retention = explain_growth(
+            d.a.graph,
+            d.b.graph,
+            [r.name for r in rows if r.count_delta > 0],
+            max_clusters=max_clusters,
+            retained=retained,
+        )
     return DiffView(
         a=SideView.of(d.a),
         b=SideView.of(d.b),
@@ -225,6 +262,7 @@ def diff_view(
         top=top,
         min_count=min_count,
         include_shrinking=include_shrinking,
+        retention=retention,
     )
 
 

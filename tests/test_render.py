@@ -17,7 +17,15 @@ from pathlib import Path
 import pytest
 
 from leakhunt.diff import diff
-from leakhunt.model import GcInfo, ProcessMemory, Snapshot, TracemallocInfo, TypeDelta, TypeStat
+from leakhunt.model import (
+    GcInfo,
+    HeapGraph,
+    ProcessMemory,
+    Snapshot,
+    TracemallocInfo,
+    TypeDelta,
+    TypeStat,
+)
 from leakhunt.render import (
     FORMATS,
     format_for_path,
@@ -98,6 +106,57 @@ def after() -> Snapshot:
             "set": (38, 8_208),
         },
     )
+
+
+def _heap(sessions: int, lost_lists: int) -> HeapGraph:
+    """An object graph matching the fixtures' histograms for the types that
+    grew: ``sessions`` sessions (each with its ``__dict__``) in a module-level
+    dict, 989 other dicts and 500 lists in module-level tuples, and
+    ``lost_lists`` lists no root reaches. Ids are scrambled, and B reuses A's."""
+    types: list[str] = []
+    sizes: list[int] = []
+    lengths: list[int] = []
+    edges: list[tuple[int, int, str]] = []
+
+    def node(type_name: str, size: int, length: int = 0) -> int:
+        types.append(type_name)
+        sizes.append(size)
+        lengths.append(length)
+        return len(types) - 1
+
+    cache, misc = node("module", 72), node("module", 72)
+    by_user = node("dict", 232, sessions)
+    edges.append((cache, by_user, "._SESSIONS"))
+    for i in range(sessions):
+        session = node("app.cache.Session", 56)
+        edges.append((by_user, session, f"['u{i}']"))
+        edges.append((session, node("dict", 232, 2), ".__dict__"))
+    registry = node("tuple", 7_952, 989)
+    edges.append((misc, registry, "._REGISTRY"))
+    edges += [(registry, node("dict", 232), f"[{i}]") for i in range(989)]
+    tables = node("tuple", 4_040, 500)
+    edges.append((misc, tables, "._TABLES"))
+    edges += [(tables, node("list", 56), f"[{i}]") for i in range(500)]
+    for _ in range(lost_lists):
+        node("list", 56)
+    return HeapGraph.from_edges(
+        types,
+        sizes,
+        edges,
+        [(cache, "module app.cache"), (misc, "module app.misc")],
+        ids=[(7_919 * i) % 10_007 for i in range(len(types))],
+        lengths=lengths,
+    )
+
+
+@pytest.fixture
+def before_graph(before: Snapshot) -> Snapshot:
+    return replace(before, graph=_heap(10, 0))
+
+
+@pytest.fixture
+def after_graph(after: Snapshot) -> Snapshot:
+    return replace(after, graph=_heap(1_010, 20))
 
 
 def _check_golden(name: str, text: str) -> None:
@@ -515,3 +574,134 @@ def test_unlabelled_snapshots_are_named_by_sequence_number_once(before: Snapshot
     assert text.splitlines()[:2] == [f"A  #3  {a.path}", f"B  #4  {b.path}"]
     assert "no type grew between #3 and #4" in text
     assert render_diff_markdown(view).startswith("### leakhunt diff: #3 → #4\n")
+
+
+# ---------------------------------------------------------------- retainer paths ("held by")
+
+
+def test_diff_view_explains_grown_rows_when_both_snapshots_have_graphs(
+    before_graph: Snapshot, after_graph: Snapshot
+) -> None:
+    # GIVEN snapshots with object graphs
+    # WHEN the view is built with every row shown, shrinking ones too
+    view = diff_view(diff(before_graph, after_graph), include_shrinking=True, top=0)
+    # THEN every row whose count grew is explained, in row order; the others are not
+    assert view.retention is not None
+    assert [r.name for r in view.retention] == [
+        "dict",
+        "app.cache.Session",
+        "list",
+        "app.models.Row",
+    ]
+    session = view.retention_of("app.cache.Session")
+    assert session is not None
+    (cluster,) = session.clusters
+    assert (cluster.count_a, cluster.count_b) == (10, 1_010)
+    assert cluster.path_text == "module app.cache -> ._SESSIONS -> [*] -> app.cache.Session"
+    assert cluster.container is not None
+    assert (cluster.container.path_text, cluster.container.delta) == (
+        "module app.cache -> ._SESSIONS",
+        1_000,
+    )
+    assert cluster.retained == 1_010 * (56 + 232)
+    lists = view.retention_of("list")
+    assert lists is not None
+    assert [(c.path_text, c.count_delta) for c in lists.clusters] == [(None, 20)]
+    assert view.retention_of("str") is None  # shrank: nothing to explain
+    row = view.retention_of("app.models.Row")
+    assert row is not None and row.clusters == ()  # in the histogram, not in the graph
+
+
+@pytest.mark.parametrize("which", ["a", "b", "neither"])
+def test_without_both_graphs_the_view_and_every_output_are_unchanged(
+    before: Snapshot, after: Snapshot, before_graph: Snapshot, after_graph: Snapshot, which: str
+) -> None:
+    plain = diff_view(diff(before, after), top=3)
+    a = before_graph if which == "a" else before
+    b = after_graph if which == "b" else after
+    view = diff_view(diff(a, b), top=3)
+    assert view.retention is None
+    for fmt in FORMATS:
+        assert render_diff(view, fmt) == render_diff(plain, fmt)
+
+
+def test_paths_can_be_turned_off(
+    before: Snapshot, after: Snapshot, before_graph: Snapshot, after_graph: Snapshot
+) -> None:
+    view = diff_view(diff(before_graph, after_graph), top=3, paths=False)
+    assert view.retention is None
+    assert render_diff_text(view) == render_diff_text(diff_view(diff(before, after), top=3))
+
+
+def test_diff_table_with_paths_golden(before_graph: Snapshot, after_graph: Snapshot) -> None:
+    view = diff_view(diff(before_graph, after_graph), top=3)
+    _check_golden("diff-paths.txt", render_diff_text(view, width=100))
+
+
+def test_diff_markdown_with_paths_golden(before_graph: Snapshot, after_graph: Snapshot) -> None:
+    view = diff_view(diff(before_graph, after_graph), top=3)
+    _check_golden("diff-paths.md", render_diff_markdown(view))
+
+
+def test_diff_json_with_paths_golden(before_graph: Snapshot, after_graph: Snapshot) -> None:
+    view = diff_view(diff(before_graph, after_graph), top=3)
+    _check_golden("diff-paths.json", render_diff_json(view))
+
+
+def test_json_lists_the_retainers_of_each_grown_type(
+    before_graph: Snapshot, after_graph: Snapshot
+) -> None:
+    view = diff_view(diff(before_graph, after_graph), include_shrinking=True, top=0)
+    doc = json.loads(render_diff_json(view))
+    by_type = {t["type"]: t for t in doc["types"]}
+    assert by_type["app.cache.Session"]["retainers"] == [
+        {
+            "count_a": 10,
+            "count_b": 1_010,
+            "size_a": 560,
+            "size_b": 56_560,
+            "path": "module app.cache -> ._SESSIONS -> [*] -> app.cache.Session",
+            "container": {
+                "type": "dict",
+                "path": "module app.cache -> ._SESSIONS",
+                "length_a": 10,
+                "length_b": 1_010,
+                "unit": "items",
+            },
+            "retained": 1_010 * (56 + 232),
+        }
+    ]
+    assert by_type["app.cache.Session"]["retainers_omitted"] == 0
+    assert by_type["list"]["retainers"][0]["path"] is None
+    assert "retainers" not in by_type["str"]
+
+
+def test_held_by_lines_follow_their_row_and_fit_the_width(
+    before_graph: Snapshot, after_graph: Snapshot
+) -> None:
+    view = diff_view(diff(before_graph, after_graph), include_shrinking=True, top=0)
+    for width in (64, 100):
+        lines = render_diff_text(view, width=width).splitlines()
+        assert max(len(line) for line in lines) <= width
+        start = next(i for i, line in enumerate(lines) if line.startswith("list "))
+        assert lines[start + 1] == "  +20 held outside Python: no referrer that Python can see"
+        assert lines[start + 2].startswith("app.models.Row")
+        assert lines[start + 3].startswith("str ")  # nothing under a shrinking row
+    text = render_diff_text(view, width=64)
+    assert "app.cache.Session" in text.replace("\n", "")
+    assert ANSI.search(render_diff_text(view, color=True))
+
+
+def test_held_by_says_how_many_more_paths_were_cut() -> None:
+    from leakhunt.pathdiff import ClusterGrowth, TypeRetention
+
+    before = _snapshot("a", 1, T0, 1, None, {"app.Job": (0, 0)})
+    after = _snapshot("b", 2, T0 + 1, 1, None, {"app.Job": (7, 336)})
+    shown = ClusterGrowth(("s",), 0, 4, 0, 192, None, "module app -> .a -> [*] -> app.Job", None)
+    view = replace(
+        diff_view(diff(before, after)),
+        retention=(TypeRetention("app.Job", (shown,), omitted=2, omitted_count=3),),
+    )
+    assert "  and 2 more paths (+3 objects)" in render_diff_text(view).splitlines()
+    assert "- `app.Job`: and 2 more paths (+3 objects)" in render_diff_markdown(view).splitlines()
+    assert json.loads(render_diff_json(view))["types"][0]["retainers_omitted"] == 2

@@ -4,6 +4,14 @@ times as Unix seconds), keys in a stable order.
 A diff looks like ``{"a": {...}, "b": {...}, "seconds_between", "rss_delta",
 "count_delta", "size_delta", "selection": {...}, "types": [...], "omitted"}``;
 ``rss`` and ``rss_delta`` are ``null`` where the platform could not say.
+
+When both snapshots carry an object graph, each grown type also has
+``"retainers"``: one object per path cluster that grew, ``{"count_a",
+"count_b", "size_a", "size_b", "path", "container", "retained"}`` with
+``path`` root first (``null``: held outside Python, no referrer that Python
+can see), ``container`` ``{"type", "path", "length_a", "length_b", "unit"}``
+or ``null``, ``retained`` in bytes or ``null``; and ``"retainers_omitted"``,
+the clusters cut by the per-type limit.
 """
 
 from __future__ import annotations
@@ -12,6 +20,8 @@ import json
 import math
 from typing import Any, Optional
 
+from ..model import TypeDelta
+from ..pathdiff import ClusterGrowth
 from ..report import DiffView, InspectView, SideView
 
 __all__ = ["diff_to_dict", "inspect_to_dict", "render_diff_json", "render_inspect_json"]
@@ -36,6 +46,46 @@ def _side(s: SideView) -> dict[str, Any]:
     }
 
 
+def _cluster(c: ClusterGrowth) -> dict[str, Any]:
+    k = c.container
+    return {
+        "count_a": c.count_a,
+        "count_b": c.count_b,
+        "size_a": c.size_a,
+        "size_b": c.size_b,
+        "path": c.path_text,
+        "container": (
+            None
+            if k is None
+            else {
+                "type": k.type_name,
+                "path": k.path_text,
+                "length_a": k.length_a,
+                "length_b": k.length_b,
+                "unit": k.unit,
+            }
+        ),
+        "retained": c.retained,
+    }
+
+
+def _type_row(view: DiffView, r: TypeDelta) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "type": r.name,
+        "count_a": r.count_a,
+        "count_b": r.count_b,
+        "count_delta": r.count_delta,
+        "size_a": r.size_a,
+        "size_b": r.size_b,
+        "size_delta": r.size_delta,
+    }
+    retention = view.retention_of(r.name)
+    if retention is not None:
+        row["retainers"] = [_cluster(c) for c in retention.clusters]
+        row["retainers_omitted"] = retention.omitted
+    return row
+
+
 def diff_to_dict(view: DiffView) -> dict[str, Any]:
     """The JSON document for a diff view, as plain Python values."""
     return {
@@ -51,18 +101,7 @@ def diff_to_dict(view: DiffView) -> dict[str, Any]:
             "min_count": view.min_count,
             "all": view.include_shrinking,
         },
-        "types": [
-            {
-                "type": r.name,
-                "count_a": r.count_a,
-                "count_b": r.count_b,
-                "count_delta": r.count_delta,
-                "size_a": r.size_a,
-                "size_b": r.size_b,
-                "size_delta": r.size_delta,
-            }
-            for r in view.rows
-        ],
+        "types": [_type_row(view, r) for r in view.rows],
         "omitted": view.omitted,
     }
 

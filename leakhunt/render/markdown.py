@@ -21,6 +21,14 @@ from ._fmt import (
     inspect_header,
     more_message,
 )
+from ._held import (
+    HELD_OUTSIDE,
+    HELD_OUTSIDE_WHY,
+    cluster_count,
+    container_growth,
+    more_paths,
+    retained_text,
+)
 
 __all__ = ["render_diff_markdown", "render_inspect_markdown"]
 
@@ -45,6 +53,50 @@ def _code(s: str) -> str:
     return f"`{s}`"
 
 
+def _span(s: str) -> str:
+    """``s`` as a code span in running text (a list item: no pipe escaping).
+
+    >>> _span("a|b"), _span("['x`y']")
+    ('`a|b`', "`` ['x`y'] ``")
+    """
+    s = " ".join(s.splitlines())
+    if "`" in s:
+        return f"`` {s} ``"
+    return f"`{s}`"
+
+
+def _held_by(view: DiffView) -> list[str]:
+    """The "held by" list: per grown type, the paths that hold its growth."""
+    items: list[str] = []
+    for row in view.rows:
+        r = view.retention_of(row.name)
+        if r is None:
+            continue
+        name = _span(row.name)
+        for c in r.clusters:
+            if c.path_text is None:
+                items.append(f"- {name}: {cluster_count(c)} {HELD_OUTSIDE}: {HELD_OUTSIDE_WHY}")
+                continue
+            items.append(f"- {name}: {cluster_count(c)} held by {_span(c.path_text)}")
+            if c.container is not None:
+                k = c.container
+                items.append(
+                    f"  - the {_span(k.type_name)} at {_span(k.path_text)} {container_growth(k)}"
+                )
+            if c.retained is not None:
+                items.append(f"  - retained: {retained_text(c)}")
+        if r.omitted:
+            items.append(f"- {name}: {more_paths(r)}")
+    if not items:
+        return []
+    return [
+        "",
+        "**Held by** (the shortest path from a root, per group of grown objects):",
+        "",
+        *items,
+    ]
+
+
 def _table(header: Sequence[str], align: str, rows: Sequence[Sequence[str]]) -> list[str]:
     """``align`` has one letter per column: ``l`` or ``r``."""
     rule = ["---:" if a == "r" else "---" for a in align]
@@ -56,7 +108,8 @@ def _table(header: Sequence[str], align: str, rows: Sequence[Sequence[str]]) -> 
 
 
 def render_diff_markdown(view: DiffView) -> str:
-    """The diff as a Markdown heading, a summary table and a table of types."""
+    """The diff as a Markdown heading, a summary table and a table of types;
+    with object graphs, then a list of the paths that hold each type's growth."""
     a, b = view.a, view.b
     lines = [
         f"### leakhunt diff: {_text(fmt_label(a.label, a.display_label, a.seq))} → "
@@ -119,6 +172,7 @@ def render_diff_markdown(view: DiffView) -> str:
     )
     if view.omitted:
         lines += ["", _text(more_message(view.omitted))]
+    lines += _held_by(view)
     return "\n".join(lines) + "\n"
 
 

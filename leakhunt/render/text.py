@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from typing import Optional
 
 from rich import box
-from rich.console import Console, RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.padding import Padding
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -26,6 +28,14 @@ from ._fmt import (
     fmt_time,
     inspect_header,
     more_message,
+)
+from ._held import (
+    HELD_OUTSIDE,
+    HELD_OUTSIDE_WHY,
+    cluster_count,
+    container_growth,
+    more_paths,
+    retained_text,
 )
 
 __all__ = ["DEFAULT_WIDTH", "render_diff_text", "render_inspect_text"]
@@ -119,8 +129,62 @@ def _rows_table(color: bool, columns: Sequence[tuple[str, bool]]) -> Table:
     return table
 
 
+class _RowsWithNotes:
+    """A table whose rows are each followed by full-width notes (the "held
+    by" lines), where a cell would squeeze them: rich has no column span.
+    Every row ends a section, so rows are split by blank separator lines,
+    which the notes of the row above replace."""
+
+    def __init__(self, table: Table, notes: Sequence[Sequence[RenderableType]]) -> None:
+        self.table = table
+        self.notes = notes
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = console.render_lines(self.table, options, pad=False)
+        new_line = Segment.line()
+        # The header and the rule under it come first.
+        body = next((i + 1 for i, line in enumerate(lines) if any("─" in s.text for s in line)), 0)
+        row = 0
+        for i, line in enumerate(lines):
+            if i >= body and not "".join(s.text for s in line).strip():
+                yield from self.notes[row]
+                row += 1
+                continue
+            yield from line
+            yield new_line
+        if row < len(self.notes):
+            yield from self.notes[row]
+
+
+def _note(text: str, indent: int) -> Padding:
+    # Padding keeps the indent on wrapped lines of a long path.
+    return Padding(Text(text, overflow="fold"), (0, 0, 0, indent))
+
+
+def _held_notes(view: DiffView, name: str) -> list[RenderableType]:
+    """The "held by" lines under row ``name``: one block per path cluster."""
+    r = view.retention_of(name)
+    if r is None:
+        return []
+    notes: list[RenderableType] = []
+    for c in r.clusters:
+        if c.path_text is None:
+            notes.append(_note(f"{cluster_count(c)} {HELD_OUTSIDE}: {HELD_OUTSIDE_WHY}", 2))
+            continue
+        notes.append(_note(f"{cluster_count(c)} held by: {c.path_text}", 2))
+        if c.container is not None:
+            k = c.container
+            notes.append(_note(f"the {k.type_name} at {k.path_text} {container_growth(k)}", 4))
+        if c.retained is not None:
+            notes.append(_note(f"retained: {retained_text(c)}", 4))
+    if r.omitted:
+        notes.append(_note(more_paths(r), 2))
+    return notes
+
+
 def render_diff_text(view: DiffView, *, width: int = DEFAULT_WIDTH, color: bool = False) -> str:
-    """The diff as a header and a table of types, biggest first."""
+    """The diff as a header and a table of types, biggest first; with object
+    graphs, each grown type is followed by the paths that hold its growth."""
     doc = _Doc(width, color)
     a, b = view.a, view.b
     doc.add(
@@ -192,6 +256,7 @@ def render_diff_text(view: DiffView, *, width: int = DEFAULT_WIDTH, color: bool 
             ("delta bytes", True),
         ],
     )
+    with_notes = view.retention is not None
     for r in view.rows:
         table.add_row(
             r.name,
@@ -199,8 +264,12 @@ def render_diff_text(view: DiffView, *, width: int = DEFAULT_WIDTH, color: bool 
             fmt_count(r.count_b),
             Text(fmt_count(r.count_delta, signed=True), style=_growth_style(r.count_delta, color)),
             Text(fmt_bytes(r.size_delta, signed=True), style=_growth_style(r.size_delta, color)),
+            end_section=with_notes,
         )
-    doc.add(table)
+    if with_notes:
+        doc.add(_RowsWithNotes(table, [_held_notes(view, r.name) for r in view.rows]))
+    else:
+        doc.add(table)
     if view.omitted:
         doc.line(more_message(view.omitted))
     return doc.text()

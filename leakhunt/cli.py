@@ -272,11 +272,27 @@ def diff_command(
             "(all types count, whatever --top and --min-count show).",
         ),
     ] = None,
+    paths: Annotated[
+        bool,
+        typer.Option(
+            "--paths/--no-paths",
+            help="With graph snapshots (snapshot(..., graph=True)): under each grown type, "
+            "what holds the new objects, the container that grew, and the bytes it retains.",
+        ),
+    ] = True,
+    retained: Annotated[
+        bool,
+        typer.Option(
+            "--retained/--no-retained",
+            help="Compute retained sizes (a dominator tree: the slowest step on big graphs).",
+        ),
+    ] = True,
 ) -> int:
     """Show which types grew between snapshot A and snapshot B, biggest first.
 
     The header gives both labels, the time between them and the change in
-    RSS, object count and bytes.
+    RSS, object count and bytes. When both snapshots hold an object graph,
+    each grown type also says what keeps its new objects alive.
     """
     d = diff(read_snapshot(a), read_snapshot(b))
     view = diff_view(
@@ -285,6 +301,8 @@ def diff_command(
         top=top,
         min_count=min_count,
         include_shrinking=show_all,
+        paths=paths,
+        retained=retained,
     )
     _write(
         render_diff(view, _format(fmt, output), width=_width(output), color=_color(output)),

@@ -1,0 +1,90 @@
+"""End to end: graph snapshots written by a real process, then `leakhunt
+diff` (with retainer paths) and `leakhunt graph` in subprocesses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from leakhunt import capture
+
+pytestmark = pytest.mark.skipif(
+    capture.walker_name() != "c", reason="graph snapshots need the compiled walker"
+)
+
+APP = textwrap.dedent(
+    """
+    import sys, types, leakhunt
+    cache = sys.modules["app.cache"] = types.ModuleType("app.cache")
+    exec('''
+    class Session:
+        def __init__(self, user):
+            self.user = user
+    _SESSIONS = {}
+    def handle(i):
+        _SESSIONS["req-%d" % i] = Session("user%d" % (i % 7))
+    ''', cache.__dict__)
+    for i in range(50):
+        cache.handle(i)
+    leakhunt.snapshot("before", path=sys.argv[1], graph=True)
+    for i in range(50, 550):
+        cache.handle(i)
+    leakhunt.snapshot("after", path=sys.argv[1], graph=True)
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def snaps(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    d = tmp_path_factory.mktemp("graph-e2e")
+    subprocess.run([sys.executable, "-c", APP, str(d)], check=True)
+    a, b = sorted(d.glob("*.lhs.json.gz"))
+    return a, b
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "leakhunt", *args], capture_output=True, text=True)
+
+
+def test_diff_names_the_holder_and_the_growing_container(snaps: tuple[Path, Path]) -> None:
+    a, b = snaps
+    out = run("diff", str(a), str(b), "--top", "5")
+    assert out.returncode == 0, out.stderr
+    assert "+500 held by: module app.cache -> ._SESSIONS -> [*] -> app.cache.Session" in out.stdout
+    assert "the dict at module app.cache -> ._SESSIONS grew by 500 items (50 to 550)" in out.stdout
+
+
+def test_diff_json_carries_the_retainers(snaps: tuple[Path, Path]) -> None:
+    import json
+
+    a, b = snaps
+    out = run("diff", str(a), str(b), "--format", "json", "--no-retained")
+    doc = json.loads(out.stdout)
+    session = next(t for t in doc["types"] if t["type"] == "app.cache.Session")
+    (cluster,) = session["retainers"]
+    assert cluster["count_b"] - cluster["count_a"] == 500
+    assert cluster["path"] == "module app.cache -> ._SESSIONS -> [*] -> app.cache.Session"
+    assert cluster["container"]["length_b"] - cluster["container"]["length_a"] == 500
+
+
+def test_graph_command_draws_the_cluster(snaps: tuple[Path, Path], tmp_path: Path) -> None:
+    _, b = snaps
+    svg = tmp_path / "sessions.svg"
+    out = run("graph", str(b), "--type", "app.cache.Session", "-o", str(svg))
+    assert out.returncode == 0, out.stderr
+    text = svg.read_text()
+    assert "module app.cache" in text and "x550" in text
+
+
+def test_graph_command_on_a_histogram_snapshot_is_a_clear_error(tmp_path: Path) -> None:
+    import leakhunt
+
+    s = leakhunt.snapshot("plain", path=tmp_path / "plain.lhs.json.gz")
+    assert s.path is not None
+    out = run("graph", s.path, "--type", "dict", "-o", str(tmp_path / "x.svg"))
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "has no object graph" in out.stderr

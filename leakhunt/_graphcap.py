@@ -29,14 +29,47 @@ def _thread_names() -> dict[int, str]:
     return names
 
 
+def interpreter_hooks() -> list[tuple[Any, str]]:
+    """Callables the interpreter holds from C and will hand back when asked:
+    signal handlers, trace and profile hooks. Roots, so that what they keep
+    alive gets a path ("signal handler SIGTERM -> ...") instead of none."""
+    hooks: list[tuple[Any, str]] = []
+    signal = sys.modules.get("signal")
+    if signal is not None:
+        try:
+            sigs = sorted(signal.valid_signals())
+        except (AttributeError, ValueError, OSError):
+            sigs = []
+        for sig in sigs:
+            try:
+                handler = signal.getsignal(sig)
+            except (ValueError, OSError, TypeError):
+                continue
+            if callable(handler) and not isinstance(handler, int):
+                try:
+                    name = signal.Signals(sig).name
+                except ValueError:
+                    name = str(int(sig))
+                hooks.append((handler, f"signal handler {name}"))
+    for getter, desc in (
+        (sys.gettrace, "sys.settrace hook"),
+        (sys.getprofile, "sys.setprofile hook"),
+    ):
+        hook = getter()
+        if hook is not None:
+            hooks.append((hook, desc))
+    return hooks
+
+
 def collect_roots(
     package_dir: str, caller_frames: tuple[Any, ...] = ()
 ) -> tuple[tuple[Any, ...], tuple[str, ...], tuple[Any, ...]]:
     """The objects the graph is rooted at, with descriptions, plus
     leakhunt's own frames (to exclude).
 
-    Roots are the modules in ``sys.modules`` ("module NAME") and the frames
-    of every thread's stack ("thread NAME frame FUNC"), other than
+    Roots are the modules in ``sys.modules`` ("module NAME"), the hooks the
+    interpreter holds (see interpreter_hooks) and the frames of every
+    thread's stack ("thread NAME frame FUNC"), other than
     leakhunt's own frames and ``caller_frames`` (a probe such as why()'s
     caller, whose references to its target are not retainers). Asking for
     the frames makes them frame objects, so the walk sees them."""
@@ -46,6 +79,9 @@ def collect_roots(
         if mod is not None:
             objs.append(mod)
             descs.append(f"module {name}")
+    for obj, desc in interpreter_hooks():
+        objs.append(obj)
+        descs.append(desc)
     own: list[Any] = []
     names = _thread_names()
     skip = set(map(id, caller_frames))

@@ -43,6 +43,17 @@ class Why:
         return self.text
 
 
+def _c_holders() -> str:
+    """Registries the interpreter keeps in C and cannot list, but can count."""
+    try:
+        import atexit
+
+        n = int(atexit._ncallbacks())
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return ""
+    return f"{n} atexit callback{'s' if n != 1 else ''} registered" if n else ""
+
+
 def why(obj: Any, *, max_depth: Optional[int] = None) -> Why:
     """The shortest path from a root (a module, a thread's frame) to ``obj``.
 
@@ -74,5 +85,8 @@ def why(obj: Any, *, max_depth: Optional[int] = None) -> Why:
         text = f"{name}: {HELD_OUTSIDE}"
         if referrers:
             text += f" (referred to only by: {', '.join(referrers)})"
+        hint = _c_holders()
+        if hint:
+            text += f"; likely holder: {hint}"
         return Why(name, int(g.sizes[node]), None, text, retained, referrers)
     return Why(name, int(g.sizes[node]), path, path.text(g), retained, referrers)

@@ -178,6 +178,7 @@ def test_held_only_from_c(app: types.ModuleType) -> None:
     assert w.path is None
     assert "held outside Python: no referrer that Python can see" in w.text
     assert ".__closure__ cell 't' (of a function)" in w.referrers
+    assert "likely holder:" in w.text and "atexit callback" in w.text
 
 
 def test_local_of_another_running_thread() -> None:
@@ -223,3 +224,15 @@ def test_graph_snapshot_counts_like_a_histogram_snapshot() -> None:
     for name, st in ga.items():
         if name != "frame":
             assert gg[name].count >= st.count - 2, name
+
+
+def test_signal_handler_is_a_root(app: types.ModuleType) -> None:
+    import signal
+
+    t = Leaked()
+    old = signal.signal(signal.SIGUSR2, lambda *a: t)
+    try:
+        text = leakhunt.why(t).text
+    finally:
+        signal.signal(signal.SIGUSR2, old)
+    assert text == f"signal handler SIGUSR2 -> .__closure__ cell 't' -> {T}"

@@ -85,8 +85,8 @@ def why(obj: Any, *, max_depth: Optional[int] = None) -> Why:
         text = f"{name}: {HELD_OUTSIDE}"
         if referrers:
             text += f" (referred to only by: {', '.join(referrers)})"
-        hint = _c_holders()
-        if hint:
+        hint = _c_holders() if referrers else ""
+        if hint:  # something holds it, and nothing Python can see holds that
             text += f"; likely holder: {hint}"
         return Why(name, int(g.sizes[node]), None, text, retained, referrers)
     return Why(name, int(g.sizes[node]), path, path.text(g), retained, referrers)

@@ -49,9 +49,9 @@ struct graphbuf_s {
     /* nodes */
     uint64_t *ids;
     uint32_t *types;
-    uint64_t *sizes;
+    uint32_t *sizes;   /* widened to 64 bits when handed over */
     uint32_t *lengths;
-    uint64_t *offsets; /* n + 1 once finished */
+    uint32_t *offsets; /* n + 1 once finished; widened when handed over */
     Py_ssize_t n, cap;
     Py_ssize_t offsets_filled; /* offsets[0..offsets_filled) are set */
     /* edges: targets are addresses until resolve() */
@@ -251,7 +251,9 @@ g_add_node(walker *w, PyObject *o, Py_ssize_t size)
         e->gid = PyList_GET_SIZE(g->type_list); /* 1-based; 0 = unassigned */
     }
     if (g->n + 1 > g->cap) {
-        Py_ssize_t nc = g->cap ? g->cap * 2 : 65536;
+        /* grow by a quarter: the graph is most of what a capture takes, and
+         * realloc of a big block remaps pages rather than copying them */
+        Py_ssize_t nc = g->cap ? g->cap + g->cap / 4 : 65536;
         void *p;
         p = PyMem_RawRealloc(g->ids, (size_t)nc * sizeof(uint64_t));
         if (p == NULL) return -1;
@@ -259,20 +261,20 @@ g_add_node(walker *w, PyObject *o, Py_ssize_t size)
         p = PyMem_RawRealloc(g->types, (size_t)nc * sizeof(uint32_t));
         if (p == NULL) return -1;
         g->types = (uint32_t *)p;
-        p = PyMem_RawRealloc(g->sizes, (size_t)nc * sizeof(uint64_t));
+        p = PyMem_RawRealloc(g->sizes, (size_t)nc * sizeof(uint32_t));
         if (p == NULL) return -1;
-        g->sizes = (uint64_t *)p;
+        g->sizes = (uint32_t *)p;
         p = PyMem_RawRealloc(g->lengths, (size_t)nc * sizeof(uint32_t));
         if (p == NULL) return -1;
         g->lengths = (uint32_t *)p;
-        p = PyMem_RawRealloc(g->offsets, (size_t)(nc + 1) * sizeof(uint64_t));
+        p = PyMem_RawRealloc(g->offsets, (size_t)(nc + 1) * sizeof(uint32_t));
         if (p == NULL) return -1;
-        g->offsets = (uint64_t *)p;
+        g->offsets = (uint32_t *)p;
         g->cap = nc;
     }
     g->ids[g->n] = (uint64_t)(uintptr_t)o;
     g->types[g->n] = (uint32_t)(e->gid - 1);
-    g->sizes[g->n] = (uint64_t)size;
+    g->sizes[g->n] = size > 0xFFFFFFFFLL ? 0xFFFFFFFFU : (uint32_t)size;
     {
         Py_ssize_t len = 0;
         if (PyList_Check(o)) len = PyList_GET_SIZE(o);
@@ -334,9 +336,9 @@ g_flush(walker *w, Py_ssize_t node)
     graphbuf *g = w->g;
     Py_ssize_t i;
     if (g->e + g->tn > g->ecap) {
-        Py_ssize_t nc = g->ecap ? g->ecap * 2 : 65536;
+        Py_ssize_t nc = g->ecap ? g->ecap + g->ecap / 4 : 65536;
         void *p;
-        while (nc < g->e + g->tn) nc *= 2;
+        while (nc < g->e + g->tn) nc += nc / 4;
         p = PyMem_RawRealloc(g->targets, (size_t)nc * sizeof(uintptr_t));
         if (p == NULL) return -1;
         g->targets = (uintptr_t *)p;
@@ -345,12 +347,12 @@ g_flush(walker *w, Py_ssize_t node)
         g->labels = (uint32_t *)p;
         g->ecap = nc;
     }
-    while (g->offsets_filled <= node) g->offsets[g->offsets_filled++] = (uint64_t)g->e;
+    while (g->offsets_filled <= node) g->offsets[g->offsets_filled++] = (uint32_t)g->e;
     memcpy(g->targets + g->e, g->tmp_t, (size_t)g->tn * sizeof(uintptr_t));
     memcpy(g->labels + g->e, g->tmp_l, (size_t)g->tn * sizeof(uint32_t));
     g->e += g->tn;
     g->tn = 0;
-    for (i = g->offsets_filled; i < g->n; i++) g->offsets[i] = (uint64_t)g->e;
+    for (i = g->offsets_filled; i < g->n; i++) g->offsets[i] = (uint32_t)g->e;
     g->offsets_filled = g->n;
     return 0;
 }
@@ -757,24 +759,28 @@ g_resolve(walker *w, uint32_t **out_targets)
 {
     graphbuf *g = w->g;
     Py_ssize_t i, node = 0, kept = 0;
-    uint32_t *t = (uint32_t *)PyMem_RawMalloc((size_t)(g->e ? g->e : 1) * sizeof(uint32_t));
-    if (t == NULL) return -1;
-    while (g->offsets_filled <= g->n) g->offsets[g->offsets_filled++] = (uint64_t)g->e;
+    /* in place: the uint32 written at `kept` never overtakes the address
+     * read at `i` (kept <= i, 4 bytes against 8) */
+    uint32_t *t = (uint32_t *)g->targets;
+    while (g->offsets_filled <= g->n) g->offsets[g->offsets_filled++] = (uint32_t)g->e;
     for (i = 0; i < g->e; i++) {
         Py_ssize_t slot;
+        uintptr_t addr = g->targets[i];
         while (node < g->n && (Py_ssize_t)g->offsets[node + 1] <= i) {
             node++;
-            g->offsets[node] = (uint64_t)kept;
+            g->offsets[node] = (uint32_t)kept;
         }
-        slot = ptrmap_find(&w->visited, (PyObject *)g->targets[i]);
+        slot = ptrmap_find(&w->visited, (PyObject *)addr);
         if (slot >= 0 && w->visited.vals[slot] >= 0) {
+            uint32_t label = g->labels[i];
             t[kept] = (uint32_t)w->visited.vals[slot];
-            g->labels[kept] = g->labels[i];
+            g->labels[kept] = label;
             kept++;
         }
     }
-    while (node < g->n) g->offsets[++node] = (uint64_t)kept;
+    while (node < g->n) g->offsets[++node] = (uint32_t)kept;
     g->e = kept;
+    g->targets = NULL; /* now owned by the caller, as uint32 */
     *out_targets = t;
     return 0;
 }
@@ -803,4 +809,18 @@ static PyObject *
 bytes_of(const void *p, Py_ssize_t n, size_t item)
 {
     return PyBytes_FromStringAndSize((const char *)p, n * (Py_ssize_t)item);
+}
+
+/* A uint32 array as uint64 bytes (sizes and offsets are stored narrow
+ * while capturing, wide in the HeapGraph). */
+static PyObject *
+bytes_wide(const uint32_t *p, Py_ssize_t n)
+{
+    PyObject *b = PyBytes_FromStringAndSize(NULL, n * 8);
+    Py_ssize_t i;
+    uint64_t *out;
+    if (b == NULL) return NULL;
+    out = (uint64_t *)PyBytes_AS_STRING(b);
+    for (i = 0; i < n; i++) out[i] = p[i];
+    return b;
 }

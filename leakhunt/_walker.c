@@ -64,7 +64,7 @@ is_tracked(PyObject *o)
 
 typedef struct {
     uintptr_t *keys;
-    Py_ssize_t *vals; /* NULL for a plain set */
+    int32_t *vals; /* NULL for a plain set; node numbers, label ids, positions */
     size_t mask;
     size_t used;
 } ptrmap;
@@ -85,7 +85,7 @@ ptrmap_init(ptrmap *m, size_t cap, int with_vals)
     m->vals = NULL;
     if (m->keys == NULL) return -1;
     if (with_vals) {
-        m->vals = (Py_ssize_t *)PyMem_RawCalloc(n, sizeof(Py_ssize_t));
+        m->vals = (int32_t *)PyMem_RawCalloc(n, sizeof(int32_t));
         if (m->vals == NULL) { PyMem_RawFree(m->keys); m->keys = NULL; return -1; }
     }
     m->mask = n - 1;
@@ -107,12 +107,12 @@ ptrmap_grow(ptrmap *m)
 {
     size_t oldn = m->mask + 1, newn = oldn * 2, i;
     uintptr_t *ok = m->keys;
-    Py_ssize_t *ov = m->vals;
+    int32_t *ov = m->vals;
     uintptr_t *nk = (uintptr_t *)PyMem_RawCalloc(newn, sizeof(uintptr_t));
-    Py_ssize_t *nv = NULL;
+    int32_t *nv = NULL;
     if (nk == NULL) return -1;
     if (ov) {
-        nv = (Py_ssize_t *)PyMem_RawCalloc(newn, sizeof(Py_ssize_t));
+        nv = (int32_t *)PyMem_RawCalloc(newn, sizeof(int32_t));
         if (nv == NULL) { PyMem_RawFree(nk); return -1; }
     }
     for (i = 0; i < oldn; i++) {
@@ -150,8 +150,8 @@ ptrmap_add(ptrmap *m, const void *p, Py_ssize_t val)
 {
     uintptr_t k = (uintptr_t)p;
     size_t j;
-    /* keep the load factor under 0.7 */
-    if ((m->used + 1) * 10 > (m->mask + 1) * 7) {
+    /* keep the load factor under 0.75 */
+    if ((m->used + 1) * 4 > (m->mask + 1) * 3) {
         if (ptrmap_grow(m) < 0) return -1;
     }
     j = ptr_hash(k) & m->mask;
@@ -160,7 +160,7 @@ ptrmap_add(ptrmap *m, const void *p, Py_ssize_t val)
         j = (j + 1) & m->mask;
     }
     m->keys[j] = k;
-    if (m->vals) m->vals[j] = val;
+    if (m->vals) m->vals[j] = (int32_t)val;
     m->used++;
     return 1;
 }
@@ -805,7 +805,7 @@ graph(PyObject *self, PyObject *args)
     g.label_list = PyList_New(0);
     g.type_list = PyList_New(0);
     if (g.label_ids == NULL || g.label_list == NULL || g.type_list == NULL) goto done;
-    if (typetable_init(&w.types) < 0 || ptrmap_init(&w.visited, (size_t)n * 3 + 1024, 1) < 0 ||
+    if (typetable_init(&w.types) < 0 || ptrmap_init(&w.visited, (size_t)n * 2 + 1024, 1) < 0 ||
         ptrmap_init(&w.excluded, 256, 0) < 0 || ptrmap_init(&g.key_labels, 1024, 1) < 0 ||
         ptrmap_init(&g.attr_labels, 1024, 1) < 0 || ptrmap_init(&g.static_labels, 64, 1) < 0) {
         PyErr_NoMemory();
@@ -872,7 +872,8 @@ graph(PyObject *self, PyObject *args)
     if (result == NULL) goto done;
 #define HANDOVER(key, buf, count, item)                                          \
     do {                                                                         \
-        PyObject *b_ = bytes_of((buf), (count), (item));                         \
+        PyObject *b_ = (item) == 0 ? bytes_wide((const uint32_t *)(buf), (count)) \
+                                   : bytes_of((buf), (count), (item));            \
         PyMem_RawFree(buf);                                                      \
         (buf) = NULL;                                                            \
         if (b_ == NULL || PyDict_SetItemString(result, (key), b_) < 0) {         \
@@ -888,9 +889,9 @@ graph(PyObject *self, PyObject *args)
     g.targets = NULL;
     HANDOVER("ids", g.ids, g.n, sizeof(uint64_t));
     HANDOVER("types", g.types, g.n, sizeof(uint32_t));
-    HANDOVER("sizes", g.sizes, g.n, sizeof(uint64_t));
+    HANDOVER("sizes", g.sizes, g.n, 0);
     HANDOVER("lengths", g.lengths, g.n, sizeof(uint32_t));
-    HANDOVER("offsets", g.offsets, g.n + 1, sizeof(uint64_t));
+    HANDOVER("offsets", g.offsets, g.n + 1, 0);
 #undef HANDOVER
 done:
     Py_XDECREF(rows);

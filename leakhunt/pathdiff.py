@@ -43,7 +43,7 @@ from typing import Literal, Optional
 
 from .dominators import immediate_dominators, retained_size_of, retained_sizes
 from .model import NO_PATH, HeapGraph, RetainerPath, owned, readable_labels
-from .retainers import mask_label, signature
+from .retainers import bfs_tree, mask_label, signature
 
 __all__ = ["ClusterGrowth", "ContainerGrowth", "TypeRetention", "explain_growth"]
 
@@ -151,46 +151,6 @@ class _Signatures:
         return tuple(out)
 
 
-def _bfs(
-    graph: HeapGraph, want: bytearray, remaining: int
-) -> tuple[bytearray, array[int], array[int], dict[int, str]]:
-    """Breadth-first from all roots at once, as
-    :func:`leakhunt.retainers.shortest_paths` searches (roots in the order
-    listed, out-edges in order: the same paths), keeping each node's parent
-    too. Returns (seen, parent, parent edge, root node -> description);
-    stops once every wanted node is seen."""
-    n = graph.n
-    offsets, targets = graph.offsets, graph.targets
-    seen = bytearray(n)
-    parent = array("i", [-1]) * n
-    parent_edge = array("q", [-1]) * n
-    root_of: dict[int, str] = {}
-    frontier: list[int] = []
-    for node, description in graph.roots:
-        if not seen[node]:
-            seen[node] = 1
-            root_of[node] = description
-            frontier.append(node)
-            remaining -= want[node]
-    while frontier and remaining > 0:
-        level: list[int] = []
-        append = level.append
-        for v in frontier:
-            a = offsets[v]
-            for e, w in enumerate(targets[a : offsets[v + 1]], a):
-                if not seen[w]:
-                    seen[w] = 1
-                    parent[w] = v
-                    parent_edge[w] = e
-                    append(w)
-                    if want[w]:
-                        remaining -= 1
-                        if not remaining:
-                            return seen, parent, parent_edge, root_of
-        frontier = level
-    return seen, parent, parent_edge, root_of
-
-
 class _Side:
     """One graph's shortest-path tree (one search for every target) and the
     signatures of the paths in it, each node's built once."""
@@ -201,7 +161,7 @@ class _Side:
         want = bytearray(graph.n)
         for t in targets:
             want[t] = 1
-        self.seen, self.parent, self.parent_edge, self.root_of = _bfs(graph, want, len(targets))
+        self.seen, self.parent, self.parent_edge, self.root_of = bfs_tree(graph, want, len(targets))
         self.memo = array("i", [-1]) * graph.n  # node -> signature id, -1: not yet
         self._masked: list[Optional[str]] = [None] * len(graph.label_names)
         self._label_ids: Optional[dict[str, int]] = None

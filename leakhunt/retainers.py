@@ -28,7 +28,7 @@ from typing import Optional
 from .dominators import retained_size_of, retained_sizes
 from .model import MEMBERS_CAP, NO_PATH, Cluster, HeapGraph, RetainerPath
 
-__all__ = ["cluster_paths", "mask_label", "shortest_paths", "signature"]
+__all__ = ["bfs_tree", "cluster_paths", "mask_label", "shortest_paths", "signature"]
 
 
 def _target_list(graph: HeapGraph, targets: Iterable[int]) -> list[int]:
@@ -40,14 +40,18 @@ def _target_list(graph: HeapGraph, targets: Iterable[int]) -> list[int]:
     return order
 
 
-def _bfs(
-    graph: HeapGraph, want: bytearray, remaining: int, max_depth: Optional[int]
-) -> tuple[bytearray, array[int], dict[int, str]]:
-    """Multi-source BFS from the roots; returns (seen, parent edge, root node ->
-    description). Stops once every wanted node is seen or at ``max_depth``."""
+def bfs_tree(
+    graph: HeapGraph, want: bytearray, remaining: int, max_depth: Optional[int] = None
+) -> tuple[bytearray, array[int], array[int], dict[int, str]]:
+    """Multi-source breadth-first search from the roots (in the order
+    listed, out-edges in order): the shortest-path tree. Returns (seen,
+    parent, parent edge, root node -> description); stops once the
+    ``remaining`` wanted nodes (``want[v]`` set) are seen, or at
+    ``max_depth``."""
     n = graph.n
     offsets, targets = graph.offsets, graph.targets
     seen = bytearray(n)
+    parent = array("i", [-1]) * n
     parent_edge = array("q", [-1]) * n
     root_of: dict[int, str] = {}
     frontier: list[int] = []
@@ -66,15 +70,16 @@ def _bfs(
             for e, w in enumerate(targets[a : offsets[v + 1]], a):
                 if not seen[w]:
                     seen[w] = 1
+                    parent[w] = v
                     parent_edge[w] = e
                     append(w)
                     if want[w]:
                         remaining -= 1
                         if not remaining:
-                            return seen, parent_edge, root_of
+                            return seen, parent, parent_edge, root_of
         frontier = level
         depth += 1
-    return seen, parent_edge, root_of
+    return seen, parent, parent_edge, root_of
 
 
 def shortest_paths(
@@ -103,7 +108,7 @@ def shortest_paths(
     want = bytearray(graph.n)
     for t in order:
         want[t] = 1
-    seen, parent_edge, root_of = _bfs(graph, want, len(order), max_depth)
+    seen, _, parent_edge, root_of = bfs_tree(graph, want, len(order), max_depth)
     offsets, labels, names = graph.offsets, graph.labels, graph.label_names
     result: dict[int, Optional[RetainerPath]] = {}
     for t in order:

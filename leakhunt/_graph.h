@@ -47,7 +47,7 @@ typedef struct {
 
 struct graphbuf_s {
     /* nodes */
-    uint64_t *ids;
+    uint64_t *ids;     /* made from the node map at the end: no copy while walking */
     uint32_t *types;
     uint32_t *sizes;   /* widened to 64 bits when handed over */
     uint32_t *lengths;
@@ -251,13 +251,10 @@ g_add_node(walker *w, PyObject *o, Py_ssize_t size)
         e->gid = PyList_GET_SIZE(g->type_list); /* 1-based; 0 = unassigned */
     }
     if (g->n + 1 > g->cap) {
-        /* grow by a quarter: the graph is most of what a capture takes, and
+        /* grow by an eighth: the graph is most of what a capture takes, and
          * realloc of a big block remaps pages rather than copying them */
-        Py_ssize_t nc = g->cap ? g->cap + g->cap / 4 : 65536;
+        Py_ssize_t nc = g->cap ? g->cap + g->cap / 8 : 65536;
         void *p;
-        p = PyMem_RawRealloc(g->ids, (size_t)nc * sizeof(uint64_t));
-        if (p == NULL) return -1;
-        g->ids = (uint64_t *)p;
         p = PyMem_RawRealloc(g->types, (size_t)nc * sizeof(uint32_t));
         if (p == NULL) return -1;
         g->types = (uint32_t *)p;
@@ -272,7 +269,6 @@ g_add_node(walker *w, PyObject *o, Py_ssize_t size)
         g->offsets = (uint32_t *)p;
         g->cap = nc;
     }
-    g->ids[g->n] = (uint64_t)(uintptr_t)o;
     g->types[g->n] = (uint32_t)(e->gid - 1);
     g->sizes[g->n] = size > 0xFFFFFFFFLL ? 0xFFFFFFFFU : (uint32_t)size;
     {
@@ -336,9 +332,9 @@ g_flush(walker *w, Py_ssize_t node)
     graphbuf *g = w->g;
     Py_ssize_t i;
     if (g->e + g->tn > g->ecap) {
-        Py_ssize_t nc = g->ecap ? g->ecap + g->ecap / 4 : 65536;
+        Py_ssize_t nc = g->ecap ? g->ecap + g->ecap / 8 : 65536;
         void *p;
-        while (nc < g->e + g->tn) nc += nc / 4;
+        while (nc < g->e + g->tn) nc += nc / 8;
         p = PyMem_RawRealloc(g->targets, (size_t)nc * sizeof(uintptr_t));
         if (p == NULL) return -1;
         g->targets = (uintptr_t *)p;
@@ -823,4 +819,23 @@ bytes_wide(const uint32_t *p, Py_ssize_t n)
     out = (uint64_t *)PyBytes_AS_STRING(b);
     for (i = 0; i < n; i++) out[i] = p[i];
     return b;
+}
+
+/* The nodes' addresses, from the node map (address -> node), so that no
+ * per-node address array is kept while walking. */
+static int
+g_ids_from_map(walker *w)
+{
+    graphbuf *g = w->g;
+    size_t j;
+    g->ids = (uint64_t *)PyMem_RawMalloc((size_t)(g->n ? g->n : 1) * sizeof(uint64_t));
+    if (g->ids == NULL) return -1;
+    for (j = 0; j <= w->visited.mask; j++) {
+        uintptr_t k = w->visited.keys[j];
+        int32_t v;
+        if (!k) continue;
+        v = w->visited.vals[j];
+        if (v >= 0 && v < g->n) g->ids[v] = (uint64_t)k;
+    }
+    return 0;
 }

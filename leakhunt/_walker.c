@@ -863,8 +863,9 @@ graph(PyObject *self, PyObject *args)
         Py_DECREF(row);
     }
     /* Hand the arrays over one at a time, freeing each buffer as soon as
-     * its copy exists, so the peak stays near one graph, not two. */
-    ptrmap_free(&w.visited);
+     * its copy exists, so the peak stays near one graph, not two: the
+     * edges first (the biggest), then the node addresses are read out of
+     * the node map, which can then go. */
     result = Py_BuildValue("{s:O,s:{s:n,s:n,s:n},s:O,s:O,s:O}", "rows", rows, "info", "tracked",
                            w.n_tracked, "untracked", w.n_untracked, "excluded",
                            (Py_ssize_t)w.excluded.used - 3, "type_objects", g.type_list,
@@ -887,6 +888,8 @@ graph(PyObject *self, PyObject *args)
     HANDOVER("labels", g.labels, g.e, sizeof(uint32_t));
     PyMem_RawFree(g.targets);
     g.targets = NULL;
+    if (g_ids_from_map(&w) < 0) { Py_CLEAR(result); PyErr_NoMemory(); goto done; }
+    ptrmap_free(&w.visited);
     HANDOVER("ids", g.ids, g.n, sizeof(uint64_t));
     HANDOVER("types", g.types, g.n, sizeof(uint32_t));
     HANDOVER("sizes", g.sizes, g.n, 0);

@@ -912,7 +912,100 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(bfs_doc,
+"bfs(offsets, targets, roots, want, remaining, max_depth) -> (seen, parent, parent_edge)\n\n"
+"Breadth-first search over a CSR graph (offsets: array('Q'), targets:\n"
+"array('I')) from `roots` (node numbers, in order), out-edges in order, as\n"
+"leakhunt.retainers.bfs_tree does it in Python. `want` is a bytes-like of\n"
+"one flag per node; the search stops once `remaining` wanted nodes are seen\n"
+"or at `max_depth` (-1: no limit). Returns bytearray seen and the bytes of\n"
+"native int32 parent and int64 parent-edge arrays (-1: none).");
+
+static PyObject *
+bfs(PyObject *self, PyObject *args)
+{
+    PyObject *offsets_o, *targets_o, *roots, *want_o;
+    Py_ssize_t remaining, max_depth, n, i, head = 0, level_end, depth = 0;
+    Py_buffer ob = {0}, tb = {0}, wb = {0};
+    PyObject *seen = NULL, *parent = NULL, *pedge = NULL, *result = NULL;
+    int32_t *queue = NULL;
+
+    if (!PyArg_ParseTuple(args, "OOO!Onn:bfs", &offsets_o, &targets_o, &PyTuple_Type, &roots,
+                          &want_o, &remaining, &max_depth))
+        return NULL;
+    if (PyObject_GetBuffer(offsets_o, &ob, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(targets_o, &tb, PyBUF_SIMPLE) < 0) goto done;
+    if (PyObject_GetBuffer(want_o, &wb, PyBUF_SIMPLE) < 0) goto done;
+    n = ob.len / 8 - 1;
+    if (n < 0 || wb.len < n) {
+        PyErr_SetString(PyExc_ValueError, "bfs: offsets and want disagree on the node count");
+        goto done;
+    }
+    seen = PyByteArray_FromStringAndSize(NULL, n);
+    parent = PyBytes_FromStringAndSize(NULL, n * 4);
+    pedge = PyBytes_FromStringAndSize(NULL, n * 8);
+    queue = (int32_t *)PyMem_RawMalloc((size_t)(n ? n : 1) * sizeof(int32_t));
+    if (seen == NULL || parent == NULL || pedge == NULL || queue == NULL) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        goto done;
+    }
+    {
+        const uint64_t *off = (const uint64_t *)ob.buf;
+        const uint32_t *tgt = (const uint32_t *)tb.buf;
+        const char *want = (const char *)wb.buf;
+        char *sn = PyByteArray_AS_STRING(seen);
+        int32_t *par = (int32_t *)PyBytes_AS_STRING(parent);
+        int64_t *pe = (int64_t *)PyBytes_AS_STRING(pedge);
+        Py_ssize_t tail = 0, nedges = tb.len / 4;
+        memset(sn, 0, (size_t)n);
+        for (i = 0; i < n; i++) { par[i] = -1; pe[i] = -1; }
+        for (i = 0; i < PyTuple_GET_SIZE(roots); i++) {
+            Py_ssize_t r = PyLong_AsSsize_t(PyTuple_GET_ITEM(roots, i));
+            if (r < 0 || r >= n) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_ValueError, "bfs: root out of range");
+                goto done;
+            }
+            if (!sn[r]) {
+                sn[r] = 1;
+                queue[tail++] = (int32_t)r;
+                if (want[r]) remaining--;
+            }
+        }
+        level_end = tail;
+        while (head < tail && remaining > 0 && (max_depth < 0 || depth < max_depth)) {
+            int32_t v = queue[head++];
+            uint64_t e, end = off[v + 1];
+            if (end > (uint64_t)nedges) end = (uint64_t)nedges;
+            for (e = off[v]; e < end; e++) {
+                uint32_t x = tgt[e];
+                if ((Py_ssize_t)x >= n || sn[x]) continue;
+                sn[x] = 1;
+                par[x] = v;
+                pe[x] = (int64_t)e;
+                queue[tail++] = (int32_t)x;
+                if (want[x] && --remaining == 0) break;
+            }
+            if (head == level_end) {
+                level_end = tail;
+                depth++;
+            }
+        }
+    }
+    result = PyTuple_Pack(3, seen, parent, pedge);
+done:
+    PyMem_RawFree(queue);
+    Py_XDECREF(seen);
+    Py_XDECREF(parent);
+    Py_XDECREF(pedge);
+    if (ob.obj) PyBuffer_Release(&ob);
+    if (tb.obj) PyBuffer_Release(&tb);
+    if (wb.obj) PyBuffer_Release(&wb);
+    return result;
+}
+
 static PyMethodDef walker_methods[] = {
+    {"bfs", bfs, METH_VARARGS, bfs_doc},
     {"histogram", histogram, METH_VARARGS, histogram_doc},
     {"graph", graph, METH_VARARGS, graph_doc},
     {NULL, NULL, 0, NULL},

@@ -39,7 +39,7 @@ from .model import (
 )
 
 try:
-    from . import _walker  # type: ignore[attr-defined]
+    from . import _walker
 
     _C_HISTOGRAM: Optional[Callable[..., Any]] = _walker.histogram
     _C_GRAPH: Optional[Callable[..., Any]] = _walker.graph

@@ -22,11 +22,17 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Optional
 
 from .dominators import retained_size_of, retained_sizes
 from .model import MEMBERS_CAP, NO_PATH, Cluster, HeapGraph, RetainerPath
+
+_C_BFS: Optional[Callable[..., tuple[bytearray, bytes, bytes]]]
+try:  # the compiled search; the loop in bfs_tree is its pure-Python twin
+    from ._walker import bfs as _C_BFS
+except ImportError:  # pragma: no cover - no compiler at install time
+    _C_BFS = None
 
 __all__ = ["bfs_tree", "cluster_paths", "mask_label", "shortest_paths", "signature"]
 
@@ -48,6 +54,23 @@ def bfs_tree(
     parent, parent edge, root node -> description); stops once the
     ``remaining`` wanted nodes (``want[v]`` set) are seen, or at
     ``max_depth``."""
+    if _C_BFS is not None and graph.offsets.itemsize == 8 and graph.targets.itemsize == 4:
+        roots = tuple(node for node, _ in graph.roots)
+        seen_c, parent_b, edge_b = _C_BFS(
+            graph.offsets,
+            graph.targets,
+            roots,
+            want,
+            remaining,
+            -1 if max_depth is None else max_depth,
+        )
+        parent_c, edge_c = array("i"), array("q")
+        parent_c.frombytes(parent_b)
+        edge_c.frombytes(edge_b)
+        root_desc: dict[int, str] = {}
+        for node, description in graph.roots:
+            root_desc.setdefault(node, description)
+        return seen_c, parent_c, edge_c, root_desc
     n = graph.n
     offsets, targets = graph.offsets, graph.targets
     seen = bytearray(n)

@@ -482,3 +482,34 @@ def test_doctests_run() -> None:
         for test in finder.find(obj, globs=vars(leakhunt.model)):
             runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_compiled_and_python_searches_agree(data: st.DataObject) -> None:
+    from leakhunt import retainers
+
+    if retainers._C_BFS is None:
+        pytest.skip("compiled walker not built")
+    n = data.draw(st.integers(min_value=1, max_value=40))
+    edges = data.draw(
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=120)
+    )
+    roots = data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=3))
+    g = HeapGraph.from_edges(
+        ["T"] * n, [8] * n, [(a, b, "[0]") for a, b in edges], [(r, f"r{r}") for r in roots]
+    )
+    want = bytearray(n)
+    for v in data.draw(st.lists(st.integers(0, n - 1), max_size=n)):
+        want[v] = 1
+    depth = data.draw(st.none() | st.integers(0, 5))
+    compiled = retainers.bfs_tree(g, want, sum(want), depth)
+    saved, retainers._C_BFS = retainers._C_BFS, None
+    try:
+        python = retainers.bfs_tree(g, want, sum(want), depth)
+    finally:
+        retainers._C_BFS = saved
+    assert compiled[0] == python[0]
+    assert list(compiled[1]) == list(python[1])
+    assert list(compiled[2]) == list(python[2])
+    assert compiled[3] == python[3]

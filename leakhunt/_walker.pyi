@@ -1,0 +1,25 @@
+"""Types of the compiled walker (leakhunt/_walker.c)."""
+
+from collections.abc import Callable
+from typing import Any
+
+def histogram(
+    objs: list[Any],
+    owned_types: tuple[type, ...],
+    extra_roots: tuple[Any, ...],
+    getsizeof: Callable[[Any], int],
+    gc_head: int,
+    /,
+) -> tuple[list[tuple[type, int, int]], dict[str, int]]: ...
+def graph(
+    objs: list[Any],
+    owned_types: tuple[type, ...],
+    extra_roots: tuple[Any, ...],
+    getsizeof: Callable[[Any], int],
+    gc_head: int,
+    root_objs: tuple[Any, ...],
+    /,
+) -> dict[str, Any]: ...
+def bfs(
+    offsets: Any, targets: Any, roots: tuple[int, ...], want: Any, remaining: int, max_depth: int, /
+) -> tuple[bytearray, bytes, bytes]: ...

@@ -39,6 +39,7 @@ lint: setup
 
 bench: setup
 	$(PY) bench/bench_snapshot.py --out docs/benchmarks.md
+	$(PY) bench/bench_retainers.py --out docs/benchmarks-retainers.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info leakhunt/*.so .pytest_cache .mypy_cache .ruff_cache leakhunt-snapshots

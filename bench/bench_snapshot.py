@@ -814,6 +814,9 @@ def render_markdown(rep: Report) -> str:
         "worker has the same heap), builds the heap, runs `gc.collect()` three times "
         "to settle it, then measures one operation. Numbers are never asserted in tests.",
         "",
+        'Retainer paths ("what holds this object", graph capture, against objgraph and '
+        "guppy3): [benchmarks-retainers.md](benchmarks-retainers.md).",
+        "",
     ]
     return "\n".join(lines)
 

@@ -63,6 +63,16 @@ def main() -> int:
     print(f"(exit code {rc}: 1 means the gate tripped)")
     rc2 = run_cli("diff", a2, b2, "--fail-on-growth", "1000", "--top", "3")
     print(f"(exit code {rc2} for the streaming version)")
+    say("4. Why is it alive? The same leak with graph snapshots: who holds the rows")
+    mod = __import__("scenarios.report_rows", fromlist=["action"])
+    g1 = leakhunt.snapshot("rows-graph-before", path=OUT, graph=True)
+    for _ in range(5):
+        mod.action()
+    g2 = leakhunt.snapshot("rows-graph-after", path=OUT, graph=True)
+    assert g1.path and g2.path
+    run_cli("diff", g1.path, g2.path, "--top", "2")
+    svg = OUT / "rows.svg"
+    run_cli("graph", g2.path, "--type", "dict", "--cluster", "1", "-o", str(svg))
     print(f"\nSnapshot files are in {os.path.relpath(OUT, ROOT)}/; next, try:")
     print(f"  .venv/bin/leakhunt inspect {os.path.relpath(b, ROOT)}")
     return 0

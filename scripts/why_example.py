@@ -21,7 +21,7 @@ OUT = ROOT / "leakhunt-snapshots" / "why-example"
 # a tiny "app.cache" module, as a service would have
 cache = types.ModuleType("app.cache")
 sys.modules["app.cache"] = cache
-exec(  # noqa: S102 - defines the example module's code
+exec(
     """
 class Session:
     def __init__(self, user):

@@ -444,11 +444,15 @@ cand_instance(graphbuf *g, PyObject *o)
     if (PyType_HasFeature(tp, Py_TPFLAGS_MANAGED_DICT)) {
         PyObject *dict = NULL;
         PyObject **values = NULL;
+        Py_ssize_t capacity = PY_SSIZE_T_MAX; /* slots in `values` */
 #if PY_VERSION_HEX >= 0x030D0000
         dict = ((PyObject **)o)[-3];
         if (PyType_HasFeature(tp, (1UL << 2)) /* Py_TPFLAGS_INLINE_VALUES */) {
             uint8_t *hdr = (uint8_t *)((char *)o + tp->tp_basicsize);
-            if (hdr[3] /* valid */) values = (PyObject **)(hdr + 8);
+            if (hdr[3] /* valid */) {
+                values = (PyObject **)(hdr + 8);
+                capacity = hdr[0];
+            }
         }
 #elif PY_VERSION_HEX >= 0x030C0000
         {
@@ -467,7 +471,8 @@ cand_instance(graphbuf *g, PyObject *o)
                 lh_unicode_entry *ent = (lh_unicode_entry *)(
                     &keys->dk_indices[(size_t)1 << keys->dk_log2_index_bytes]);
                 Py_ssize_t i;
-                for (i = 0; i < keys->dk_nentries && g->ncand < LH_MAX_CAND; i++) {
+                for (i = 0; i < keys->dk_nentries && i < capacity && g->ncand < LH_MAX_CAND;
+                     i++) {
                     if (values[i] != NULL && ent[i].me_key != NULL) {
                         if (cand_add(g, values[i], g_label_attr(g, ent[i].me_key)) < 0) return -1;
                     }

@@ -58,6 +58,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
+from _common import (
+    _can_reset_peak,
+    _fmt_git,
+    _fmt_size,
+    _git_head,
+    _load,
+    _machine,
+    _proc_status,
+    _reset_peak,
+)
+
 if TYPE_CHECKING:
     from leakhunt.model import HeapGraph, Snapshot
 
@@ -310,30 +321,6 @@ def none_target() -> Any:
 
 # --------------------------------------------------------------------------
 # worker side: one fresh process per (measurement, heap size)
-
-
-def _proc_status() -> dict[str, int]:
-    """VmRSS and VmHWM in bytes (Linux)."""
-    out: dict[str, int] = {}
-    with open("/proc/self/status", "rb") as f:
-        for line in f:
-            if line.startswith((b"VmRSS:", b"VmHWM:")):
-                key, value = line.split()[:2]
-                out[key.decode()[:-1]] = int(value) * 1024
-    return out
-
-
-def _reset_peak() -> None:
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # VmHWM := VmRSS
-
-
-def _can_reset_peak() -> bool:
-    try:
-        _reset_peak()
-        return "VmHWM" in _proc_status()
-    except OSError:
-        return False
 
 
 def _write_json(path: str, data: dict[str, Any]) -> None:
@@ -914,14 +901,6 @@ def run_one(m: Measure, size: int, args: argparse.Namespace) -> Row:
     return row
 
 
-def _fmt_size(n: int) -> str:
-    if n >= 1_000_000 and n % 1_000_000 == 0:
-        return f"{n // 1_000_000}M"
-    if n >= 1000 and n % 1000 == 0:
-        return f"{n // 1000}k"
-    return str(n)
-
-
 def _fmt_num(x: Optional[float], spec: str) -> str:
     return "-" if x is None else format(x, spec)
 
@@ -1284,54 +1263,6 @@ class Report:
                 f"{len(om.data['calls'])} sampled chains have {b} ({'same' if same else 'DIFFER'})"
             )
         return "; ".join(parts), ok
-
-
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        with open("/proc/meminfo") as f:
-            kb = int(f.readline().split()[1])
-        mem = f", {kb / MB:.1f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return f"{platform.platform()}, {os.cpu_count()} CPUs ({cpu}){mem}"
-
-
-def _load() -> Optional[float]:
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return None
-
-
-def _git_head() -> Optional[str]:
-    try:
-        proc = subprocess.run(
-            ["git", "-C", os.path.dirname(HERE), "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.stdout.strip() or None
-
-
-def _fmt_git(git: tuple[Optional[str], Optional[str]]) -> str:
-    start, end = git
-    if start == end:
-        return start or "-"
-    return f"{start or '-'} at the start, {end or '-'} at the end"
 
 
 def _versions() -> str:

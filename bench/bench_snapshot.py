@@ -34,6 +34,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from _common import (
+    _can_reset_peak,
+    _fmt_git,
+    _fmt_size,
+    _git_head,
+    _load,
+    _machine,
+    _proc_status,
+    _reset_peak,
+)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:  # run as a script, sys.path[0] is already bench/
     sys.path.insert(0, HERE)
@@ -120,30 +131,6 @@ TOOL_BY_KEY = {t.key: t for t in TOOLS}
 _HEAP: Any = None  # the heap under test, kept alive by this global
 
 
-def _proc_status() -> dict[str, int]:
-    """VmRSS and VmHWM in bytes (Linux)."""
-    out: dict[str, int] = {}
-    with open("/proc/self/status", "rb") as f:
-        for line in f:
-            if line.startswith((b"VmRSS:", b"VmHWM:")):
-                key, value = line.split()[:2]
-                out[key.decode()[:-1]] = int(value) * 1024
-    return out
-
-
-def _reset_peak() -> None:
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")  # VmHWM := VmRSS
-
-
-def _can_reset_peak() -> bool:
-    try:
-        _reset_peak()
-        return "VmHWM" in _proc_status()
-    except OSError:
-        return False
-
-
 def _make_op(key: str) -> Callable[[], Any]:
     """The operation a worker measures; whatever it returns is kept alive
     until the peak has been read, then dropped."""
@@ -219,20 +206,6 @@ def _walker_build() -> Optional[str]:
             return hashlib.sha256(f.read()).hexdigest()[:12]
     except (ImportError, OSError, AttributeError):
         return None
-
-
-def _git_head() -> Optional[str]:
-    try:
-        proc = subprocess.run(
-            ["git", "-C", os.path.dirname(HERE), "describe", "--always", "--dirty"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return proc.stdout.strip() or None
 
 
 def _timed_collect() -> float:
@@ -403,14 +376,6 @@ def run_one(tool: Tool, size: int, args: argparse.Namespace) -> Row:
         row.wall = time.perf_counter() - t0
         os.unlink(result)
     return row
-
-
-def _fmt_size(n: int) -> str:
-    if n >= 1_000_000 and n % 1_000_000 == 0:
-        return f"{n // 1_000_000}M"
-    if n >= 1000 and n % 1000 == 0:
-        return f"{n // 1000}k"
-    return str(n)
 
 
 def _fmt_num(x: Optional[float], spec: str) -> str:
@@ -613,40 +578,6 @@ class Report:
 
     def cross_check_ok(self) -> bool:
         return all(row[-1] == "ok" for row in self.cross_checks())
-
-
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    mem = ""
-    try:
-        with open("/proc/meminfo") as f:
-            kb = int(f.readline().split()[1])
-        mem = f", {kb / MB:.1f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return f"{platform.platform()}, {os.cpu_count()} CPUs ({cpu}){mem}"
-
-
-def _fmt_git(git: tuple[Optional[str], Optional[str]]) -> str:
-    start, end = git
-    if start == end:
-        return start or "-"
-    return f"{start or '-'} at the start, {end or '-'} at the end"
-
-
-def _load() -> Optional[float]:
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):
-        return None
 
 
 def _versions() -> str:

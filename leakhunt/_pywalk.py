@@ -80,9 +80,7 @@ def _extra(o: Any) -> list[Any]:
     return []
 
 
-def _closure(
-    objs: list[Any], owned_types: tuple[type, ...], extra_roots: tuple[Any, ...]
-) -> tuple[list[Any], dict[int, int], int]:
+def _closure(extra_roots: tuple[Any, ...]) -> tuple[list[Any], dict[int, int], int]:
     """Roots, then every tracked object they reach up to the boundary."""
     is_tracked = gc.is_tracked
     members: list[Any] = []
@@ -95,10 +93,6 @@ def _closure(
 
     for r in extra_roots:
         add(r)
-    owned = set(map(id, owned_types))
-    for o in objs:
-        if id(type(o)) in owned:
-            add(o)
     roots = len(members)
     i = 0
     while i < len(members):
@@ -133,15 +127,13 @@ def _probe_base(members: list[Any]) -> int:
     return base
 
 
-def _exclusions(
-    objs: list[Any], owned_types: tuple[type, ...], extra_roots: tuple[Any, ...]
-) -> set[int]:
+def _exclusions(extra_roots: tuple[Any, ...]) -> set[int]:
     """ids of tracked objects that are leakhunt's own (see _walker.c).
 
     Helpers hold their temporaries in their own frames, which are gone
     before reference counts are read here.
     """
-    members, index, roots = _closure(objs, owned_types, extra_roots)
+    members, index, roots = _closure(extra_roots)
     internal = _internal_refs(members, index)
     base = _probe_base(members)
     shared = [False] * len(members)
@@ -158,20 +150,18 @@ def _exclusions(
                 shared[k] = True
                 work.append(k)
     excluded = {id(members[j]) for j in range(len(members)) if not shared[j]}
-    excluded.add(id(owned_types))
     excluded.add(id(extra_roots))
     return excluded
 
 
 def histogram(
     objs: list[Any],
-    owned_types: tuple[type, ...],
     extra_roots: tuple[Any, ...],
     getsizeof: Callable[[Any], int],
     gc_head: int,
 ) -> tuple[list[tuple[type, int, int]], dict[str, int]]:
     """Same contract as ``leakhunt._walker.histogram``."""
-    excluded = _exclusions(objs, owned_types, extra_roots)
+    excluded = _exclusions(extra_roots)
     is_tracked = gc.is_tracked
     get_referents = gc.get_referents
     kinds: dict[type, int] = {}
@@ -218,5 +208,5 @@ def histogram(
         children.extend(_extra(o))
         reach(children)
     rows = [(tp, st[0], st[1]) for tp, st in stats.items()]
-    info = {"tracked": n_tracked, "untracked": len(seen), "excluded": len(excluded) - 2}
+    info = {"tracked": n_tracked, "untracked": len(seen), "excluded": len(excluded) - 1}
     return rows, info

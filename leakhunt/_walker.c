@@ -617,35 +617,23 @@ visit_propagate(PyObject *child, void *arg)
 }
 
 /* Fill w->excluded. roots: objects that are leakhunt's whatever holds
- * them. objs: the gc list (it holds one reference to each tracked object). */
+ * them (the caller finds them in its registry of live owned instances).
+ * The gc list, alive during the walk, holds one reference to each tracked
+ * object. */
 static int
-compute_exclusions(walker *w, PyObject *objs, PyObject *owned_types, PyObject *extra_roots)
+compute_exclusions(walker *w, PyObject *roots)
 {
     closure c;
     propagate p;
-    Py_ssize_t i, n = PyList_GET_SIZE(objs), nt = PyTuple_GET_SIZE(owned_types);
+    Py_ssize_t i;
     int rc = -1;
 
     memset(&c, 0, sizeof(c));
     memset(&p, 0, sizeof(p));
     if (ptrmap_init(&c.index, 256, 1) < 0) goto done;
 
-    for (i = 0; i < PyTuple_GET_SIZE(extra_roots); i++) {
-        PyObject *r = PyTuple_GET_ITEM(extra_roots, i);
-        if (closure_add(&c, r, 1) < 0) goto done;
-    }
-    if (nt > 0) {
-        for (i = 0; i < n; i++) {
-            PyObject *o = PyList_GET_ITEM(objs, i);
-            PyTypeObject *tp = Py_TYPE(o);
-            Py_ssize_t k;
-            for (k = 0; k < nt; k++) {
-                if ((PyObject *)tp == PyTuple_GET_ITEM(owned_types, k)) {
-                    if (closure_add(&c, o, 1) < 0) goto done;
-                    break;
-                }
-            }
-        }
+    for (i = 0; i < PyTuple_GET_SIZE(roots); i++) {
+        if (closure_add(&c, PyTuple_GET_ITEM(roots, i), 1) < 0) goto done;
     }
     /* everything tracked that the roots reach, up to the boundary. Only
      * tracked objects can hold tracked ones, and a dict with a tracked key
@@ -700,26 +688,99 @@ done:
 
 /* ------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------ */
+/* what histogram() and graph() share                                  */
+
+/* Set up a walk: tables, the argument containers as leakhunt's own, and
+ * the exclusion of leakhunt's objects. `visited_cap` sizes the visited
+ * set (with node numbers as values in graph mode). */
+static int
+walk_start(walker *w, PyObject *extra_roots, PyObject *also_ours, size_t visited_cap)
+{
+    if (typetable_init(&w->types) < 0 ||
+        ptrmap_init(&w->visited, visited_cap, w->g != NULL) < 0 ||
+        ptrmap_init(&w->excluded, 256, 0) < 0 || ptrmap_add(&w->excluded, extra_roots, 0) < 0 ||
+        (also_ours != NULL && ptrmap_add(&w->excluded, also_ours, 0) < 0)) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return compute_exclusions(w, extra_roots);
+}
+
+/* Every tracked object that is not ours, and what it reaches. */
+static int
+walk_objects(walker *w, PyObject *objs)
+{
+    Py_ssize_t i, n = PyList_GET_SIZE(objs);
+    for (i = 0; i < n; i++) {
+        PyObject *o = PyList_GET_ITEM(objs, i);
+        int r;
+        if (w->excluded.used && ptrmap_find(&w->excluded, o) >= 0) continue;
+        w->n_tracked++;
+        if (w->g != NULL) r = graph_node(w, o);
+        else r = count_object(w, o, NULL) < 0 ? -1 : count_children(w, o);
+        if (r < 0 || w->failed || (w->stack.len && drain_stack(w) < 0) || w->failed) {
+            if (!PyErr_Occurred()) PyErr_NoMemory();
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The histogram: a list of (type, count, size). */
+static PyObject *
+walk_rows(walker *w)
+{
+    PyObject *rows = PyList_New(0);
+    size_t j;
+    if (rows == NULL) return NULL;
+    for (j = 0; j <= w->types.mask; j++) {
+        typeent *e = &w->types.ents[j];
+        PyObject *row;
+        if (e->tp == NULL || e->count == 0) continue;
+        row = Py_BuildValue("(Onn)", (PyObject *)e->tp, e->count, e->size);
+        if (row == NULL || PyList_Append(rows, row) < 0) {
+            Py_XDECREF(row);
+            Py_DECREF(rows);
+            return NULL;
+        }
+        Py_DECREF(row);
+    }
+    return rows;
+}
+
+static void
+walk_free(walker *w)
+{
+    size_t j;
+    for (j = 0; w->types.ents != NULL && j <= w->types.mask; j++) {
+        PyMem_RawFree(w->types.ents[j].moff);
+        PyMem_RawFree(w->types.ents[j].mlab);
+    }
+    PyMem_RawFree(w->types.ents);
+    ptrmap_free(&w->visited);
+    ptrmap_free(&w->excluded);
+    PyMem_RawFree(w->stack.items);
+}
+
 PyDoc_STRVAR(histogram_doc,
-"histogram(objs, owned_types, extra_roots, getsizeof, gc_head) -> (rows, info)\n\n"
+"histogram(objs, extra_roots, getsizeof, gc_head) -> (rows, info)\n\n"
 "Count every object in the gc list `objs` and every untracked object they\n"
-"reference (at any depth, once each), by type. Instances of `owned_types`,\n"
-"the objects in `extra_roots`, and tracked objects referenced only from\n"
-"those are leakhunt's own and are skipped.\n"
+"reference (at any depth, once each), by type. The objects in\n"
+"`extra_roots`, and tracked objects referenced only from those, are\n"
+"leakhunt's own and are skipped.\n"
 "rows: list of (type, count, size); info: dict of walk statistics.");
 
 static PyObject *
 histogram(PyObject *self, PyObject *args)
 {
-    PyObject *objs, *owned_types, *extra_roots, *getsizeof;
-    Py_ssize_t gc_head, i, n;
+    PyObject *objs, *extra_roots, *getsizeof;
+    Py_ssize_t gc_head, n;
     walker w;
     PyObject *rows = NULL, *info = NULL, *result = NULL;
-    size_t j;
 
-    if (!PyArg_ParseTuple(args, "O!O!O!On:histogram", &PyList_Type, &objs,
-                          &PyTuple_Type, &owned_types, &PyTuple_Type, &extra_roots,
-                          &getsizeof, &gc_head))
+    if (!PyArg_ParseTuple(args, "O!O!On:histogram", &PyList_Type, &objs, &PyTuple_Type,
+                          &extra_roots, &getsizeof, &gc_head))
         return NULL;
 
     memset(&w, 0, sizeof(w));
@@ -727,53 +788,22 @@ histogram(PyObject *self, PyObject *args)
     w.shortcut_ok = 1;
     w.gc_head = gc_head;
     n = PyList_GET_SIZE(objs);
-    if (typetable_init(&w.types) < 0 || ptrmap_init(&w.visited, (size_t)n / 4 + 1024, 0) < 0 ||
-        ptrmap_init(&w.excluded, 256, 0) < 0) {
-        PyErr_NoMemory();
+    if (walk_start(&w, extra_roots, NULL, (size_t)n / 4 + 1024) < 0 ||
+        walk_objects(&w, objs) < 0 || (rows = walk_rows(&w)) == NULL)
         goto done;
-    }
-    /* the argument containers are ours too */
-    if (ptrmap_add(&w.excluded, owned_types, 0) < 0 || ptrmap_add(&w.excluded, extra_roots, 0) < 0) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    if (compute_exclusions(&w, objs, owned_types, extra_roots) < 0) goto done;
-
-    for (i = 0; i < n; i++) {
-        PyObject *o = PyList_GET_ITEM(objs, i);
-        if (w.excluded.used && ptrmap_find(&w.excluded, o) >= 0) continue;
-        w.n_tracked++;
-        if (count_object(&w, o, NULL) < 0) { PyErr_NoMemory(); goto done; }
-        if (count_children(&w, o) < 0 || w.failed) { if (!PyErr_Occurred()) PyErr_NoMemory(); goto done; }
-        if (w.stack.len && (drain_stack(&w) < 0 || w.failed)) { if (!PyErr_Occurred()) PyErr_NoMemory(); goto done; }
-    }
-
-    rows = PyList_New(0);
-    if (rows == NULL) goto done;
-    for (j = 0; j <= w.types.mask; j++) {
-        typeent *e = &w.types.ents[j];
-        PyObject *row;
-        if (e->tp == NULL || e->count == 0) continue;
-        row = Py_BuildValue("(Onn)", (PyObject *)e->tp, e->count, e->size);
-        if (row == NULL || PyList_Append(rows, row) < 0) { Py_XDECREF(row); goto done; }
-        Py_DECREF(row);
-    }
     info = Py_BuildValue("{s:n,s:n,s:n}", "tracked", w.n_tracked, "untracked", w.n_untracked,
-                         "excluded", (Py_ssize_t)w.excluded.used - 2);
+                         "excluded", (Py_ssize_t)w.excluded.used - 1);
     if (info == NULL) goto done;
     result = PyTuple_Pack(2, rows, info);
 done:
     Py_XDECREF(rows);
     Py_XDECREF(info);
-    PyMem_RawFree(w.types.ents);
-    ptrmap_free(&w.visited);
-    ptrmap_free(&w.excluded);
-    PyMem_RawFree(w.stack.items);
+    walk_free(&w);
     return result;
 }
 
 PyDoc_STRVAR(graph_doc,
-"graph(objs, owned_types, extra_roots, getsizeof, gc_head, root_objs) -> dict\n\n"
+"graph(objs, extra_roots, getsizeof, gc_head, root_objs) -> dict\n\n"
 "The histogram walk of histogram(), with every counted object a node and\n"
 "every reference a labelled edge. Returns a dict: rows, info, ids, types,\n"
 "sizes, lengths, offsets, targets, labels (bytes of native uint64/uint32\n"
@@ -783,17 +813,15 @@ PyDoc_STRVAR(graph_doc,
 static PyObject *
 graph(PyObject *self, PyObject *args)
 {
-    PyObject *objs, *owned_types, *extra_roots, *getsizeof, *root_objs;
+    PyObject *objs, *extra_roots, *getsizeof, *root_objs;
     Py_ssize_t gc_head, i, n;
     walker w;
     graphbuf g;
     PyObject *rows = NULL, *result = NULL, *roots = NULL;
     uint32_t *targets = NULL;
-    size_t j;
 
-    if (!PyArg_ParseTuple(args, "O!O!O!OnO!:graph", &PyList_Type, &objs, &PyTuple_Type,
-                          &owned_types, &PyTuple_Type, &extra_roots, &getsizeof, &gc_head,
-                          &PyTuple_Type, &root_objs))
+    if (!PyArg_ParseTuple(args, "O!O!OnO!:graph", &PyList_Type, &objs, &PyTuple_Type,
+                          &extra_roots, &getsizeof, &gc_head, &PyTuple_Type, &root_objs))
         return NULL;
     memset(&w, 0, sizeof(w));
     memset(&g, 0, sizeof(g));
@@ -805,9 +833,8 @@ graph(PyObject *self, PyObject *args)
     g.label_list = PyList_New(0);
     g.type_list = PyList_New(0);
     if (g.label_ids == NULL || g.label_list == NULL || g.type_list == NULL) goto done;
-    if (typetable_init(&w.types) < 0 || ptrmap_init(&w.visited, (size_t)n * 2 + 1024, 1) < 0 ||
-        ptrmap_init(&w.excluded, 256, 0) < 0 || ptrmap_init(&g.key_labels, 1024, 1) < 0 ||
-        ptrmap_init(&g.attr_labels, 1024, 1) < 0 || ptrmap_init(&g.static_labels, 64, 1) < 0) {
+    if (ptrmap_init(&g.key_labels, 1024, 1) < 0 || ptrmap_init(&g.attr_labels, 1024, 1) < 0 ||
+        ptrmap_init(&g.static_labels, 64, 1) < 0) {
         PyErr_NoMemory();
         goto done;
     }
@@ -818,22 +845,9 @@ graph(PyObject *self, PyObject *args)
         g.lbl_key = (uint32_t)a; g.lbl_item = (uint32_t)b; g.lbl_dict = (uint32_t)c;
         g.lbl_class = (uint32_t)d;
     }
-    if (ptrmap_add(&w.excluded, owned_types, 0) < 0 || ptrmap_add(&w.excluded, extra_roots, 0) < 0 ||
-        ptrmap_add(&w.excluded, root_objs, 0) < 0) {
-        PyErr_NoMemory();
+    if (walk_start(&w, extra_roots, root_objs, (size_t)n * 2 + 1024) < 0 ||
+        walk_objects(&w, objs) < 0)
         goto done;
-    }
-    if (compute_exclusions(&w, objs, owned_types, extra_roots) < 0) goto done;
-
-    for (i = 0; i < n; i++) {
-        PyObject *o = PyList_GET_ITEM(objs, i);
-        if (w.excluded.used && ptrmap_find(&w.excluded, o) >= 0) continue;
-        w.n_tracked++;
-        if (graph_node(&w, o) < 0 || w.failed || (w.stack.len && drain_stack(&w) < 0)) {
-            if (!PyErr_Occurred()) PyErr_NoMemory();
-            goto done;
-        }
-    }
     /* roots the gc does not track (frames made objects for this walk) */
     for (i = 0; i < PyTuple_GET_SIZE(root_objs); i++) {
         PyObject *r = PyTuple_GET_ITEM(root_objs, i);
@@ -849,26 +863,18 @@ graph(PyObject *self, PyObject *args)
     if (roots == NULL) goto done;
     for (i = 0; i < PyTuple_GET_SIZE(root_objs); i++) {
         Py_ssize_t slot = ptrmap_find(&w.visited, PyTuple_GET_ITEM(root_objs, i));
-        Py_ssize_t node = slot >= 0 ? w.visited.vals[slot] : -1;
-        PyList_SET_ITEM(roots, i, PyLong_FromSsize_t(node));
+        PyObject *node = PyLong_FromSsize_t(slot >= 0 ? w.visited.vals[slot] : -1);
+        if (node == NULL) goto done;
+        PyList_SET_ITEM(roots, i, node);
     }
-    rows = PyList_New(0);
-    if (rows == NULL) goto done;
-    for (j = 0; j <= w.types.mask; j++) {
-        typeent *e = &w.types.ents[j];
-        PyObject *row;
-        if (e->tp == NULL || e->count == 0) continue;
-        row = Py_BuildValue("(Onn)", (PyObject *)e->tp, e->count, e->size);
-        if (row == NULL || PyList_Append(rows, row) < 0) { Py_XDECREF(row); goto done; }
-        Py_DECREF(row);
-    }
+    if ((rows = walk_rows(&w)) == NULL) goto done;
     /* Hand the arrays over one at a time, freeing each buffer as soon as
      * its copy exists, so the peak stays near one graph, not two: the
      * edges first (the biggest), then the node addresses are read out of
      * the node map, which can then go. */
     result = Py_BuildValue("{s:O,s:{s:n,s:n,s:n},s:O,s:O,s:O}", "rows", rows, "info", "tracked",
                            w.n_tracked, "untracked", w.n_untracked, "excluded",
-                           (Py_ssize_t)w.excluded.used - 3, "type_objects", g.type_list,
+                           (Py_ssize_t)w.excluded.used - 2, "type_objects", g.type_list,
                            "label_names", g.label_list, "roots", roots);
     if (result == NULL) goto done;
 #define HANDOVER(key, buf, count, item)                                          \
@@ -901,14 +907,7 @@ done:
     Py_XDECREF(roots);
     PyMem_RawFree(targets);
     graphbuf_free(&g);
-    for (j = 0; w.types.ents != NULL && j <= w.types.mask; j++) {
-        PyMem_RawFree(w.types.ents[j].moff);
-        PyMem_RawFree(w.types.ents[j].mlab);
-    }
-    PyMem_RawFree(w.types.ents);
-    ptrmap_free(&w.visited);
-    ptrmap_free(&w.excluded);
-    PyMem_RawFree(w.stack.items);
+    walk_free(&w);
     return result;
 }
 

@@ -5,7 +5,6 @@ from typing import Any
 
 def histogram(
     objs: list[Any],
-    owned_types: tuple[type, ...],
     extra_roots: tuple[Any, ...],
     getsizeof: Callable[[Any], int],
     gc_head: int,
@@ -13,7 +12,6 @@ def histogram(
 ) -> tuple[list[tuple[type, int, int]], dict[str, int]]: ...
 def graph(
     objs: list[Any],
-    owned_types: tuple[type, ...],
     extra_roots: tuple[Any, ...],
     getsizeof: Callable[[Any], int],
     gc_head: int,

@@ -30,6 +30,7 @@ from .errors import LeakhuntError
 from .model import (
     LIVE_OWNED,
     GcInfo,
+    HeapGraph,
     ProcessMemory,
     Snapshot,
     TracemallocInfo,
@@ -88,7 +89,6 @@ class _State:
 
 
 _STATE = _State()
-_NO_TYPES: tuple[type, ...] = ()
 
 
 def walker_name() -> str:
@@ -145,20 +145,17 @@ def _own_frames() -> tuple[Any, ...]:
 def _histogram(
     extra_roots: tuple[Any, ...],
 ) -> tuple[list[tuple[type, int, int]], dict[str, int], str]:
-    # Owned objects are found through LIVE_OWNED (in extra_roots), so the
-    # walker need not scan the heap for owned types.
-    owned_types = _NO_TYPES
     use_c = _C_HISTOGRAM is not None and not _STATE.force_python
     objs = gc.get_objects()
     try:
         if use_c:
             assert _C_HISTOGRAM is not None
             try:
-                rows, info = _C_HISTOGRAM(objs, owned_types, extra_roots, sys.getsizeof, _GC_HEAD)
+                rows, info = _C_HISTOGRAM(objs, extra_roots, sys.getsizeof, _GC_HEAD)
                 return rows, info, "c"
             except MemoryError:
                 pass  # the Python twin needs less contiguous memory; try it
-        rows, info = _pywalk.histogram(objs, owned_types, extra_roots, sys.getsizeof, _GC_HEAD)
+        rows, info = _pywalk.histogram(objs, extra_roots, sys.getsizeof, _GC_HEAD)
         return rows, info, "python"
     finally:
         del objs
@@ -240,7 +237,7 @@ def take_snapshot(
             if graph:
                 assert _C_GRAPH is not None
                 objs = gc.get_objects()
-                res = _C_GRAPH(objs, (), extra_roots, sys.getsizeof, _GC_HEAD, root_objs)
+                res = _C_GRAPH(objs, extra_roots, sys.getsizeof, _GC_HEAD, root_objs)
                 del objs
                 rows, info, walker = res["rows"], res["info"], "c"
             else:
@@ -300,6 +297,21 @@ def take_snapshot(
         ),
         graph=heap_graph,
     )
+
+
+def live_graph(label: str, caller: Any) -> HeapGraph:
+    """The object graph of the live heap, for why() and show_retainers().
+
+    ``caller`` is the frame that asked: a probe, so its locals holding the
+    object in question are not retainers. Raises LeakhuntError where no
+    graph can be captured (no compiled walker)."""
+    s = take_snapshot(label, graph=True, _probe_frames=(caller,))
+    if s.graph is None:
+        raise LeakhuntError(
+            f"leakhunt.{label}: no object graph was captured (graph capture needs the "
+            "compiled walker; reinstall leakhunt with a C compiler)"
+        )
+    return s.graph
 
 
 def _save(s: Snapshot, path: PathArg) -> Snapshot:

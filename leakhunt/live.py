@@ -7,16 +7,13 @@ the same renderer (:mod:`leakhunt.render.dot`).
 
 from __future__ import annotations
 
-import inspect
 import os
 import sys
 import warnings
-from collections.abc import Callable
 from typing import Any, Union
 
 from . import capture
 from .errors import LeakhuntError
-from .model import HeapGraph, Snapshot
 from .render.dot import (
     node_with_id,
     nodes_of_type,
@@ -26,32 +23,6 @@ from .render.dot import (
 )
 
 __all__ = ["show_retainers"]
-
-
-def _graph_of_live_heap(caller: Any) -> HeapGraph:
-    # Looked up at call time: graph capture is younger than this module and
-    # may arrive under either name.
-    take: Callable[[], Snapshot] | None = getattr(capture, "take_graph_snapshot", None)
-    if take is not None:
-        snap = take()
-    else:
-        params = inspect.signature(capture.take_snapshot).parameters
-        if "graph" not in params:
-            raise LeakhuntError(
-                "show_retainers needs graph capture (leakhunt.capture.take_graph_snapshot), "
-                "which this version of leakhunt does not have"
-            )
-        kwargs: dict[str, Any] = {"graph": True}
-        if "_probe_frames" in params:
-            # the caller's locals hold the object: a probe, not a retainer
-            kwargs["_probe_frames"] = (caller,)
-        snap = capture.take_snapshot("show_retainers", **kwargs)
-    if snap.graph is None:
-        raise LeakhuntError(
-            "show_retainers: no object graph was captured (graph capture needs the "
-            "compiled walker; reinstall leakhunt with a C compiler)"
-        )
-    return snap.graph
 
 
 def show_retainers(
@@ -76,7 +47,7 @@ def show_retainers(
     """
     caller = sys._getframe(1)
     try:
-        graph = _graph_of_live_heap(caller)
+        graph = capture.live_graph("show_retainers", caller)
     finally:
         del caller
     if isinstance(obj_or_type, type):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 __all__ = [
-    "OWNED_TYPES",
+    "HELD_OUTSIDE",
     "GcInfo",
     "ProcessMemory",
     "Snapshot",
@@ -27,10 +27,6 @@ __all__ = [
     "TypeStat",
     "owned",
 ]
-
-#: Classes whose instances are leakhunt's own data. Capture never counts an
-#: instance of these, nor anything only reachable through one.
-OWNED_TYPES: list[type] = []
 
 
 class _Ref(weakref.ref):  # type: ignore[type-arg]
@@ -65,8 +61,9 @@ def live_owned() -> list[Any]:
 
 
 def owned(cls: type) -> type:
-    """Class decorator: register ``cls`` as leakhunt-owned (see OWNED_TYPES)."""
-    OWNED_TYPES.append(cls)
+    """Class decorator: every instance of ``cls`` is leakhunt's own data,
+    recorded in LIVE_OWNED. Capture never counts one, nor anything only
+    reachable through one."""
     init = cls.__dict__["__init__"]
     live = LIVE_OWNED
 
@@ -257,6 +254,9 @@ __all__ += [
 #: The root description of a RetainerPath that found no path: the object is
 #: held from C (interpreter registries, extension state) or nothing reached it.
 NO_PATH = "no path from a Python root (held outside Python)"
+
+#: What every report says of an object no root reaches.
+HELD_OUTSIDE = "held outside Python: no referrer that Python can see"
 
 #: How many member nodes a Cluster keeps; ``Cluster.count`` is the full count.
 MEMBERS_CAP = 100

@@ -14,12 +14,9 @@ from typing import Any, Optional
 
 from . import capture, dominators, retainers
 from ._graphcap import node_of
-from .model import NO_PATH, HeapGraph, RetainerPath, owned
+from .model import HELD_OUTSIDE, NO_PATH, HeapGraph, RetainerPath, owned
 
 __all__ = ["Why", "why"]
-
-#: What to say when no root reaches an object.
-HELD_OUTSIDE = "held outside Python: no referrer that Python can see"
 
 
 @owned
@@ -85,11 +82,10 @@ def why(obj: Any, *, max_depth: Optional[int] = None, retained: bool = False) ->
     >>> del sys.modules["app_cache"]
     """
     caller = sys._getframe(1)
-    s = capture.take_snapshot("why", graph=True, _probe_frames=(caller,))
-    del caller
-    g = s.graph
-    if g is None:
-        raise RuntimeError("leakhunt.why needs the compiled walker (graph snapshots)")
+    try:
+        g = capture.live_graph("why", caller)
+    finally:
+        del caller
     node = node_of(g, id(obj))
     if node is None:
         name = capture.type_name(type(obj))

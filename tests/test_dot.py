@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from graphs import Builder
 
 import leakhunt
 from leakhunt import capture, cli, live
@@ -36,32 +37,6 @@ from leakhunt.retainers import cluster_paths
 GOLDEN = Path(__file__).parent / "golden"
 HAVE_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAVE_DOT, reason="Graphviz 'dot' is not installed")
-
-
-class Builder:
-    """Hand-built graphs: add nodes by type and size, then edges and roots."""
-
-    def __init__(self) -> None:
-        self.types: list[str] = []
-        self.sizes: list[int] = []
-        self.edges: list[tuple[int, int, str]] = []
-        self.roots: list[tuple[int, str]] = []
-
-    def node(self, type_name: str, size: int = 16) -> int:
-        self.types.append(type_name)
-        self.sizes.append(size)
-        return len(self.types) - 1
-
-    def edge(self, source: int, target: int, label: str) -> None:
-        self.edges.append((source, target, label))
-
-    def module(self, name: str) -> int:
-        m = self.node("module", 72)
-        self.roots.append((m, f"module {name}"))
-        return m
-
-    def graph(self) -> HeapGraph:
-        return HeapGraph.from_edges(self.types, self.sizes, self.edges, self.roots)
 
 
 def chain() -> tuple[HeapGraph, int]:
@@ -700,7 +675,7 @@ class Leaky:
 
 @pytest.fixture
 def live_heap(monkeypatch: pytest.MonkeyPatch) -> list[Leaky]:
-    """A fake take_graph_snapshot: a graph whose ids are those of live objects."""
+    """A fake live graph: one whose ids are those of live objects."""
     objs = [Leaky(), Leaky()]
     b = Builder()
     m = b.module("tests.test_dot")
@@ -712,8 +687,7 @@ def live_heap(monkeypatch: pytest.MonkeyPatch) -> list[Leaky]:
         b.edge(holder, n, f"[{i}]")
         ids.append(id(obj))
     graph = HeapGraph.from_edges(b.types, b.sizes, b.edges, b.roots, ids=ids)
-    snap = Snapshot("live", (), 0.0, 0.0, os.getpid(), "", "", graph=graph)
-    monkeypatch.setattr(capture, "take_graph_snapshot", lambda: snap, raising=False)
+    monkeypatch.setattr(capture, "live_graph", lambda label, caller: graph)
     return objs
 
 

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import replace
 
 import pytest
+from graphs import Builder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,51 +23,6 @@ from leakhunt.pathdiff import (
 from leakhunt.retainers import cluster_paths, mask_label
 
 ROW, SESSION, JOB = 40, 56, 48
-
-
-class Builder:
-    """Hand-built graphs: nodes by type, size and len(), then edges and roots."""
-
-    def __init__(self) -> None:
-        self.types: list[str] = []
-        self.sizes: list[int] = []
-        self.lengths: list[int] = []
-        self.edges: list[tuple[int, int, str]] = []
-        self.roots: list[tuple[int, str]] = []
-
-    def node(self, type_name: str, size: int = 16, length: int = 0) -> int:
-        self.types.append(type_name)
-        self.sizes.append(size)
-        self.lengths.append(length)
-        return len(self.types) - 1
-
-    def module(self, name: str) -> int:
-        m = self.node("module", 72)
-        self.roots.append((m, f"module {name}"))
-        return m
-
-    def edge(self, source: int, target: int, label: str) -> None:
-        self.edges.append((source, target, label))
-
-    def fill(self, container: int, type_name: str, size: int, keys: list[str]) -> list[int]:
-        """``len(keys)`` new objects held by ``container`` under those labels."""
-        out = []
-        for key in keys:
-            v = self.node(type_name, size)
-            self.edge(container, v, key)
-            out.append(v)
-        self.lengths[container] += len(keys)
-        return out
-
-    def graph(self, *, ids: list[int] | None = None, lengths: bool = True) -> HeapGraph:
-        return HeapGraph.from_edges(
-            self.types,
-            self.sizes,
-            self.edges,
-            self.roots,
-            ids=ids,
-            lengths=self.lengths if lengths else None,
-        )
 
 
 def indices(n: int, start: int = 0) -> list[str]:

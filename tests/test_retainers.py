@@ -7,6 +7,7 @@ from collections import deque
 from typing import Optional
 
 import pytest
+from graphs import Builder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,36 +18,6 @@ from leakhunt.model import MEMBERS_CAP, NO_PATH, HeapGraph, RetainerPath
 from leakhunt.retainers import cluster_paths, mask_label, shortest_paths, signature
 
 SESSION = 48
-
-
-class Builder:
-    """Hand-built graphs: add nodes by type and size, then edges and roots."""
-
-    def __init__(self) -> None:
-        self.types: list[str] = []
-        self.sizes: list[int] = []
-        self.edges: list[tuple[int, int, str]] = []
-        self.roots: list[tuple[int, str]] = []
-
-    def node(self, type_name: str, size: int = 16) -> int:
-        self.types.append(type_name)
-        self.sizes.append(size)
-        return len(self.types) - 1
-
-    def edge(self, source: int, target: int, label: str) -> None:
-        self.edges.append((source, target, label))
-
-    def root(self, node: int, description: str) -> None:
-        self.roots.append((node, description))
-
-    def graph(self) -> HeapGraph:
-        return HeapGraph.from_edges(self.types, self.sizes, self.edges, self.roots)
-
-
-def module(b: Builder, name: str) -> int:
-    m = b.node("module", 72)
-    b.root(m, f"module {name}")
-    return m
 
 
 # --- HeapGraph ------------------------------------------------------------------
@@ -119,7 +90,7 @@ def test_from_edges_rejects_bad_input(kwargs: dict[str, object], message: str) -
 def test_retainer_path_text_reads_root_first() -> None:
     # GIVEN module app.cache -> ._CACHE -> ['u42'] -> Session
     b = Builder()
-    m = module(b, "app.cache")
+    m = b.module("app.cache")
     d = b.node("dict", 232)
     s = b.node("app.Session", SESSION)
     b.edge(m, d, "._CACHE")
@@ -139,8 +110,8 @@ def test_retainer_path_text_reads_root_first() -> None:
 def test_shortest_of_two_routes_wins() -> None:
     # GIVEN a long route through module a and a short one through module b
     b = Builder()
-    ma = module(b, "a")
-    mb = module(b, "b")
+    ma = b.module("a")
+    mb = b.module("b")
     x = b.node("dict")
     y = b.node("list")
     t = b.node("app.Session", SESSION)
@@ -158,8 +129,8 @@ def test_shortest_of_two_routes_wins() -> None:
 
 def test_equal_length_routes_prefer_the_first_root_and_edge() -> None:
     b = Builder()
-    ma = module(b, "a")
-    mb = module(b, "b")
+    ma = b.module("a")
+    mb = b.module("b")
     t = b.node("T")
     b.edge(mb, t, ".y")
     b.edge(ma, t, ".x2")
@@ -171,7 +142,7 @@ def test_equal_length_routes_prefer_the_first_root_and_edge() -> None:
 
 def test_root_target_is_a_path_of_no_edges() -> None:
     b = Builder()
-    m = module(b, "app")
+    m = b.module("app")
     g = b.graph()
     path = shortest_paths(g, [m])[m]
     assert path == RetainerPath("module app", ((m, ""),))
@@ -181,7 +152,7 @@ def test_root_target_is_a_path_of_no_edges() -> None:
 def test_unreachable_target_has_no_path() -> None:
     # GIVEN a cycle no root reaches
     b = Builder()
-    module(b, "app")
+    b.module("app")
     x = b.node("app.Node")
     y = b.node("app.Node")
     b.edge(x, y, ".next")
@@ -194,7 +165,7 @@ def test_unreachable_target_has_no_path() -> None:
 def test_max_depth_bounds_the_search() -> None:
     # GIVEN a target three edges from the root
     b = Builder()
-    m = module(b, "app")
+    m = b.module("app")
     x = b.node("dict")
     y = b.node("list")
     t = b.node("T")
@@ -216,7 +187,7 @@ def test_max_depth_bounds_the_search() -> None:
 
 def test_duplicate_targets_answered_once_in_order() -> None:
     b = Builder()
-    m = module(b, "app")
+    m = b.module("app")
     t = b.node("T")
     b.edge(m, t, ".t")
     g = b.graph()
@@ -341,7 +312,7 @@ def test_signature_of_unreachable_target() -> None:
 def test_thousand_targets_in_one_list_are_one_cluster() -> None:
     # GIVEN module app -> .sessions -> list -> [i] -> Session, 1,000 times
     b = Builder()
-    m = module(b, "app")
+    m = b.module("app")
     lst = b.node("list", 8056)
     b.edge(m, lst, ".sessions")
     sessions = []
@@ -364,7 +335,7 @@ def test_thousand_targets_in_one_list_are_one_cluster() -> None:
 def test_targets_behind_two_containers_are_two_clusters() -> None:
     # GIVEN 3 sessions in .active and 2 in .closed
     b = Builder()
-    m = module(b, "app")
+    m = b.module("app")
     active = b.node("list")
     closed = b.node("list")
     b.edge(m, active, ".active")
@@ -387,7 +358,7 @@ def test_targets_behind_two_containers_are_two_clusters() -> None:
 
 def test_distinct_attribute_names_are_not_merged() -> None:
     b = Builder()
-    m = module(b, "app")
+    m = b.module("app")
     x = b.node("app.Session", SESSION)
     y = b.node("app.Session", SESSION)
     b.edge(m, x, ".current")
@@ -402,7 +373,7 @@ def test_distinct_attribute_names_are_not_merged() -> None:
 def test_per_request_dict_keys_are_merged_but_named_containers_are_not() -> None:
     # GIVEN module app -> ._STATE -> {'sessions': {uN: Session}, 'users': {uN: Session}}
     b = Builder()
-    m = module(b, "app")
+    m = b.module("app")
     state = b.node("dict")
     b.edge(m, state, "._STATE")
     targets = []
@@ -426,7 +397,7 @@ def test_per_request_dict_keys_are_merged_but_named_containers_are_not() -> None
 def test_unreachable_targets_form_their_own_cluster() -> None:
     # GIVEN one reachable session and two held outside Python
     b = Builder()
-    m = module(b, "app")
+    m = b.module("app")
     s = b.node("app.Session", SESSION)
     b.edge(m, s, ".current")
     lost = [b.node("app.Session", SESSION), b.node("app.Session", SESSION)]
@@ -449,7 +420,7 @@ def test_unreachable_targets_form_their_own_cluster() -> None:
 def test_cluster_retained_size_counts_what_only_the_targets_hold() -> None:
     # GIVEN sessions each holding a private 1000-byte buffer, and one shared
     b = Builder()
-    m = module(b, "app")
+    m = b.module("app")
     lst = b.node("list")
     shared = b.node("bytes", 5000)
     b.edge(m, lst, ".sessions")

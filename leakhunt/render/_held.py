@@ -10,6 +10,7 @@ and Markdown renderers (which add layout and escaping).
 
 from __future__ import annotations
 
+from .. import model
 from ..pathdiff import ClusterGrowth, ContainerGrowth, TypeRetention
 from ._fmt import fmt_bytes, fmt_count
 
@@ -22,8 +23,8 @@ __all__ = [
     "retained_text",
 ]
 
-HELD_OUTSIDE = "held outside Python"
-HELD_OUTSIDE_WHY = "no referrer that Python can see"
+# "held outside Python" and its reason, said in one breath or two
+HELD_OUTSIDE, HELD_OUTSIDE_WHY = model.HELD_OUTSIDE.split(": ", 1)
 
 
 def cluster_count(c: ClusterGrowth) -> str:

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Literal, Optional, Union
 
 from ..errors import LeakhuntError, UsageError
-from ..model import Cluster, HeapGraph, RetainerPath
+from ..model import HELD_OUTSIDE, Cluster, HeapGraph, RetainerPath
 from ..retainers import cluster_paths, mask_label
 from ._fmt import fmt_bytes, fmt_count
 
@@ -67,8 +67,6 @@ GRAPH_FORMATS: dict[str, str] = {
     ".gv": "dot",
 }
 
-#: What the note on a target that no root reaches says.
-HELD_OUTSIDE = "held outside Python: no referrer that Python can see"
 _HELD_OUTSIDE_WITH_REFERRERS = "held outside Python: no root that Python can see reaches it"
 
 # Labels come from the heap: cap them so one hostile name cannot fill the page.

@@ -13,6 +13,7 @@ from ._version import __version__
 from .capture import LeakhuntWarning, checkpoint, snapshot, take_snapshot, walker_name
 from .diff import diff
 from .errors import LeakhuntError, SnapshotFileError, UsageError
+from .hunt import HuntResult, Leak, hunt
 from .live import show_retainers
 from .model import (
     GcInfo,
@@ -29,6 +30,8 @@ from .why import Why, why
 
 __all__ = [
     "GcInfo",
+    "HuntResult",
+    "Leak",
     "LeakhuntError",
     "LeakhuntWarning",
     "ProcessMemory",
@@ -43,6 +46,7 @@ __all__ = [
     "__version__",
     "checkpoint",
     "diff",
+    "hunt",
     "load",
     "save",
     "show_retainers",

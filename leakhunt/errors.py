@@ -3,7 +3,7 @@ exit codes (2 for bad input)."""
 
 from __future__ import annotations
 
-__all__ = ["LeakhuntError", "SnapshotFileError", "UsageError"]
+__all__ = ["LeakhuntError", "SnapshotFileError", "TargetError", "UsageError"]
 
 
 class LeakhuntError(Exception):
@@ -24,3 +24,13 @@ class SnapshotFileError(LeakhuntError):
 
 class UsageError(LeakhuntError):
     """A wrong argument or combination of arguments."""
+
+
+class TargetError(UsageError):
+    """The program leakhunt was asked to run failed: importing it, its
+    ``setup()`` or its action raised. ``str()`` is one line; ``details`` is
+    the program's own traceback, shown before that line."""
+
+    def __init__(self, message: str, details: str) -> None:
+        super().__init__(message)
+        self.details = details

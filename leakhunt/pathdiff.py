@@ -37,7 +37,7 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import compress
 from typing import Literal, Optional
 
@@ -48,6 +48,7 @@ from .retainers import bfs_tree, mask_label, signature
 __all__ = ["ClusterGrowth", "ContainerGrowth", "TypeRetention", "explain_growth"]
 
 Unit = Literal["items", "bytes"]
+_SAMPLE = 200
 
 
 @owned
@@ -66,6 +67,8 @@ class ContainerGrowth:
     length_a: int
     length_b: int
     unit: Unit = "items"
+    #: the container's node in B
+    node: int = field(default=-1, compare=False, repr=False)
 
     @property
     def delta(self) -> int:
@@ -95,6 +98,9 @@ class ClusterGrowth:
     retained: Optional[int]
     path_text: Optional[str]
     container: Optional[ContainerGrowth]
+    #: up to 200 of the cluster's nodes in B, spread evenly over its members
+    #: (for allocation sites: :func:`leakhunt.hunt.hunt`)
+    sample: tuple[int, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def reachable(self) -> bool:
@@ -360,7 +366,9 @@ def _container(a: _Side, b: _Side, path: RetainerPath) -> Optional[ContainerGrow
         length_a = 0 if node_a == _ABSENT else lengths_a[node_a]
         if length_b > length_a:
             text = " -> ".join([path.root, *readable_labels(steps[1 : i + 1])])
-            return ContainerGrowth(graph_b.type_name(steps[i][0]), text, length_a, length_b, unit)
+            return ContainerGrowth(
+                graph_b.type_name(steps[i][0]), text, length_a, length_b, unit, steps[i][0]
+            )
     return None
 
 
@@ -441,6 +449,7 @@ def explain_growth(
                     retained=total,
                     path_text=None if path is None else _masked_text(side_b, path),
                     container=None if path is None else _container(side_a, side_b, path),
+                    sample=tuple(members[:: max(1, len(members) // _SAMPLE)][:_SAMPLE]),
                 )
             )
         cut = grown[len(kept) :]

@@ -10,6 +10,8 @@ import leakhunt
 
 PUBLIC = {
     "GcInfo",
+    "HuntResult",
+    "Leak",
     "LeakhuntError",
     "LeakhuntWarning",
     "ProcessMemory",
@@ -23,6 +25,7 @@ PUBLIC = {
     "__version__",
     "checkpoint",
     "diff",
+    "hunt",
     "load",
     "save",
     "show_retainers",

@@ -1,0 +1,144 @@
+"""A hunt's result as text for people and as one JSON object for programs.
+
+>>> from leakhunt.hunt import HuntResult, Leak
+>>> leak = Leak("dict", "objects", 10.0, 1946.0, 10, 10, 1.0,
+...     ("module report_rows -> ._ROWS -> [*] -> dict",),
+...     "the list at module report_rows -> ._ROWS grew by 100 items (10.0/call)",
+...     "scenarios/report_rows.py:16 in parse_batch()")
+>>> r = HuntResult("report_rows.py:action", 10, 3, (leak,), (), None, None, 1.5, True, True)
+>>> print(render_hunt_text(r))  # doctest: +NORMALIZE_WHITESPACE
+LEAK  dict  +10.0 per call (+1.9 KiB/call), grew in 10/10 calls
+      held by: module report_rows -> ._ROWS -> [*] -> dict
+      growing: the list at module report_rows -> ._ROWS grew by 100 items (10.0/call)
+      allocated at: scenarios/report_rows.py:16 in parse_batch()
+<BLANKLINE>
+1 leak in report_rows.py:action (3 warm-up calls, 10 measured calls, 1.5 s)
+>>> import json
+>>> json.loads(render_hunt_json(r))["leaks"][0]["per_iteration"]
+10.0
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..hunt import HuntResult, Leak
+from ._fmt import fmt_bytes, fmt_count
+
+__all__ = ["hunt_to_dict", "render_hunt_json", "render_hunt_text"]
+
+_INDENT = " " * 6
+_UNKNOWN_SITE = "unknown (no object of this type made in the traced calls has a traceback)"
+
+
+def _rate(x: float) -> str:
+    if x == int(x):
+        return f"{x:+,.1f}"
+    return f"{x:+,.2f}" if abs(x) < 1 else f"{x:+,.1f}"
+
+
+def _headline(leak: Leak) -> str:
+    per_call = f"{fmt_bytes(round(leak.bytes_per_iteration), signed=True)}/call"
+    if leak.kind == "objects":
+        grew = f"grew in {leak.grew_in}/{leak.steps} calls"
+        return f"{_rate(leak.per_iteration)} per call ({per_call}), {grew}"
+    if leak.kind == "container":
+        items = f"{_rate(leak.items_per_iteration)} items per call"
+        objects = f", {_rate(leak.per_iteration)} objects" if leak.per_iteration else ""
+        return f"{items}{objects} ({per_call})"
+    return f"{per_call} in place, grew in {leak.grew_in}/{leak.steps} calls"
+
+
+def render_hunt_text(result: HuntResult, *, max_paths: int = 3) -> str:
+    """The leaks, biggest confidence first, each with who holds it and where
+    it was allocated; then what grew only during warm-up."""
+    lines: list[str] = []
+    for leak in result.leaks:
+        lines.append(f"LEAK  {leak.type_name}  {_headline(leak)}")
+        shown = leak.retainers[:max_paths]
+        for path in shown:
+            lines.append(f"{_INDENT}held by: {path}")
+        if len(leak.retainers) > len(shown):
+            lines.append(f"{_INDENT}... and {len(leak.retainers) - len(shown)} more paths")
+        if not leak.retainers and result.graph:
+            lines.append(f"{_INDENT}held by: (no retainer path found)")
+        if leak.container:
+            lines.append(f"{_INDENT}growing: {leak.container}")
+        if result.traced:
+            site = leak.allocated_at or _UNKNOWN_SITE
+            lines.append(f"{_INDENT}allocated at: {site}")
+    if result.leaks:
+        lines.append("")
+    bounded = result.warmup_only
+    if bounded:
+        warm = [w for w in bounded if w.when == "warm-up"]
+        filled = [w for w in bounded if w.when == "bounded"]
+        parts = []
+        if warm:
+            parts.append(
+                f"{len(warm)} type{'s' if len(warm) != 1 else ''} grew during warm-up only"
+            )
+        if filled:
+            parts.append(
+                f"{len(filled)} grew and then stopped (bounded: "
+                + ", ".join(f"{w.type_name} {fmt_count(w.count, signed=True)}" for w in filled[:5])
+                + ")"
+            )
+        lines.append("no leak: " + "; ".join(parts))
+    for note in result.notes:
+        lines.append(f"note: {note}")
+    n = len(result.leaks)
+    verdict = f"{n} leak{'s' if n != 1 else ''}" if n else "no leak"
+    rss = ""
+    if result.rss_before is not None and result.rss_after is not None:
+        rss = f", RSS {fmt_bytes(result.rss_after - result.rss_before, signed=True)}"
+    lines.append(
+        f"{verdict} in {result.target} ({result.warmup} warm-up calls, "
+        f"{result.iterations} measured calls, {result.seconds:.1f} s{rss})"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _leak(leak: Leak) -> dict[str, Any]:
+    return {
+        "type": leak.type_name,
+        "kind": leak.kind,
+        "per_iteration": leak.per_iteration,
+        "bytes_per_iteration": leak.bytes_per_iteration,
+        "items_per_iteration": leak.items_per_iteration,
+        "grew_in": leak.grew_in,
+        "steps": leak.steps,
+        "confidence": leak.confidence,
+        "retainers": list(leak.retainers),
+        "container": leak.container,
+        "allocated_at": leak.allocated_at,
+        "counts": list(leak.counts),
+        "sizes": list(leak.sizes),
+    }
+
+
+def hunt_to_dict(result: HuntResult) -> dict[str, Any]:
+    """The result as plain JSON data (see :func:`render_hunt_json`)."""
+    return {
+        "target": result.target,
+        "iterations": result.iterations,
+        "warmup": result.warmup,
+        "leaks": [_leak(x) for x in result.leaks],
+        "warmup_only": [
+            {"type": w.type_name, "count": w.count, "bytes": w.size, "when": w.when}
+            for w in result.warmup_only
+        ],
+        "rss_before": result.rss_before,
+        "rss_after": result.rss_after,
+        "seconds": result.seconds,
+        "traced": result.traced,
+        "graph": result.graph,
+        "notes": list(result.notes),
+    }
+
+
+def render_hunt_json(result: HuntResult) -> str:
+    """Exactly one JSON object: ``leaks`` (ranked), ``warmup_only``,
+    ``iterations`` and the run's facts."""
+    return json.dumps(hunt_to_dict(result), indent=2, ensure_ascii=False) + "\n"

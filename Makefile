@@ -3,6 +3,7 @@
 #   make test   set everything up, then run the suite
 #   make lint   ruff + mypy (strict on the package)
 #   make bench  benchmark against gc.collect(), objgraph, pympler, guppy3
+#   make eval   hunt every scenario; print recall, retainer-path accuracy, false alarms
 # Another Python: make test PYTHON=python3.13 VENV=.venv-3.13
 
 PYTHON ?= python3
@@ -11,7 +12,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup demo test lint bench clean graphviz
+.PHONY: setup demo test lint bench eval clean graphviz
 
 $(STAMP): pyproject.toml setup.py leakhunt/_walker.c leakhunt/_graph.h
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python >= 3.10 or pass PYTHON=..."; exit 2; }
@@ -40,6 +41,10 @@ lint: setup
 bench: setup
 	$(PY) bench/bench_snapshot.py --out docs/benchmarks.md
 	$(PY) bench/bench_retainers.py --out docs/benchmarks-retainers.md
+	$(PY) bench/bench_hunt.py --out docs/benchmarks-hunt.md
+
+eval: setup
+	$(PY) scripts/eval.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info leakhunt/*.so .pytest_cache .mypy_cache .ruff_cache leakhunt-snapshots

@@ -6,7 +6,17 @@ from __future__ import annotations
 
 import json
 
-from scenarios._data import jsonl_batch
+try:
+    from scenarios._data import jsonl_batch
+except ImportError:  # loaded from its file with scenarios/ on sys.path
+    from _data import jsonl_batch  # type: ignore[no-redef]
+
+EXPECT = {
+    "leak": True,
+    "types": ["dict"],
+    "retainer": ["._ROWS"],
+    "mechanism": "rows kept in a list instead of streamed",
+}
 
 _ROWS: list[dict[str, object]] = []
 _BATCH = [0]

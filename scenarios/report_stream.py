@@ -6,7 +6,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from scenarios._data import jsonl_batch
+try:
+    from scenarios._data import jsonl_batch
+except ImportError:  # loaded from its file with scenarios/ on sys.path
+    from _data import jsonl_batch  # type: ignore[no-redef]
+
+EXPECT = {
+    "leak": False,
+    "types": [],
+    "retainer": [],
+    "mechanism": "streaming pipeline (generator)",
+}
 
 _BATCH = [0]
 

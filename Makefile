@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup demo test lint bench clean graphviz
+.PHONY: setup demo test lint bench clean graphviz chromium
 
 $(STAMP): pyproject.toml setup.py leakhunt/_walker.c leakhunt/_graph.h
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python >= 3.10 or pass PYTHON=..."; exit 2; }
@@ -24,7 +24,11 @@ $(STAMP): pyproject.toml setup.py leakhunt/_walker.c leakhunt/_graph.h
 graphviz:
 	@sh scripts/ensure-graphviz.sh
 
-setup: $(STAMP) graphviz
+# the HTML report's browser test (tests/test_html_browser.py)
+chromium:
+	@sh scripts/ensure-chromium.sh
+
+setup: $(STAMP) graphviz chromium
 
 demo: setup
 	@$(PY) scripts/demo.py

@@ -546,6 +546,9 @@ def report_command(
     graph snapshots what holds the new objects, with referrer graphs drawn
     inline (needs Graphviz's 'dot'). The page loads nothing from the
     network: attach it to a bug report or publish it from CI."""
+    if not _to_stdout(output) and not os.path.isdir(os.path.dirname(os.path.abspath(output))):
+        # say so before the slow part, not after
+        raise _OutputError(f"{output}: cannot write: No such file or directory")
     page = diff_report(
         diff(read_snapshot(a), read_snapshot(b)),
         top=top,

@@ -12,6 +12,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 XSS_TYPE = "<script>alert(1)</script>"
 XSS_KEY = "<img src=x onerror=alert(2)>"
@@ -43,4 +45,15 @@ def make_snapshots(directory: Path) -> tuple[Path, Path]:
     a, b = sorted(directory.glob("*.lhs.json.gz"))
     hostile = directory / XSS_FILE
     shutil.copyfile(b, hostile)
+    return a, hostile
+
+
+def shared_snapshots(factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """:func:`make_snapshots` once per test session (per xdist worker)."""
+    directory = factory.getbasetemp() / "html-snapshots"
+    hostile = directory / XSS_FILE
+    if not hostile.exists():
+        directory.mkdir(exist_ok=True)
+        return make_snapshots(directory)
+    (a,) = directory.glob("0001-*.lhs.json.gz")
     return a, hostile

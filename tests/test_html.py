@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from html_snaps import XSS_FILE, XSS_KEY, XSS_TYPE, make_snapshots
+from html_snaps import XSS_FILE, XSS_KEY, XSS_TYPE, shared_snapshots
 
 from leakhunt import capture
 from leakhunt.cli import main
@@ -396,7 +396,7 @@ needs_graph = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def snaps(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return make_snapshots(tmp_path_factory.mktemp("html-e2e"))
+    return shared_snapshots(tmp_path_factory)
 
 
 @needs_graph

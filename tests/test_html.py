@@ -162,11 +162,48 @@ def test_text_filter_spells_out_invisible_characters_and_cuts() -> None:
             "<svg><text>&lt;script&gt;alert(1)&lt;/script&gt;</text></svg>",
             "<svg><text>&lt;script&gt;alert(1)&lt;/script&gt;</text></svg>",
         ),
-        ("<svg><title>n1</title><!-- n1 --><g/></svg>", "<svg><g></g></svg>"),
+        (
+            "<svg><title>a &lt;b&gt;</title><!-- n1 --><g/></svg>",
+            "<svg><title>a &lt;b&gt;</title><g></g></svg>",
+        ),
     ],
 )
 def test_clean_svg_keeps_the_drawing_only(svg: str, expected: str) -> None:
     assert clean_svg(svg) == expected
+
+
+def test_clean_svg_drops_titles_on_request() -> None:
+    assert clean_svg("<svg><g><title>n1</title></g></svg>", titles=False) == "<svg><g></g></svg>"
+
+
+def test_a_chart_keeps_its_styles_clips_and_references() -> None:
+    # GIVEN an SVG as chart libraries write it (matplotlib's structure)
+    chart = """<?xml version="1.0" encoding="utf-8" standalone="no"?>
+<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"
+  "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">
+<svg xmlns:xlink="http://www.w3.org/1999/xlink" width="460pt" height="345pt"
+     viewBox="0 0 460 345" xmlns="http://www.w3.org/2000/svg" version="1.1">
+ <metadata><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/></metadata>
+ <defs><style type="text/css">*{stroke-linejoin: round; stroke-linecap: butt}</style></defs>
+ <g id="figure_1"><g id="axes_1">
+  <path d="M 10 10 L 50 40" clip-path="url(#p1)" style="fill: none; stroke: #1f77b4"/>
+  <g id="marker"><use xlink:href="#m0" x="20" y="30" style="fill: #d62728"/>
+   <title>checkpoint &lt;b&gt;</title></g>
+  <text x="5" y="9" style="font: 10px 'DejaVu Sans'">RSS (MiB)</text>
+ </g></g>
+ <defs><clipPath id="p1"><rect x="0" y="0" width="460" height="345"/></clipPath>
+  <path id="m0" d="M 0 3 L 3 0"/></defs>
+</svg>"""
+    # WHEN cleaned for the page
+    svg = clean_svg(chart, id_prefix="d2-")
+    # THEN the drawing survives whole, with unique ids; the prolog, the
+    # doctype and the metadata go
+    assert svg.startswith('<svg width="460pt" height="345pt" viewBox="0 0 460 345">')
+    assert "<style>*{stroke-linejoin: round; stroke-linecap: butt}</style>" in svg
+    assert 'clip-path="url(#d2-p1)"' in svg and '<clipPath id="d2-p1">' in svg
+    assert '<use href="#d2-m0" x="20"' in svg and '<path id="d2-m0"' in svg
+    assert "<title>checkpoint &lt;b&gt;</title>" in svg
+    assert "RSS (MiB)" in svg and "metadata" not in svg and "http" not in svg
 
 
 def test_clean_svg_prefixes_ids_and_their_references() -> None:
@@ -201,7 +238,7 @@ def test_graphviz_svg_of_hostile_labels_is_text_after_cleaning() -> None:
     # WHEN Graphviz draws it and the drawing is cleaned
     raw = graphviz_svg(render_dot(retainer_graph(g, [2])))
     assert raw is not None
-    svg = clean_svg(raw)
+    svg = clean_svg(raw, titles=False)
     # THEN the labels are text nodes of <text> elements, nothing else
     page = Page(svg)
     assert {t for t, _ in page.elements} <= {
@@ -328,7 +365,8 @@ def test_diff_report_of_graph_snapshots() -> None:
         "module app.cache -> ._SESSIONS -> [*] -> app.Session",
     )
     assert c.retained == 240 and len(drawn) == 1 and "digraph" in drawn[0]
-    # AND the drawing is cleaned when rendered
+    # AND the drawing is cleaned, when built and when rendered
+    assert c.graph_svg == "<svg><text>graph</text></svg>"
     text = H.render_html(page)
     assert "<svg><text>graph</text></svg>" in text and "onload" not in text
     assert page.snapshots[1].label == "after (#3)" and page.notes == ()
@@ -375,7 +413,7 @@ def test_diff_report_finds_the_path_to_draw_beyond_the_sample(
     # THEN the grown cluster is drawn, with the numbers of the whole cluster
     (c,) = page.clusters
     assert c.path == "module app -> ._SESSIONS -> [*] -> app.Session"
-    assert c.graph_svg == "<svg/>" and "x5 \u00b7 240 B total" in drawn[0]
+    assert c.graph_svg == "<svg></svg>" and "x5 \u00b7 240 B total" in drawn[0]
 
 
 def test_diff_report_of_histograms_only() -> None:

@@ -88,18 +88,18 @@ def _safe_value(name: str, value: str) -> bool:
     return "javascript:" not in value.lower()
 
 
-def _write(el: ET.Element, out: list[str], prefix: str) -> None:
+def _write(el: ET.Element, out: list[str], prefix: str, titles: bool) -> None:
     tag = _local(el.tag) if isinstance(el.tag, str) else ""
     if tag in _UNWRAP:
         if el.text:
             out.append(html.escape(el.text, quote=False))
         for child in el:
-            _write(child, out, prefix)
+            _write(child, out, prefix, titles)
             if child.tail:
                 out.append(html.escape(child.tail, quote=False))
         return
-    if tag not in _ELEMENTS:
-        return  # comments, <title>, <script>, <foreignObject>, <image>, ...: dropped whole
+    if tag not in _ELEMENTS and not (titles and tag == "title"):
+        return  # comments, <script>, <foreignObject>, <image>, ...: dropped whole
     if tag == "style" and el.text and (_URL.search(el.text) or _BAD_CSS.search(el.text)):
         return
     text = el.text
@@ -115,19 +115,19 @@ def _write(el: ET.Element, out: list[str], prefix: str) -> None:
     if text:
         out.append(html.escape(text, quote=False))
     for child in el:
-        _write(child, out, prefix)
-        if child.tail and tag in ("text", "tspan", "textPath", "style"):
+        _write(child, out, prefix, titles)
+        if child.tail and tag in ("text", "tspan", "textPath", "style", "title"):
             out.append(html.escape(child.tail, quote=False))
     out.append(f"</{tag}>")
 
 
-def clean_svg(svg: str, *, id_prefix: str = "") -> str:
+def clean_svg(svg: str, *, id_prefix: str = "", titles: bool = True) -> str:
     """``svg`` rewritten for inline use in HTML: drawing elements and
-    attributes only, every text and value escaped, no XML prolog, doctype,
-    comments or titles. ``id_prefix`` is put before every ``id`` and every
-    reference to one (``#id``, ``url(#id)``), so that several drawings can
-    share a page. Raises :class:`SvgError` when ``svg`` is not an SVG
-    document.
+    attributes only, every text and value escaped, no XML prolog, doctype
+    or comments; ``<title>`` (a tooltip) only with ``titles``.
+    ``id_prefix`` is put before every ``id`` and every reference to one
+    (``#id``, ``url(#id)``), so that several drawings can share a page.
+    Raises :class:`SvgError` when ``svg`` is not an SVG document.
 
     >>> clean_svg('<?xml version="1.0"?><svg><a href="https://x"><rect width="2"/></a></svg>')
     '<svg><rect width="2"></rect></svg>'
@@ -144,7 +144,7 @@ def clean_svg(svg: str, *, id_prefix: str = "") -> str:
     if id_prefix and not re.fullmatch(r"[A-Za-z][\w-]*", id_prefix):
         raise ValueError(f"id_prefix must be a plain name, not {id_prefix!r}")
     out: list[str] = []
-    _write(root, out, id_prefix)
+    _write(root, out, id_prefix, titles)
     return "".join(out)
 
 

@@ -358,6 +358,8 @@ def _cluster_entries(
                 cluster = replace(cluster, count=g.count_b, size=g.size_b, retained=g.retained)
                 try:
                     svg = draw(render_dot(retainer_graph_of_clusters(graph, [cluster])))
+                    # Graphviz's <title>s are node names (n12): no tooltip
+                    svg = None if svg is None else clean_svg(svg, titles=False)
                 except SvgError as e:
                     note = f"graph not drawn: {e}"
                 if svg is None and note is None:

@@ -39,7 +39,8 @@ from .render.dot import (
     retainer_graph_of_clusters,
     write_graph,
 )
-from .render.html import diff_report, render_html
+from .render.html import render_html
+from .render.html_diff import diff_report
 from .report import diff_view, growth_at_least, inspect_view
 from .retainers import cluster_paths
 from .storage import read_snapshot

@@ -19,8 +19,10 @@ from leakhunt.cli import main
 from leakhunt.diff import diff
 from leakhunt.model import HeapGraph, ProcessMemory, Snapshot, TypeDelta, TypeStat
 from leakhunt.render import html as H
+from leakhunt.render import html_diff
 from leakhunt.render._svg import SvgError, clean_svg, graphviz_svg
 from leakhunt.render.dot import render_dot, retainer_graph
+from leakhunt.render.html_diff import diff_report
 
 HOSTILE = [XSS_TYPE, XSS_KEY, '" onmouseover="alert(4)', "</code></td><script>alert(5)</script>"]
 
@@ -265,7 +267,7 @@ def test_a_big_diff_makes_a_small_page() -> None:
     a = snapshot("a", {f"mod.T{i:06d}" + "x" * 200: (1, 100) for i in range(n)}, 1.0)
     b = snapshot("b", {f"mod.T{i:06d}" + "x" * 200: (2 + i % 7, 200) for i in range(n)}, 2.0)
     # WHEN the page shows the top 50
-    text = H.render_html(H.diff_report(diff(a, b), top=50))
+    text = H.render_html(diff_report(diff(a, b), top=50))
     # THEN 50 rows and one line for the rest, not a page per type
     page = Page(text)
     assert len(page.tags("tr")) == 50 + 1 + 1 + 10  # growth rows + header + meta header + meta rows
@@ -348,7 +350,7 @@ def test_diff_report_of_graph_snapshots() -> None:
         return '<svg onload="alert(1)"><text>graph</text></svg>'
 
     # WHEN the page is built
-    page = H.diff_report(diff(a, b), draw=draw)
+    page = diff_report(diff(a, b), draw=draw)
     # THEN the summary, the row, the cluster with its path and container
     assert page.verdict_kind == "growth"
     assert page.verdict == (
@@ -375,7 +377,7 @@ def test_diff_report_of_graph_snapshots() -> None:
 def test_diff_report_without_graphviz_shows_the_path_and_a_note() -> None:
     a = snapshot("before", {"app.Session": (2, 96)}, 1.0, sessions(2))
     b = snapshot("after", {"app.Session": (5, 240)}, 3.0, sessions(5))
-    page = H.diff_report(diff(a, b), draw=lambda source: None)
+    page = diff_report(diff(a, b), draw=lambda source: None)
     (c,) = page.clusters
     assert c.graph_svg is None and c.path is not None
     assert c.graph_note == "graph not drawn: Graphviz's 'dot' program is not installed"
@@ -388,7 +390,7 @@ def test_diff_report_without_graphviz_shows_the_path_and_a_note() -> None:
 def test_diff_report_draws_at_most_max_graphs() -> None:
     a = snapshot("before", {"app.Session": (2, 96)}, 1.0, sessions(2))
     b = snapshot("after", {"app.Session": (5, 240)}, 3.0, sessions(5))
-    page = H.diff_report(diff(a, b), max_graphs=0, draw=lambda s: pytest.fail("drew"))
+    page = diff_report(diff(a, b), max_graphs=0, draw=lambda s: pytest.fail("drew"))
     assert page.clusters[0].graph_note == "graph not drawn: the page draws the first 0 clusters"
 
 
@@ -405,11 +407,11 @@ def test_diff_report_finds_the_path_to_draw_beyond_the_sample(
             [72, 64, 48, 232] + [48] * n, edges, [(0, "module app")],
         )  # fmt: skip
 
-    monkeypatch.setattr(H, "_SAMPLE", 1)
+    monkeypatch.setattr(html_diff, "_SAMPLE", 1)
     a = snapshot("before", {"app.Session": (3, 144)}, 1.0, graph(2))
     b = snapshot("after", {"app.Session": (6, 288)}, 3.0, graph(5))
     drawn: list[str] = []
-    page = H.diff_report(diff(a, b), draw=lambda s: drawn.append(s) or "<svg/>")
+    page = diff_report(diff(a, b), draw=lambda s: drawn.append(s) or "<svg/>")
     # THEN the grown cluster is drawn, with the numbers of the whole cluster
     (c,) = page.clusters
     assert c.path == "module app -> ._SESSIONS -> [*] -> app.Session"
@@ -418,10 +420,10 @@ def test_diff_report_finds_the_path_to_draw_beyond_the_sample(
 
 def test_diff_report_of_histograms_only() -> None:
     a = snapshot("a", {"dict": (10, 1000)}, 1.0)
-    same = H.diff_report(diff(a, snapshot("b", {"dict": (10, 1000)}, 2.0)))
+    same = diff_report(diff(a, snapshot("b", {"dict": (10, 1000)}, 2.0)))
     assert (same.verdict_kind, same.verdict) == ("clean", "No type grew between a and b.")
     assert "No type grew between a and b." in H.render_html(same)
-    grew = H.diff_report(diff(a, snapshot("b", {"dict": (12, 1200)}, 2.0)))
+    grew = diff_report(diff(a, snapshot("b", {"dict": (12, 1200)}, 2.0)))
     assert grew.clusters == () and "graph=True" in grew.notes[-1]
 
 

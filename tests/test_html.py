@@ -332,6 +332,21 @@ def test_leaks_and_timeline_sections_from_plain_values() -> None:
     assert '<table class="spans">' in text and "+4.0 KiB" in text
 
 
+def test_a_timeline_page_shows_only_what_it_has() -> None:
+    chart = '<svg viewBox="0 0 100 50"><path d="M0 50 L100 0"/></svg>'
+    spans = tuple(H.SpanRow(f"request {i}", i, 1024 * i) for i in range(H.MAX_ROWS + 2))
+    page = H.HtmlReport(
+        "timeline", "info", "RSS grew by 12.0 MiB in 10 min",
+        timeline=H.TimelineSection(chart, ("peak 80.0 MiB at 10:02:03",), spans),
+    )  # fmt: skip
+    text = H.render_html(page)
+    ids = [a.get("id") for t, a in Page(text).elements if t == "section"]
+    assert ids == ["summary", "timeline"]
+    assert '<svg viewBox="0 0 100 50"><path d="M0 50 L100 0"></path></svg>' in text
+    assert "<li>peak 80.0 MiB at 10:02:03</li>" in text
+    assert text.count("<tr><td>request ") == H.MAX_ROWS and "and 2 more spans" in text
+
+
 def test_a_leak_without_container_or_site_says_so() -> None:
     page = H.HtmlReport("t", "leak", "v", leaks=(H.LeakEntry("dict", 0.5, 100, "likely"),))
     text = H.render_html(page)

@@ -191,3 +191,17 @@ def test_hostile_names_render_as_text(opened: Opened) -> None:
     assert "onerror=alert(2)" in page.locator("#clusters").inner_text()
     page.wait_for_timeout(100)
     assert opened.dialogs == [] and opened.errors == []
+
+
+def test_a_missing_browser_skips_only_outside_ci_and_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no Chromium found"):
+        _unavailable("no Chromium found")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="run 'make setup'"):
+        _unavailable("no Chromium found")
+    monkeypatch.delenv("CI")
+    monkeypatch.setattr(os, "geteuid", lambda: 0, raising=False)
+    with pytest.raises(pytest.fail.Exception):
+        _unavailable("no Chromium found")

@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup demo test lint bench eval clean graphviz
+.PHONY: setup demo test lint bench eval clean graphviz chromium
 
 $(STAMP): pyproject.toml setup.py leakhunt/_walker.c leakhunt/_graph.h
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python >= 3.10 or pass PYTHON=..."; exit 2; }
@@ -25,7 +25,11 @@ $(STAMP): pyproject.toml setup.py leakhunt/_walker.c leakhunt/_graph.h
 graphviz:
 	@sh scripts/ensure-graphviz.sh
 
-setup: $(STAMP) graphviz
+# the HTML report's browser test (tests/test_html_browser.py)
+chromium:
+	@sh scripts/ensure-chromium.sh
+
+setup: $(STAMP) graphviz chromium
 
 demo: setup
 	@$(PY) scripts/demo.py

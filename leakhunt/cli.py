@@ -31,6 +31,7 @@ from .diff import diff
 from .errors import LeakhuntError, SnapshotFileError, TargetError, UsageError
 from .hunt import HuntResult, hunt
 from .render import DEFAULT_WIDTH, Format, format_for_path, render_diff, render_inspect
+from .render._fmt import fmt_bytes
 from .render.dot import (
     graph_format_for_path,
     node_with_id,
@@ -40,6 +41,8 @@ from .render.dot import (
     retainer_graph_of_clusters,
     write_graph,
 )
+from .render.html import render_html
+from .render.html_diff import diff_report
 from .render.hunt import render_hunt_json, render_hunt_text
 from .report import diff_view, growth_at_least, inspect_view
 from .retainers import cluster_paths
@@ -677,6 +680,83 @@ def hunt_command(
         for line in _write_leak_graphs(result, graph_dir):
             print(f"{PROG}: {line}", file=sys.stderr)
     return EXIT_GATE if result.leaks else EXIT_OK
+
+
+# ------------------------------------------------------------------ report (HTML)
+
+
+@app.command("report", short_help="One self-contained HTML page: summary, growth, graphs.")
+def report_command(
+    a: Annotated[
+        str,
+        typer.Argument(metavar="A", show_default=False, help="The earlier snapshot file."),
+    ],
+    b: Annotated[
+        str,
+        typer.Argument(metavar="B", show_default=False, help="The later snapshot file."),
+    ],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            show_default=False,
+            help="Write the HTML page to FILE (replaced atomically); '-' is stdout.",
+        ),
+    ],
+    top: Annotated[
+        int,
+        typer.Option("--top", min=0, metavar="N", help="Show at most N grown types; 0 shows all."),
+    ] = 50,
+    max_graphs: Annotated[
+        int,
+        typer.Option(
+            "--max-graphs",
+            min=0,
+            metavar="N",
+            help="Draw the referrer graph of at most N retainer-path clusters.",
+        ),
+    ] = 10,
+    retained: Annotated[
+        bool,
+        typer.Option(
+            "--retained/--no-retained",
+            help="Compute retained sizes (a dominator tree: the slowest step on big graphs).",
+        ),
+    ] = True,
+) -> int:
+    """Write one self-contained HTML page about what grew from snapshot A to
+    snapshot B: a summary, the growth table (sortable, filterable), and for
+    graph snapshots what holds the new objects, with referrer graphs drawn
+    inline (needs Graphviz's 'dot'). The page loads nothing from the
+    network: attach it to a bug report or publish it from CI."""
+    if not _to_stdout(output) and not os.path.isdir(os.path.dirname(os.path.abspath(output))):
+        # say so before the slow part, not after
+        raise _OutputError(f"{output}: cannot write: No such file or directory")
+    page = diff_report(
+        diff(read_snapshot(a), read_snapshot(b)),
+        top=top,
+        max_graphs=max_graphs,
+        retained=retained,
+    )
+    text = render_html(page)
+    _write(text, output)
+    if any("Graphviz" in n for n in page.notes):
+        print(
+            f"{PROG}: note: Graphviz 'dot' not found: the page shows retainer paths "
+            "without graphs; install Graphviz to draw them",
+            file=sys.stderr,
+        )
+    if not _to_stdout(output):
+        graphs = sum(1 for c in page.clusters if c.graph_svg)
+        sys.stdout.write(
+            f"wrote {output} ({fmt_bytes(len(text.encode('utf-8')))}): "
+            f"{len(page.growth) + page.growth_omitted:,} grown types, "
+            f"{len(page.clusters) + page.clusters_omitted:,} retainer-path clusters, "
+            f"{graphs:,} graphs\n"
+        )
+    return EXIT_OK
 
 
 # ------------------------------------------------------------------ entry points

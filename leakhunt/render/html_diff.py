@@ -1,0 +1,201 @@
+"""The HTML page of two snapshots: :func:`diff_report` turns a
+:class:`~leakhunt.model.SnapshotDiff` into an
+:class:`~leakhunt.render.html.HtmlReport` (what ``leakhunt report A B``
+writes): the summary, the growth table and, for graph snapshots, the
+retainer-path clusters of the grown types with their referrer graphs drawn
+by Graphviz.
+
+>>> from leakhunt.diff import diff
+>>> from leakhunt.model import Snapshot, TypeStat
+>>> a = Snapshot("a", (TypeStat("dict", 10, 1000),), 0.0, 0.0, 1, "3.11.7", "0.1.0")
+>>> b = Snapshot("b", (TypeStat("dict", 14, 1400),), 2.0, 2.0, 1, "3.11.7", "0.1.0")
+>>> page = diff_report(diff(a, b))
+>>> page.verdict, page.top
+('1 type grew between a and b: +4 objects, +400 B.', (('dict', '+4 objects, +400 B'),))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Optional
+
+from ..model import Cluster, HeapGraph, SnapshotDiff
+from ..report import DiffView, diff_view
+from ..retainers import cluster_paths
+from ._fmt import fmt_bytes, fmt_count, fmt_duration
+from ._held import HELD_OUTSIDE, container_growth
+from ._svg import SvgError, clean_svg, graphviz_svg
+from .dot import nodes_of_type, render_dot, retainer_graph_of_clusters
+from .html import ClusterEntry, HtmlReport, SnapshotMeta, Verdict
+
+__all__ = ["Drawer", "diff_report"]
+
+#: Draws DOT source as SVG text; None when it cannot (no Graphviz).
+Drawer = Callable[[str], Optional[str]]
+
+# Objects of one type clustered first when looking for the paths to draw.
+_SAMPLE = 2_000
+
+
+def _drawable(
+    graph: HeapGraph, name: str, wanted: set[tuple[str, ...]]
+) -> dict[tuple[str, ...], Cluster]:
+    """The clusters of type ``name`` in ``graph`` with a signature in
+    ``wanted``, for drawing. A path signature per object is the costly part
+    (seconds for 100,000 strings), so the first :data:`_SAMPLE` objects are
+    clustered first, and all of them only when that misses a signature."""
+    targets = nodes_of_type(graph, name)
+    found = {c.signature: c for c in cluster_paths(graph, targets[:_SAMPLE])}
+    if len(targets) > _SAMPLE and not wanted <= found.keys():
+        found = {c.signature: c for c in cluster_paths(graph, targets)}
+    return {sig: c for sig, c in found.items() if sig in wanted}
+
+
+def _cluster_entries(
+    d: SnapshotDiff, view: DiffView, draw: Drawer, max_graphs: int
+) -> tuple[list[ClusterEntry], list[str]]:
+    """One entry per retainer-path cluster of the view, the first
+    ``max_graphs`` with their referrer graph drawn from B's object graph."""
+    graph = d.b.graph
+    entries: list[ClusterEntry] = []
+    notes: list[str] = []
+    no_dot = False
+    graphs = 0
+    for r in view.retention or ():
+        drawable: dict[tuple[str, ...], Cluster] = {}
+        if graph is not None and graphs < max_graphs and r.clusters:
+            drawable = _drawable(graph, r.name, {g.signature for g in r.clusters})
+        for g in r.clusters:
+            svg: Optional[str] = None
+            note: Optional[str] = None
+            cluster = drawable.get(g.signature)
+            if graph is not None and cluster is not None and graphs < max_graphs:
+                graphs += 1
+                # the numbers of the whole cluster, whatever sample found its path
+                cluster = replace(cluster, count=g.count_b, size=g.size_b, retained=g.retained)
+                try:
+                    svg = draw(render_dot(retainer_graph_of_clusters(graph, [cluster])))
+                    # Graphviz's <title>s are node names (n12): no tooltip
+                    svg = None if svg is None else clean_svg(svg, titles=False)
+                except SvgError as e:
+                    note = f"graph not drawn: {e}"
+                if svg is None and note is None:
+                    no_dot = True
+                    note = "graph not drawn: Graphviz's 'dot' program is not installed"
+            elif graph is not None:
+                note = f"graph not drawn: the page draws the first {max_graphs} clusters"
+            k = g.container
+            entries.append(
+                ClusterEntry(
+                    type_name=r.name,
+                    count_delta=g.count_delta,
+                    size_delta=g.size_delta,
+                    path=g.path_text,
+                    container=None
+                    if k is None
+                    else f"the {k.type_name} at {k.path_text} {container_growth(k)}",
+                    retained=g.retained,
+                    graph_svg=svg,
+                    graph_note=note,
+                )
+            )
+    if no_dot:
+        notes.append(
+            "Graphviz's 'dot' program was not found, so the referrer graphs are not drawn; "
+            "the retainer paths above say the same in words. Install Graphviz "
+            "(apt-get install graphviz, brew install graphviz) and run the report again."
+        )
+    return entries, notes
+
+
+def _verdict(d: SnapshotDiff, view: DiffView, clusters: list[ClusterEntry]) -> tuple[Verdict, str]:
+    grown = [t for t in d.deltas if t.count_delta > 0]
+    a, b = view.a.display_label, view.b.display_label
+    if not grown:
+        return "clean", f"No type grew between {a} and {b}."
+    objects = sum(t.count_delta for t in grown)
+    size = sum(t.size_delta for t in grown)
+    noun = "type" if len(grown) == 1 else "types"
+    text = (
+        f"{len(grown):,} {noun} grew between {a} and {b}: "
+        f"{fmt_count(objects, signed=True)} objects, {fmt_bytes(size, signed=True)}."
+    )
+    holder = next((c.container for c in clusters if c.container), None)
+    if holder:
+        text += f" The biggest holder: {holder}."
+    elif any(c.path is None for c in clusters):
+        text += f" Some of it is {HELD_OUTSIDE}."
+    return "growth", text
+
+
+def diff_report(
+    d: SnapshotDiff,
+    *,
+    top: int = 50,
+    max_graphs: int = 10,
+    retained: bool = True,
+    draw: Drawer = graphviz_svg,
+) -> HtmlReport:
+    """The page for two snapshots: summary, growth table (the ``top`` types
+    that grew most in bytes; 0: all), and, for graph snapshots, the
+    retainer-path clusters of the grown types, the first ``max_graphs`` with
+    their referrer graph drawn by ``draw`` (default: Graphviz's ``dot``).
+    """
+    view = diff_view(d, sort="bytes", top=top, retained=retained)
+    clusters, notes = _cluster_entries(d, view, draw, max_graphs)
+    kind, verdict = _verdict(d, view, clusters)
+    rss = "not measured"
+    if view.rss_delta is not None:
+        rss = (
+            f"{fmt_bytes(view.rss_delta, signed=True)} "
+            f"({fmt_bytes(view.a.rss)} \u2192 {fmt_bytes(view.b.rss)})"
+        )
+    facts = [
+        ("RSS", rss),
+        (
+            "objects",
+            f"{fmt_count(view.count_delta, signed=True)} "
+            f"({fmt_count(view.a.total_count)} \u2192 {fmt_count(view.b.total_count)})",
+        ),
+        (
+            "bytes",
+            f"{fmt_bytes(view.size_delta, signed=True)} "
+            f"({fmt_bytes(view.a.total_size)} \u2192 {fmt_bytes(view.b.total_size)})",
+        ),
+        ("time between", fmt_duration(view.seconds_between)),
+    ]
+    if not view.same_process:
+        notes.insert(
+            0,
+            f"A and B come from different processes (pid {view.a.pid} and {view.b.pid}): "
+            "differences in interpreter start-up show up as growth too.",
+        )
+    if d.a.graph is None or d.b.graph is None:
+        notes.append(
+            "No retainer paths: take both snapshots with leakhunt.snapshot(..., graph=True) "
+            "to see what holds the new objects."
+        )
+    grew = [r for r in view.rows if r.count_delta > 0 or r.size_delta > 0]
+    return HtmlReport(
+        title=f"leakhunt: {view.a.display_label} \u2192 {view.b.display_label}",
+        verdict_kind=kind,
+        verdict=verdict,
+        facts=tuple(facts),
+        top=tuple(
+            (
+                r.name,
+                f"{fmt_count(r.count_delta, signed=True)} objects, "
+                f"{fmt_bytes(r.size_delta, signed=True)}",
+            )
+            for r in grew[:5]
+        ),
+        growth=view.rows,
+        growth_omitted=view.omitted,
+        growth_empty=f"No type grew between {view.a.display_label} and {view.b.display_label}.",
+        clusters=tuple(clusters),
+        clusters_omitted=sum(r.omitted for r in view.retention or ()),
+        snapshots=(SnapshotMeta.of("A", d.a), SnapshotMeta.of("B", d.b)),
+        notes=tuple(notes),
+        more_hint="leakhunt report --top 0 shows all",
+    )

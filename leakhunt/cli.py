@@ -43,6 +43,7 @@ from .render.dot import (
 )
 from .render.html import render_html
 from .render.html_diff import diff_report
+from .render.html_hunt import hunt_report
 from .render.hunt import render_hunt_json, render_hunt_text
 from .report import diff_view, growth_at_least, inspect_view
 from .retainers import cluster_paths
@@ -644,6 +645,15 @@ def hunt_command(
             help="Write one referrer graph per leak into DIR (SVG; DOT without Graphviz).",
         ),
     ] = None,
+    html: Annotated[
+        Optional[str],
+        typer.Option(
+            "--html",
+            metavar="FILE",
+            show_default=False,
+            help="Also write a self-contained HTML page of the result (with referrer graphs).",
+        ),
+    ] = None,
 ) -> int:
     """Find leaks by repeating an action: warm-up calls first, then a
     snapshot after every measured call. A leak is steady growth (not
@@ -654,8 +664,9 @@ def hunt_command(
     Exit status: 0 no leak, 1 leak found, 2 bad target or arguments.
     The program's own output goes to stderr.
     """
-    if output is not None and output != "-" and os.path.isdir(output):
-        raise UsageError(f"-o {output}: is a directory")
+    for flag, path in (("-o", output), ("--html", html)):
+        if path is not None and path != "-" and os.path.isdir(path):
+            raise UsageError(f"{flag} {path}: is a directory")
     say = _progress()
     with _program_output_to_stderr():
         loaded = load_target(target)
@@ -667,7 +678,7 @@ def hunt_command(
             graph=paths,
             target=loaded.name,
             progress=say,
-            keep_graph=graph_dir is not None,
+            keep_graph=graph_dir is not None or html is not None,
         )
     if say is not None:
         sys.stderr.write("\r\x1b[2K")
@@ -679,6 +690,9 @@ def hunt_command(
     if graph_dir is not None:
         for line in _write_leak_graphs(result, graph_dir):
             print(f"{PROG}: {line}", file=sys.stderr)
+    if html is not None:
+        _write(render_html(hunt_report(result)), html)
+        print(f"{PROG}: wrote {html}", file=sys.stderr)
     return EXIT_GATE if result.leaks else EXIT_OK
 
 

@@ -95,14 +95,18 @@ def test_function_targets(app: Path, tmp_path: Path) -> None:
     assert any(x["type"] == "app_handlers.Handler" for x in json.loads(p.stdout)["leaks"])
 
 
-def test_graph_dir_gets_one_picture_per_leak(app: Path, tmp_path: Path) -> None:
+def test_graph_dir_and_html_page(app: Path, tmp_path: Path) -> None:
     out = tmp_path / "graphs"
-    p = _hunt(str(app), "-n", "4", "--graph", str(out), cwd=tmp_path)
+    page = tmp_path / "hunt.html"
+    p = _hunt(str(app), "-n", "4", "--graph", str(out), "--html", str(page), cwd=tmp_path)
     assert p.returncode == 1, p.stderr
     files = sorted(out.iterdir())
     assert files and any("app_handlers.Handler" in f.name for f in files)
     text = files[0].read_text()
     assert "_HANDLERS" in text
+    html = page.read_text()
+    assert "app_handlers.Handler" in html and "._HANDLERS" in html
+    assert "<svg" in html and "app_handlers.py:18 in action()" in html
 
 
 @pytest.mark.parametrize(

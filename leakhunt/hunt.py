@@ -128,6 +128,10 @@ class Leak:
     nodes: tuple[int, ...] = field(default=(), compare=False, repr=False)
     #: the accumulating containers' nodes in the final graph
     holders: tuple[int, ...] = field(default=(), compare=False, repr=False)
+    #: leaks through the same growing container share a group (numbered from
+    #: 1 in rank order); the first of a group is the object nearest to the
+    #: container, the others are held through it
+    group: int = 0
 
 
 @owned
@@ -445,7 +449,7 @@ def _analyse(
     # noise of resizes (a dict or list over-allocating once): without graphs
     # nothing can confirm it, so it is not reported.
     leaks = [x for x in leaks if x.kind != "bytes" or x.container]
-    leaks.sort(key=lambda x: (-x.confidence, -x.bytes_per_iteration, x.type_name))
+    leaks = _ranked(leaks)
     bounded.sort(key=lambda w: (w.when != "warm-up", -w.size, w.type_name))
     return HuntResult(
         target=name,
@@ -460,6 +464,41 @@ def _analyse(
         graph=g0 is not None and gn is not None,
         notes=tuple(notes),
     )
+
+
+def _hops(leak: Leak) -> float:
+    """How far the leak's objects are from the root: the head of a group is
+    the nearest (a dict's keys count one hop further than its values, and a
+    program's own class wins a tie against a builtin type)."""
+    hops = [
+        p.count(" -> ") + (" -> <key> -> " in p)
+        for p in leak.retainers
+        if not p.startswith(HELD_OUTSIDE)
+    ]
+    return min(hops, default=99) + (0.5 if "." not in leak.type_name else 0.0)
+
+
+def _ranked(leaks: list[Leak]) -> list[Leak]:
+    """Leaks through one growing container form a group (one cause, many
+    types); groups rank by confidence, then bytes per call in all; within a
+    group the type nearest the container comes first, then by bytes."""
+    groups: dict[str, list[Leak]] = {}
+    for x in leaks:
+        key = x.container.split(" grew by ", 1)[0] if x.container else f"#{x.type_name}"
+        groups.setdefault(key, []).append(x)
+    ordered = sorted(
+        groups.values(),
+        key=lambda g: (
+            -max(x.confidence for x in g),
+            -sum(x.bytes_per_iteration for x in g),
+            g[0].type_name,
+        ),
+    )
+    out = []
+    for number, members in enumerate(ordered, 1):
+        members.sort(key=lambda x: (_hops(x), -x.confidence, -x.bytes_per_iteration, x.type_name))
+        out.extend(replace(x, group=number) for x in members)
+    return out
 
 
 def _container_text(tname: str, path_text: str, len_a: int, len_b: int, iterations: int) -> str:
@@ -613,14 +652,16 @@ def _site(tb: tracemalloc.Traceback) -> Optional[tuple[str, int]]:
     """The frame that made the object: the most recent one in the program's
     own code (not the stdlib, not leakhunt), and not a constructor, where
     the caller that asked for the object says more."""
-    frames = [f for f in reversed(list(tb)) if not _in_library(f.filename)]  # newest first
+    every = list(tb)
+    if every and os.path.abspath(every[-1].filename).startswith(_PACKAGE_DIR + os.sep):
+        return None  # made by leakhunt itself while looking
+    frames = [f for f in reversed(every) if not _in_library(f.filename)]  # newest first
     for f in frames:
         if _function_at(f.filename, f.lineno) not in _CONSTRUCTORS:
             return f.filename, f.lineno
     if frames:
         return frames[0].filename, frames[0].lineno
-    newest = list(tb)[-1:]
-    return (newest[0].filename, newest[0].lineno) if newest else None
+    return (every[-1].filename, every[-1].lineno) if every else None
 
 
 _FUNCS: dict[str, list[tuple[int, int, str]]] = {}

@@ -78,7 +78,8 @@ def test_table_names_holder_container_and_site(tmp_path: Path) -> None:
     assert "LEAK  dict  +200.0 per call" in out
     assert "held by: module report_rows -> ._ROWS -> [*] -> dict" in out
     assert "growing: the list at module report_rows -> ._ROWS grew by 800 items" in out
-    assert "allocated at: scenarios/report_rows.py:16 in parse_batch()" in out
+    assert "allocated at: scenarios/report_rows.py:" in out and " in parse_batch()" in out
+    assert "with it, per call: str +1,800.0, float +200.0" in out
 
 
 def test_a_control_exits_0(tmp_path: Path) -> None:

@@ -50,24 +50,46 @@ def _headline(leak: Leak) -> str:
     return f"{per_call} in place, grew in {leak.grew_in}/{leak.steps} calls"
 
 
-def render_hunt_text(result: HuntResult, *, max_paths: int = 3) -> str:
-    """The leaks, biggest confidence first, each with who holds it and where
-    it was allocated; then what grew only during warm-up."""
+def _leak_lines(result: HuntResult, leak: Leak, max_paths: int) -> list[str]:
+    lines = [f"LEAK  {leak.type_name}  {_headline(leak)}"]
+    shown = leak.retainers[:max_paths]
+    for path in shown:
+        lines.append(f"{_INDENT}held by: {path}")
+    if len(leak.retainers) > len(shown):
+        lines.append(f"{_INDENT}... and {len(leak.retainers) - len(shown)} more paths")
+    if not leak.retainers and result.graph:
+        lines.append(f"{_INDENT}held by: (no retainer path found)")
+    if leak.container:
+        lines.append(f"{_INDENT}growing: {leak.container}")
+    if result.traced:
+        lines.append(f"{_INDENT}allocated at: {leak.allocated_at or _UNKNOWN_SITE}")
+    return lines
+
+
+def render_hunt_text(result: HuntResult, *, max_paths: int = 3, max_others: int = 6) -> str:
+    """The leaks, most certain first, each with who holds it and where it was
+    allocated; leaks through the same growing container are one cause, shown
+    once with the other types it carries; then what grew only in warm-up.
+    ``--format json`` lists every type (see :func:`hunt_to_dict`)."""
     lines: list[str] = []
-    for leak in result.leaks:
-        lines.append(f"LEAK  {leak.type_name}  {_headline(leak)}")
-        shown = leak.retainers[:max_paths]
-        for path in shown:
-            lines.append(f"{_INDENT}held by: {path}")
-        if len(leak.retainers) > len(shown):
-            lines.append(f"{_INDENT}... and {len(leak.retainers) - len(shown)} more paths")
-        if not leak.retainers and result.graph:
-            lines.append(f"{_INDENT}held by: (no retainer path found)")
-        if leak.container:
-            lines.append(f"{_INDENT}growing: {leak.container}")
-        if result.traced:
-            site = leak.allocated_at or _UNKNOWN_SITE
-            lines.append(f"{_INDENT}allocated at: {site}")
+    i = 0
+    leaks = result.leaks
+    while i < len(leaks):
+        leak = leaks[i]
+        j = i + 1
+        while j < len(leaks) and leak.group and leaks[j].group == leak.group:
+            j += 1
+        lines.extend(_leak_lines(result, leak, max_paths))
+        others = leaks[i + 1 : j]
+        if others:
+            held = ", ".join(f"{x.type_name} {_rate(x.per_iteration)}" for x in others[:max_others])
+            more = f" and {len(others) - max_others} more types" if len(others) > max_others else ""
+            total = sum(x.bytes_per_iteration for x in leaks[i:j])
+            lines.append(
+                f"{_INDENT}with it, per call: {held}{more} "
+                f"({fmt_bytes(round(total), signed=True)}/call in all)"
+            )
+        i = j
     if result.leaks:
         lines.append("")
     bounded = result.warmup_only
@@ -88,13 +110,17 @@ def render_hunt_text(result: HuntResult, *, max_paths: int = 3) -> str:
         lines.append("no leak: " + "; ".join(parts))
     for note in result.notes:
         lines.append(f"note: {note}")
-    n = len(result.leaks)
+    n = len({x.group or -i for i, x in enumerate(result.leaks)})
+    types = len(result.leaks)
     verdict = f"{n} leak{'s' if n != 1 else ''}" if n else "no leak"
+    if types > n:
+        verdict += f" ({types} growing types)"
     rss = ""
     if result.rss_before is not None and result.rss_after is not None:
         rss = f", RSS {fmt_bytes(result.rss_after - result.rss_before, signed=True)}"
     lines.append(
-        f"{verdict} in {result.target} ({result.warmup} warm-up calls, "
+        f"{verdict} in {result.target} ({result.warmup} warm-up "
+        f"call{'s' if result.warmup != 1 else ''}, "
         f"{result.iterations} measured calls, {result.seconds:.1f} s{rss})"
     )
     return "\n".join(lines) + "\n"

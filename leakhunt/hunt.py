@@ -494,7 +494,7 @@ def _ranked(leaks: list[Leak]) -> list[Leak]:
             g[0].type_name,
         ),
     )
-    out = []
+    out: list[Leak] = []
     for number, members in enumerate(ordered, 1):
         members.sort(key=lambda x: (_hops(x), -x.confidence, -x.bytes_per_iteration, x.type_name))
         out.extend(replace(x, group=number) for x in members)

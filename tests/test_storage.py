@@ -180,3 +180,20 @@ def test_a_1_0_reader_would_ignore_the_graph(tmp_path: Path) -> None:
     doc.pop("graph")
     s = storage.read_snapshot(_write(tmp_path / "f.lhs.json.gz", doc))
     assert s.graph is None
+
+
+def test_writing_the_first_file_leaves_nothing_the_next_snapshot_counts(tmp_path: Path) -> None:
+    """One-time stdlib caches filled by the first write (struct's format
+    cache, via gzip, on 3.13) must not show as growth: run in a fresh process."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, leakhunt; d = sys.argv[1]\n"
+        "a = leakhunt.snapshot('a', path=d); b = leakhunt.snapshot('b', path=d)\n"
+        "print([(t.name, t.count_delta) for t in leakhunt.diff(a, b).deltas if t.count_delta])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

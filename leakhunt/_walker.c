@@ -1029,9 +1029,84 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(reach_doc,
+"reach(offsets, targets, roots, blocked) -> bytearray\n\n"
+"The nodes reachable from `roots` over a CSR graph (offsets: array('Q'),\n"
+"targets: array('I')) without entering a node whose `blocked` flag (a\n"
+"bytes-like of one byte per node) is set: one flag per node. The\n"
+"pure-Python twin is leakhunt.dominators.reachable's loop.");
+
+static PyObject *
+reach_nodes(PyObject *self, PyObject *args)
+{
+    PyObject *offsets_o, *targets_o, *roots, *blocked_o;
+    Py_buffer ob = {0}, tb = {0}, bb = {0};
+    PyObject *seen = NULL, *result = NULL;
+    int32_t *stack = NULL;
+    Py_ssize_t n, i, top = 0;
+
+    if (!PyArg_ParseTuple(args, "OOO!O:reach", &offsets_o, &targets_o, &PyTuple_Type, &roots,
+                          &blocked_o))
+        return NULL;
+    if (PyObject_GetBuffer(offsets_o, &ob, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(targets_o, &tb, PyBUF_SIMPLE) < 0) goto done;
+    if (PyObject_GetBuffer(blocked_o, &bb, PyBUF_SIMPLE) < 0) goto done;
+    n = ob.len / 8 - 1;
+    if (n < 0 || bb.len < n) {
+        PyErr_SetString(PyExc_ValueError, "reach: offsets and blocked disagree on the node count");
+        goto done;
+    }
+    seen = PyByteArray_FromStringAndSize(NULL, n);
+    stack = (int32_t *)PyMem_RawMalloc((size_t)(n ? n : 1) * sizeof(int32_t));
+    if (seen == NULL || stack == NULL) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        goto done;
+    }
+    {
+        const uint64_t *off = (const uint64_t *)ob.buf;
+        const uint32_t *tgt = (const uint32_t *)tb.buf;
+        const char *blocked = (const char *)bb.buf;
+        char *sn = PyByteArray_AS_STRING(seen);
+        Py_ssize_t nedges = tb.len / 4;
+        memset(sn, 0, (size_t)n);
+        for (i = 0; i < PyTuple_GET_SIZE(roots); i++) {
+            Py_ssize_t r = PyLong_AsSsize_t(PyTuple_GET_ITEM(roots, i));
+            if (r < 0 || r >= n) {
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "reach: root out of range");
+                goto done;
+            }
+            if (!sn[r] && !blocked[r]) {
+                sn[r] = 1;
+                stack[top++] = (int32_t)r; /* each node is pushed once: n slots suffice */
+            }
+        }
+        while (top > 0) {
+            int32_t v = stack[--top];
+            uint64_t e, end = off[v + 1];
+            if (end > (uint64_t)nedges) end = (uint64_t)nedges;
+            for (e = off[v]; e < end; e++) {
+                uint32_t x = tgt[e];
+                if ((Py_ssize_t)x >= n || sn[x] || blocked[x]) continue;
+                sn[x] = 1;
+                stack[top++] = (int32_t)x;
+            }
+        }
+    }
+    result = seen;
+    seen = NULL;
+done:
+    PyMem_RawFree(stack);
+    Py_XDECREF(seen);
+    if (ob.obj) PyBuffer_Release(&ob);
+    if (tb.obj) PyBuffer_Release(&tb);
+    if (bb.obj) PyBuffer_Release(&bb);
+    return result;
+}
+
 static PyMethodDef walker_methods[] = {
     {"bfs", bfs, METH_VARARGS, bfs_doc},
     {"histogram", histogram, METH_VARARGS, histogram_doc},
+    {"reach", reach_nodes, METH_VARARGS, reach_doc},
     {"graph", graph, METH_VARARGS, graph_doc},
     {NULL, NULL, 0, NULL},
 };

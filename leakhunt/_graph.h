@@ -44,6 +44,51 @@ typedef struct {
     PyObject *me_key;
     PyObject *me_value;
 } lh_unicode_entry;
+
+/* _PyInterpreterFrame (Include/internal/pycore_frame.h) up to its locals,
+ * per version; read only. A generator embeds one (gi_iframe, a public
+ * field); a 3.11 frame object points at one. */
+typedef struct {
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject *f_executable; /* the code object, or None */
+    void *previous;
+    PyObject *f_funcobj, *f_globals, *f_builtins, *f_locals, *frame_obj;
+    void *instr_ptr;
+    int stacktop;
+    uint16_t return_offset;
+    char owner;
+#elif PY_VERSION_HEX >= 0x030C0000
+    PyCodeObject *f_code;
+    void *previous;
+    PyObject *f_funcobj, *f_globals, *f_builtins, *f_locals, *frame_obj;
+    void *prev_instr;
+    int stacktop;
+    uint16_t return_offset;
+    char owner;
+#else
+    PyObject *f_func, *f_globals, *f_builtins, *f_locals;
+    PyCodeObject *f_code;
+    PyObject *frame_obj;
+    void *previous;
+    void *prev_instr;
+    int stacktop;
+    char is_entry; /* bool */
+    char owner;
+#endif
+    PyObject *localsplus[1];
+} lh_iframe;
+
+#if PY_VERSION_HEX < 0x030C0000
+/* 3.11's PyFrameObject (Include/internal/pycore_frame.h), up to f_frame */
+typedef struct {
+    PyObject_HEAD
+    PyFrameObject *f_back;
+    lh_iframe *f_frame;
+} lh_frameobj;
+#endif
+
+#define LH_CO_FAST_CELL 0x40 /* Include/internal/pycore_code.h, 3.11-3.13 */
+#define LH_CO_FAST_FREE 0x80
 #endif
 
 #define LH_MAX_CAND 96
@@ -607,10 +652,82 @@ emit_closure_vars(walker *w, PyObject *o)
     return 0;
 }
 
+/* An explicit edge named `label` to v, which the traverse that follows
+ * reports again: it is marked done there. */
+static int
+emit_named(walker *w, PyObject *v, int64_t label)
+{
+    graphbuf *g = w->g;
+    int j;
+    if (label < 0 || g_emit(w, v, label) < 0) return -1;
+    for (j = 0; j < g->ncand; j++)
+        if (g->cand[j].ptr == v) g->cand[j].done = 1;
+    if (g->ncand < LH_MAX_CAND) {
+        if (cand_add(g, v, label) < 0) return -1;
+        g->cand[g->ncand - 1].done = 1;
+    }
+    return 0;
+}
+
+#if PY_VERSION_HEX >= 0x030B0000
+/* The locals of an interpreter frame by name (3.11+): localsplus[i] is
+ * named co_localsplusnames[i]; a cell or free variable by its cell's
+ * contents. Read straight from the frame: no f_locals dict is made and no
+ * user code runs. The locals part of localsplus is always current (the
+ * eval loop reads and writes it in place; unbound slots are NULL). */
+static int
+emit_iframe_locals(walker *w, lh_iframe *f)
+{
+    graphbuf *g = w->g;
+    PyCodeObject *co;
+    PyObject *names, *kinds;
+    Py_ssize_t i, n;
+#if PY_VERSION_HEX >= 0x030D0000
+    if (f->f_executable == NULL || !PyCode_Check(f->f_executable)) return 0;
+    co = (PyCodeObject *)f->f_executable;
+#else
+    co = f->f_code;
+    if (co == NULL || !PyCode_Check(co)) return 0;
+#endif
+    names = co->co_localsplusnames;
+    kinds = co->co_localspluskinds;
+    if (names == NULL || !PyTuple_Check(names) || kinds == NULL || !PyBytes_Check(kinds))
+        return 0;
+    n = co->co_nlocalsplus;
+    if (n > PyTuple_GET_SIZE(names) || n > PyBytes_GET_SIZE(kinds)) return 0;
+    for (i = 0; i < n; i++) {
+        PyObject *v = f->localsplus[i];
+        unsigned char kind = (unsigned char)PyBytes_AS_STRING(kinds)[i];
+        if (v == NULL) continue;
+        if ((kind & (LH_CO_FAST_CELL | LH_CO_FAST_FREE)) && PyCell_Check(v)) {
+            v = PyCell_GET(v);
+            if (v == NULL) continue;
+        }
+        if (emit_named(w, v,
+                       g_label_obj(g, PyUnicode_FromFormat("frame %U local '%U'", co->co_name,
+                                                           PyTuple_GET_ITEM(names, i)))) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A generator, coroutine or async generator that has not finished:
+ * its frame's locals by name, from the frame it embeds. */
+static int
+emit_generator_locals(walker *w, PyObject *o)
+{
+    PyGenObject *gen = (PyGenObject *)o; /* the three share this head */
+    /* created or suspended (< 0 on 3.11-3.13); a running one's frame is
+     * named through its thread's frame object */
+    if (gen->gi_frame_state >= 0) return 0;
+    return emit_iframe_locals(w, (lh_iframe *)gen->gi_iframe);
+}
+#endif
+
 /* frame -> its locals by name. 3.10 reads them from the frame; 3.12+ asks
- * PyFrame_GetVar (no side effect); 3.11 has neither without internals, so
- * a 3.11 frame's locals are named only where the frame itself reports
- * them (finished frames), under a generic label. */
+ * PyFrame_GetVar (no side effect); 3.11 has no public way without the
+ * f_locals side effect, so its interpreter frame is read (running frames
+ * included, whose locals the frame's traverse does not report). */
 static int
 emit_frame_locals(walker *w, PyObject *o)
 {
@@ -626,7 +743,6 @@ emit_frame_locals(walker *w, PyObject *o)
     for (i = 0; i < nlocals + ncells + nfrees; i++) {
         PyObject *v = f->f_localsplus[i], *name;
         int64_t id;
-        int j;
         if (v == NULL) continue;
         if (i < nlocals) name = PyTuple_GET_ITEM(co->co_varnames, i);
         else if (i < nlocals + ncells) name = PyTuple_GET_ITEM(co->co_cellvars, i - nlocals);
@@ -637,11 +753,7 @@ emit_frame_locals(walker *w, PyObject *o)
             v = inner;
         }
         id = g_label_obj(g, PyUnicode_FromFormat("frame %U local '%U'", co->co_name, name));
-        if (id < 0 || g_emit(w, v, id) < 0) return -1;
-        for (j = 0; j < g->ncand; j++)
-            if (g->cand[j].ptr == v) g->cand[j].done = 1;
-        if (cand_add(g, v, id) < 0) return -1;
-        g->cand[g->ncand - 1].done = 1;
+        if (emit_named(w, v, id) < 0) return -1;
     }
     return 0;
 #elif PY_VERSION_HEX >= 0x030C0000
@@ -677,9 +789,9 @@ emit_frame_locals(walker *w, PyObject *o)
     Py_DECREF(co);
     return 0;
 #else
+    lh_iframe *f = ((lh_frameobj *)o)->f_frame;
     (void)g;
-    (void)o;
-    return 0;
+    return f == NULL ? 0 : emit_iframe_locals(w, f);
 #endif
 }
 
@@ -806,6 +918,11 @@ graph_node(walker *w, PyObject *o)
     else if (PyFrame_Check(o)) {
         if (emit_frame_locals(w, o) < 0) return -1;
     }
+#if PY_VERSION_HEX >= 0x030B0000
+    else if (PyGen_Check(o) || PyCoro_CheckExact(o) || PyAsyncGen_CheckExact(o)) {
+        if (emit_generator_locals(w, o) < 0) return -1;
+    }
+#endif
     if (PyAnySet_Check(o)) g->fallback = g->lbl_item;
     if (!PyType_Check(o)) {
         if (cand_instance(g, o) < 0 || cand_members(w, o) < 0) return -1;

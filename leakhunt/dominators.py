@@ -274,11 +274,6 @@ def retained_size_of(
     for v in members:
         if not 0 <= v < n:
             raise ValueError(f"node {v} out of range 0..{n - 1}")
-    if live is None:
-        live = reachable(graph)
-    elif len(live) != n:
-        raise ValueError(f"live has {len(live)} flags for a graph of {n} nodes")
-    sizes = graph.sizes
     if len(members) == 1 and idom is not None:
         (v,) = members
         if retained is None:
@@ -286,6 +281,11 @@ def retained_size_of(
         elif len(retained) != n or len(idom) != n:
             raise ValueError(f"idom and retained need {n} entries, one per node")
         return int(retained[v])
+    if live is None:
+        live = reachable(graph)
+    elif len(live) != n:
+        raise ValueError(f"live has {len(live)} flags for a graph of {n} nodes")
+    sizes = graph.sizes
     total = sum(sizes[v] for v in members if not live[v])
     if not any(live[v] for v in members):
         return total

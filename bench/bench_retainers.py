@@ -560,9 +560,22 @@ def _lh_capture(use_rss: bool, base: dict[str, int]) -> Callable[[], RunResult]:
 
 
 def _capture_extras(out: dict[str, Any], use_rss: bool) -> None:
-    """File size, write and read times, and the graph's own sizes."""
+    """File size, write and read times, the graph's own sizes, and the
+    capture's peak as tracemalloc sees it (an untimed capture of its own)."""
+    import tracemalloc
+
     import leakhunt
 
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tm0 = tracemalloc.get_traced_memory()[0]
+        s = leakhunt.take_snapshot(graph=True)
+        out["tm_peak"] = tracemalloc.get_traced_memory()[1] - tm0
+    finally:
+        tracemalloc.stop()
+    del s
+    gc.collect()
     s = leakhunt.take_snapshot(graph=True)
     g = _graph_of(s)
     out["nodes"], out["edges"] = g.n, g.edge_count
@@ -1043,6 +1056,7 @@ class Report:
             "extra peak (MB)",
             "budget 40/node + 12/edge (MB)",
             "peak / budget",
+            "tracemalloc peak (MB)",
             "RSS kept after (MB)",
             "graph arrays (MB)",
             "file (MB)",
@@ -1071,6 +1085,7 @@ class Report:
                     _fmt_num(None if peak is None else peak / MB, ".1f"),
                     f"{budget / MB:.1f}",
                     _fmt_num(None if peak is None else peak / budget, ".2f"),
+                    _fmt_num(None if d.get("tm_peak") is None else d["tm_peak"] / MB, ".1f"),
                     _fmt_num(
                         None if r.first.get("retained") is None else r.first["retained"] / MB,
                         ".1f",
@@ -1193,14 +1208,21 @@ class Report:
             budget = TARGET_NODE_BYTES * n + TARGET_EDGE_BYTES * e
             peak = r.extra_peak
             per_node = (peak - TARGET_EDGE_BYTES * e) / n
+            tm = r.data.get("tm_peak")
+            tm_note = (
+                ""
+                if tm is None
+                else f"; tracemalloc peak {tm / MB:.1f} MB = {tm / budget:.2f}x the budget"
+            )
+            worst = max(peak, tm or 0)
             out.append(
                 (
                     name,
-                    f"{peak / MB:.1f} MB extra peak for {n:,} nodes and {e:,} edges = "
+                    f"{peak / MB:.1f} MB extra peak (RSS) for {n:,} nodes and {e:,} edges = "
                     f"{peak / budget:.2f}x the budget of {budget / MB:.1f} MB "
                     f"({peak / n:.1f} B/node all told; {per_node:.1f} B/node after "
-                    f"{TARGET_EDGE_BYTES:g} B/edge), {where}",
-                    "met" if peak <= budget else "not met",
+                    f"{TARGET_EDGE_BYTES:g} B/edge){tm_note}, {where}",
+                    "met" if worst <= budget else "not met",
                 )
             )
         # 4. file size
@@ -1439,6 +1461,9 @@ def render_markdown(rep: Report) -> str:
         "",
         "- *extra peak*: peak RSS while `take_snapshot(graph=True)` runs minus RSS just "
         "before (first run); the budget is the issue's 40 B per node plus 12 B per edge.",
+        "- *tracemalloc peak*: the peak of memory traced by `tracemalloc` (started just "
+        "before) during one more, untimed `take_snapshot(graph=True)` in the same worker, "
+        "over what was traced before it; the verdict takes the larger of the two peaks.",
         "- *graph arrays*: `HeapGraph.nbytes`, the node and edge arrays the snapshot keeps.",
         "- *file*: `leakhunt.save(s, 'x.lhs.json.gz')` (zlib + base64 arrays in gzipped "
         "JSON); *write*/*read*: `leakhunt.save` and `leakhunt.load` of it.",

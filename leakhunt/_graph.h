@@ -11,8 +11,17 @@
  * untracked leaf (str, int...) when first referenced; an untracked
  * container when popped from the stack. A node's edges are buffered while
  * it is processed and appended when it is done, so the edge list is
- * grouped by node in node order (CSR) with no sort. Edge targets are
- * object addresses until the end, when they become node numbers.
+ * grouped by node in node order (CSR) with no sort.
+ *
+ * Edge targets are 4-byte slots of the visited map while walking: an
+ * object gets its slot the first time the walk meets it (as a node or as
+ * the target of an edge), and the slot's value becomes its node number once
+ * it is numbered (-1 until then). When the map grows, the slots recorded so
+ * far are renumbered (g_grow_map). At the end the targets become node
+ * numbers in place, and the map's keys become the node addresses in place:
+ * no 8-byte address per edge, no per-object table next to the map, and no
+ * second per-node array while the map is alive (the map is the largest
+ * structure of a capture).
  */
 
 #if PY_VERSION_HEX >= 0x030B0000
@@ -35,6 +44,51 @@ typedef struct {
     PyObject *me_key;
     PyObject *me_value;
 } lh_unicode_entry;
+
+/* _PyInterpreterFrame (Include/internal/pycore_frame.h) up to its locals,
+ * per version; read only. A generator embeds one (gi_iframe, a public
+ * field); a 3.11 frame object points at one. */
+typedef struct {
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject *f_executable; /* the code object, or None */
+    void *previous;
+    PyObject *f_funcobj, *f_globals, *f_builtins, *f_locals, *frame_obj;
+    void *instr_ptr;
+    int stacktop;
+    uint16_t return_offset;
+    char owner;
+#elif PY_VERSION_HEX >= 0x030C0000
+    PyCodeObject *f_code;
+    void *previous;
+    PyObject *f_funcobj, *f_globals, *f_builtins, *f_locals, *frame_obj;
+    void *prev_instr;
+    int stacktop;
+    uint16_t return_offset;
+    char owner;
+#else
+    PyObject *f_func, *f_globals, *f_builtins, *f_locals;
+    PyCodeObject *f_code;
+    PyObject *frame_obj;
+    void *previous;
+    void *prev_instr;
+    int stacktop;
+    char is_entry; /* bool */
+    char owner;
+#endif
+    PyObject *localsplus[1];
+} lh_iframe;
+
+#if PY_VERSION_HEX < 0x030C0000
+/* 3.11's PyFrameObject (Include/internal/pycore_frame.h), up to f_frame */
+typedef struct {
+    PyObject_HEAD
+    PyFrameObject *f_back;
+    lh_iframe *f_frame;
+} lh_frameobj;
+#endif
+
+#define LH_CO_FAST_CELL 0x40 /* Include/internal/pycore_code.h, 3.11-3.13 */
+#define LH_CO_FAST_FREE 0x80
 #endif
 
 #define LH_MAX_CAND 96
@@ -42,24 +96,24 @@ typedef struct {
 typedef struct {
     PyObject *ptr;
     uint32_t label;
-    int done; /* already emitted as an explicit edge */
+    int done; /* 1: already emitted as an explicit edge; 2: named a reference */
 } lh_cand;
 
 struct graphbuf_s {
     /* nodes */
-    uint64_t *ids;     /* made from the node map at the end: no copy while walking */
+    uint64_t *ids;     /* made in place from the node map at the end */
     uint32_t *types;
     uint32_t *sizes;   /* widened to 64 bits when handed over */
     uint32_t *lengths;
     uint32_t *offsets; /* n + 1 once finished; widened when handed over */
     Py_ssize_t n, cap;
     Py_ssize_t offsets_filled; /* offsets[0..offsets_filled) are set */
-    /* edges: targets are addresses until resolve() */
-    uintptr_t *targets;
+    /* edges: targets are visited-map slots until g_resolve(), then nodes */
+    uint32_t *targets;
     uint32_t *labels;
     Py_ssize_t e, ecap;
     /* the node being processed: its edges, before they are appended */
-    uintptr_t *tmp_t;
+    uint32_t *tmp_t;
     uint32_t *tmp_l;
     Py_ssize_t tn, tcap;
     /* labels */
@@ -207,6 +261,57 @@ g_label_attr(graphbuf *g, PyObject *name)
 
 static int g_add_node(walker *w, PyObject *o, Py_ssize_t size);
 
+/* The visited map, doubled; every slot recorded so far (edge targets,
+ * the current node's pending edges) renumbered to its new place. The old
+ * value array serves as the old-slot -> new-slot table once its values
+ * have moved. */
+static int
+g_grow_map(walker *w)
+{
+    graphbuf *g = w->g;
+    ptrmap *m = &w->visited;
+    size_t oldn = m->mask + 1, newn = oldn * 2, i;
+    uintptr_t *ok = m->keys, *nk;
+    int32_t *ov = m->vals, *nv;
+    Py_ssize_t e;
+    if (newn > 0x7FFFFFFF) return -1; /* slots are int32 in the table */
+    nk = (uintptr_t *)PyMem_RawCalloc(newn, sizeof(uintptr_t));
+    nv = (int32_t *)PyMem_RawCalloc(newn, sizeof(int32_t));
+    if (nk == NULL || nv == NULL) {
+        PyMem_RawFree(nk);
+        PyMem_RawFree(nv);
+        return -1;
+    }
+    for (i = 0; i < oldn; i++) {
+        if (ok[i]) {
+            size_t j = ptr_hash(ok[i]) & (newn - 1);
+            while (nk[j]) j = (j + 1) & (newn - 1);
+            nk[j] = ok[i];
+            nv[j] = ov[i];
+            ov[i] = (int32_t)j;
+        }
+    }
+    for (e = 0; e < g->e; e++) g->targets[e] = (uint32_t)ov[g->targets[e]];
+    for (e = 0; e < g->tn; e++) g->tmp_t[e] = (uint32_t)ov[g->tmp_t[e]];
+    PyMem_RawFree(ok);
+    PyMem_RawFree(ov);
+    m->keys = nk;
+    m->vals = nv;
+    m->mask = newn - 1;
+    return 0;
+}
+
+/* The visited-map slot of o (see the top of this file), taken when the
+ * walk first meets o (*added = 1; its node number is then -1). -1 on
+ * memory error. */
+static Py_ssize_t
+g_slot(walker *w, PyObject *o, int *added)
+{
+    ptrmap *m = &w->visited;
+    if ((m->used + 1) * 4 > (m->mask + 1) * 3 && g_grow_map(w) < 0) return -1;
+    return ptrmap_slot(m, o, -1, added);
+}
+
 /* reach() in graph mode: every object must become a node, so no
  * reference-count shortcut; a leaf is numbered at once, a container when
  * it is popped from the stack (graph_node). */
@@ -218,12 +323,9 @@ g_reach(walker *w, PyObject *child)
     if (w->recent[slot] == (uintptr_t)child) return 0;
     /* frames made objects for the walk are not tracked; ours are excluded */
     if (PyFrame_Check(child) && ptrmap_find(&w->excluded, child) >= 0) return 0;
-    added = ptrmap_add(&w->visited, child, -1);
+    if (g_slot(w, child, &added) < 0) { w->failed = 1; return -1; }
     w->recent[slot] = (uintptr_t)child;
-    if (added <= 0) {
-        if (added < 0) { w->failed = 1; return -1; }
-        return 0;
-    }
+    if (!added) return 0;
     w->n_untracked++;
     if (PyObject_IS_GC(child) || PyDict_Check(child) || PyCode_Check(child)) {
         if (stack_push(&w->stack, child) < 0) { w->failed = 1; return -1; }
@@ -244,7 +346,6 @@ g_add_node(walker *w, PyObject *o, Py_ssize_t size)
 {
     graphbuf *g = w->g;
     typeent *e = type_entry(w, Py_TYPE(o));
-    Py_ssize_t slot;
     if (e == NULL) return -1;
     if (e->gid == 0) {
         if (PyList_Append(g->type_list, (PyObject *)e->tp) < 0) return -1;
@@ -280,32 +381,37 @@ g_add_node(walker *w, PyObject *o, Py_ssize_t size)
         else if (PyByteArray_Check(o)) len = PyByteArray_GET_SIZE(o);
         g->lengths[g->n] = len > 0xFFFFFFFFLL ? 0xFFFFFFFFU : (uint32_t)len;
     }
-    slot = ptrmap_find(&w->visited, o);
-    if (slot < 0) {
-        if (ptrmap_add(&w->visited, o, g->n) < 0) return -1;
-    }
-    else {
-        w->visited.vals[slot] = g->n;
+    {
+        int added;
+        Py_ssize_t slot = g_slot(w, o, &added);
+        if (slot < 0) return -1;
+        w->visited.vals[slot] = (int32_t)g->n;
     }
     g->n++;
     return 0;
 }
 
 static int
-g_edge(graphbuf *g, PyObject *child, int64_t label)
+g_edge(walker *w, PyObject *child, int64_t label)
 {
+    graphbuf *g = w->g;
+    int added;
+    Py_ssize_t slot;
     if (label < 0) return -1;
     if (g->tn + 1 > g->tcap) {
         Py_ssize_t nc = g->tcap ? g->tcap * 2 : 256;
-        void *p = PyMem_RawRealloc(g->tmp_t, (size_t)nc * sizeof(uintptr_t));
+        void *p = PyMem_RawRealloc(g->tmp_t, (size_t)nc * sizeof(uint32_t));
         if (p == NULL) return -1;
-        g->tmp_t = (uintptr_t *)p;
+        g->tmp_t = (uint32_t *)p;
         p = PyMem_RawRealloc(g->tmp_l, (size_t)nc * sizeof(uint32_t));
         if (p == NULL) return -1;
         g->tmp_l = (uint32_t *)p;
         g->tcap = nc;
     }
-    g->tmp_t[g->tn] = (uintptr_t)child;
+    /* a tracked child not yet numbered gets its slot here */
+    slot = g_slot(w, child, &added);
+    if (slot < 0) return -1;
+    g->tmp_t[g->tn] = (uint32_t)slot;
     g->tmp_l[g->tn] = (uint32_t)label;
     g->tn++;
     return 0;
@@ -321,7 +427,7 @@ g_emit(walker *w, PyObject *child, int64_t label)
         if (w->excluded.used && ptrmap_find(&w->excluded, child) >= 0) return 0;
     }
     if (!is_tracked(child) && reach(w, child, 0) < 0) return -1;
-    return g_edge(w->g, child, label);
+    return g_edge(w, child, label);
 }
 
 /* The node's buffered edges go to the edge list; nodes numbered since
@@ -335,16 +441,16 @@ g_flush(walker *w, Py_ssize_t node)
         Py_ssize_t nc = g->ecap ? g->ecap + g->ecap / 8 : 65536;
         void *p;
         while (nc < g->e + g->tn) nc += nc / 8;
-        p = PyMem_RawRealloc(g->targets, (size_t)nc * sizeof(uintptr_t));
+        p = PyMem_RawRealloc(g->targets, (size_t)nc * sizeof(uint32_t));
         if (p == NULL) return -1;
-        g->targets = (uintptr_t *)p;
+        g->targets = (uint32_t *)p;
         p = PyMem_RawRealloc(g->labels, (size_t)nc * sizeof(uint32_t));
         if (p == NULL) return -1;
         g->labels = (uint32_t *)p;
         g->ecap = nc;
     }
     while (g->offsets_filled <= node) g->offsets[g->offsets_filled++] = (uint32_t)g->e;
-    memcpy(g->targets + g->e, g->tmp_t, (size_t)g->tn * sizeof(uintptr_t));
+    memcpy(g->targets + g->e, g->tmp_t, (size_t)g->tn * sizeof(uint32_t));
     memcpy(g->labels + g->e, g->tmp_l, (size_t)g->tn * sizeof(uint32_t));
     g->e += g->tn;
     g->tn = 0;
@@ -372,14 +478,20 @@ visit_graph(PyObject *child, void *arg)
 {
     walker *w = (walker *)arg;
     graphbuf *g = w->g;
-    int i;
+    int i, reuse = -1;
+    /* One candidate per reference: an object held by two members
+     * (o.left = o.right = x) gets both names, in the order traversed. */
     for (i = 0; i < g->ncand; i++) {
         if (g->cand[i].ptr == child) {
-            if (g->cand[i].done) return 0;
-            return g_emit(w, child, g->cand[i].label);
+            if (g->cand[i].done == 1) return 0; /* emitted explicitly */
+            if (g->cand[i].done == 0) {
+                g->cand[i].done = 2;
+                return g_emit(w, child, g->cand[i].label);
+            }
+            if (reuse < 0) reuse = i;
         }
     }
-    return g_emit(w, child, g->fallback);
+    return g_emit(w, child, reuse >= 0 ? g->cand[reuse].label : g->fallback);
 }
 
 /* Slots and C members (T_OBJECT / T_OBJECT_EX) of every class in the MRO,
@@ -540,10 +652,82 @@ emit_closure_vars(walker *w, PyObject *o)
     return 0;
 }
 
+/* An explicit edge named `label` to v, which the traverse that follows
+ * reports again: it is marked done there. */
+static int
+emit_named(walker *w, PyObject *v, int64_t label)
+{
+    graphbuf *g = w->g;
+    int j;
+    if (label < 0 || g_emit(w, v, label) < 0) return -1;
+    for (j = 0; j < g->ncand; j++)
+        if (g->cand[j].ptr == v) g->cand[j].done = 1;
+    if (g->ncand < LH_MAX_CAND) {
+        if (cand_add(g, v, label) < 0) return -1;
+        g->cand[g->ncand - 1].done = 1;
+    }
+    return 0;
+}
+
+#if PY_VERSION_HEX >= 0x030B0000
+/* The locals of an interpreter frame by name (3.11+): localsplus[i] is
+ * named co_localsplusnames[i]; a cell or free variable by its cell's
+ * contents. Read straight from the frame: no f_locals dict is made and no
+ * user code runs. The locals part of localsplus is always current (the
+ * eval loop reads and writes it in place; unbound slots are NULL). */
+static int
+emit_iframe_locals(walker *w, lh_iframe *f)
+{
+    graphbuf *g = w->g;
+    PyCodeObject *co;
+    PyObject *names, *kinds;
+    Py_ssize_t i, n;
+#if PY_VERSION_HEX >= 0x030D0000
+    if (f->f_executable == NULL || !PyCode_Check(f->f_executable)) return 0;
+    co = (PyCodeObject *)f->f_executable;
+#else
+    co = f->f_code;
+    if (co == NULL || !PyCode_Check(co)) return 0;
+#endif
+    names = co->co_localsplusnames;
+    kinds = co->co_localspluskinds;
+    if (names == NULL || !PyTuple_Check(names) || kinds == NULL || !PyBytes_Check(kinds))
+        return 0;
+    n = co->co_nlocalsplus;
+    if (n > PyTuple_GET_SIZE(names) || n > PyBytes_GET_SIZE(kinds)) return 0;
+    for (i = 0; i < n; i++) {
+        PyObject *v = f->localsplus[i];
+        unsigned char kind = (unsigned char)PyBytes_AS_STRING(kinds)[i];
+        if (v == NULL) continue;
+        if ((kind & (LH_CO_FAST_CELL | LH_CO_FAST_FREE)) && PyCell_Check(v)) {
+            v = PyCell_GET(v);
+            if (v == NULL) continue;
+        }
+        if (emit_named(w, v,
+                       g_label_obj(g, PyUnicode_FromFormat("frame %U local '%U'", co->co_name,
+                                                           PyTuple_GET_ITEM(names, i)))) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A generator, coroutine or async generator that has not finished:
+ * its frame's locals by name, from the frame it embeds. */
+static int
+emit_generator_locals(walker *w, PyObject *o)
+{
+    PyGenObject *gen = (PyGenObject *)o; /* the three share this head */
+    /* created or suspended (< 0 on 3.11-3.13); a running one's frame is
+     * named through its thread's frame object */
+    if (gen->gi_frame_state >= 0) return 0;
+    return emit_iframe_locals(w, (lh_iframe *)gen->gi_iframe);
+}
+#endif
+
 /* frame -> its locals by name. 3.10 reads them from the frame; 3.12+ asks
- * PyFrame_GetVar (no side effect); 3.11 has neither without internals, so
- * a 3.11 frame's locals are named only where the frame itself reports
- * them (finished frames), under a generic label. */
+ * PyFrame_GetVar (no side effect); 3.11 has no public way without the
+ * f_locals side effect, so its interpreter frame is read (running frames
+ * included, whose locals the frame's traverse does not report). */
 static int
 emit_frame_locals(walker *w, PyObject *o)
 {
@@ -559,7 +743,6 @@ emit_frame_locals(walker *w, PyObject *o)
     for (i = 0; i < nlocals + ncells + nfrees; i++) {
         PyObject *v = f->f_localsplus[i], *name;
         int64_t id;
-        int j;
         if (v == NULL) continue;
         if (i < nlocals) name = PyTuple_GET_ITEM(co->co_varnames, i);
         else if (i < nlocals + ncells) name = PyTuple_GET_ITEM(co->co_cellvars, i - nlocals);
@@ -570,11 +753,7 @@ emit_frame_locals(walker *w, PyObject *o)
             v = inner;
         }
         id = g_label_obj(g, PyUnicode_FromFormat("frame %U local '%U'", co->co_name, name));
-        if (id < 0 || g_emit(w, v, id) < 0) return -1;
-        for (j = 0; j < g->ncand; j++)
-            if (g->cand[j].ptr == v) g->cand[j].done = 1;
-        if (cand_add(g, v, id) < 0) return -1;
-        g->cand[g->ncand - 1].done = 1;
+        if (emit_named(w, v, id) < 0) return -1;
     }
     return 0;
 #elif PY_VERSION_HEX >= 0x030C0000
@@ -610,9 +789,9 @@ emit_frame_locals(walker *w, PyObject *o)
     Py_DECREF(co);
     return 0;
 #else
+    lh_iframe *f = ((lh_frameobj *)o)->f_frame;
     (void)g;
-    (void)o;
-    return 0;
+    return f == NULL ? 0 : emit_iframe_locals(w, f);
 #endif
 }
 
@@ -739,6 +918,11 @@ graph_node(walker *w, PyObject *o)
     else if (PyFrame_Check(o)) {
         if (emit_frame_locals(w, o) < 0) return -1;
     }
+#if PY_VERSION_HEX >= 0x030B0000
+    else if (PyGen_Check(o) || PyCoro_CheckExact(o) || PyAsyncGen_CheckExact(o)) {
+        if (emit_generator_locals(w, o) < 0) return -1;
+    }
+#endif
     if (PyAnySet_Check(o)) g->fallback = g->lbl_item;
     if (!PyType_Check(o)) {
         if (cand_instance(g, o) < 0 || cand_members(w, o) < 0) return -1;
@@ -752,37 +936,68 @@ graph_node(walker *w, PyObject *o)
     return g_flush(w, node);
 }
 
-/* Edge targets: addresses -> node numbers. An address that is no node
- * (cannot happen for what g_emit lets through; kept as a guard) is
- * dropped and the offsets closed up. */
-static int
-g_resolve(walker *w, uint32_t **out_targets)
+/* Edge targets: map slots -> node numbers, in place. A slot with no
+ * node (an object met only as a target and never numbered; cannot happen
+ * for what g_emit lets through, kept as a guard) is dropped and the
+ * offsets closed up. */
+static void
+g_resolve(walker *w)
 {
     graphbuf *g = w->g;
     Py_ssize_t i, node = 0, kept = 0;
-    /* in place: the uint32 written at `kept` never overtakes the address
-     * read at `i` (kept <= i, 4 bytes against 8) */
-    uint32_t *t = (uint32_t *)g->targets;
+    uint32_t *t = g->targets;
     while (g->offsets_filled <= g->n) g->offsets[g->offsets_filled++] = (uint32_t)g->e;
     for (i = 0; i < g->e; i++) {
-        Py_ssize_t slot;
-        uintptr_t addr = g->targets[i];
+        int32_t v = w->visited.vals[t[i]];
         while (node < g->n && (Py_ssize_t)g->offsets[node + 1] <= i) {
             node++;
             g->offsets[node] = (uint32_t)kept;
         }
-        slot = ptrmap_find(&w->visited, (PyObject *)addr);
-        if (slot >= 0 && w->visited.vals[slot] >= 0) {
+        if (v >= 0) {
             uint32_t label = g->labels[i];
-            t[kept] = (uint32_t)w->visited.vals[slot];
+            t[kept] = (uint32_t)v;
             g->labels[kept] = label;
             kept++;
         }
     }
     while (node < g->n) g->offsets[++node] = (uint32_t)kept;
     g->e = kept;
-    g->targets = NULL; /* now owned by the caller, as uint32 */
-    *out_targets = t;
+}
+
+/* The nodes' addresses, made in place from the visited map: each key moves to the slot of its node number, following
+ * the permutation's cycles, so the map's key array becomes `ids` with no
+ * second per-node array alive next to the map. Every node has a slot, so
+ * n <= slots. The map is gone afterwards. */
+static int
+g_ids_from_map(walker *w)
+{
+    graphbuf *g = w->g;
+    uintptr_t *keys = w->visited.keys;
+    int32_t *vals = w->visited.vals;
+    size_t j, slots = w->visited.mask + 1;
+    void *p;
+    for (j = 0; j < slots; j++) {
+        uintptr_t k = keys[j];
+        int32_t d = vals[j];
+        if (d == -2) continue; /* already placed */
+        keys[j] = 0;
+        vals[j] = -1;
+        if (k == 0 || d < 0) continue; /* empty, or no node */
+        for (;;) {
+            uintptr_t k2 = keys[d];
+            int32_t d2 = vals[d];
+            keys[d] = k;
+            vals[d] = -2;
+            if (k2 == 0 || d2 < 0) break;
+            k = k2;
+            d = d2;
+        }
+    }
+    PyMem_RawFree(vals);
+    w->visited.vals = NULL;
+    w->visited.keys = NULL;
+    p = PyMem_RawRealloc(keys, (size_t)(g->n ? g->n : 1) * sizeof(uint64_t));
+    g->ids = (uint64_t *)(p != NULL ? p : keys); /* a failed shrink keeps the block */
     return 0;
 }
 
@@ -806,41 +1021,39 @@ graphbuf_free(graphbuf *g)
     Py_XDECREF(g->type_list);
 }
 
+/* An array.array of typecode `code` (itemsize 4 or 8) holding the n
+ * uint32 or uint64 items at src (`src_item`: 4 or 8; 4 into 8 widens).
+ * Made at its final size and filled in place: the walk's buffer is copied
+ * once, straight into what the HeapGraph keeps. */
 static PyObject *
-bytes_of(const void *p, Py_ssize_t n, size_t item)
+new_array(PyObject *array_type, const char *code, const void *src, Py_ssize_t n, int src_item)
 {
-    return PyBytes_FromStringAndSize((const char *)p, n * (Py_ssize_t)item);
-}
-
-/* A uint32 array as uint64 bytes (sizes and offsets are stored narrow
- * while capturing, wide in the HeapGraph). */
-static PyObject *
-bytes_wide(const uint32_t *p, Py_ssize_t n)
-{
-    PyObject *b = PyBytes_FromStringAndSize(NULL, n * 8);
+    PyObject *one, *arr;
+    Py_buffer view;
     Py_ssize_t i;
-    uint64_t *out;
-    if (b == NULL) return NULL;
-    out = (uint64_t *)PyBytes_AS_STRING(b);
-    for (i = 0; i < n; i++) out[i] = p[i];
-    return b;
-}
-
-/* The nodes' addresses, from the node map (address -> node), so that no
- * per-node address array is kept while walking. */
-static int
-g_ids_from_map(walker *w)
-{
-    graphbuf *g = w->g;
-    size_t j;
-    g->ids = (uint64_t *)PyMem_RawMalloc((size_t)(g->n ? g->n : 1) * sizeof(uint64_t));
-    if (g->ids == NULL) return -1;
-    for (j = 0; j <= w->visited.mask; j++) {
-        uintptr_t k = w->visited.keys[j];
-        int32_t v;
-        if (!k) continue;
-        v = w->visited.vals[j];
-        if (v >= 0 && v < g->n) g->ids[v] = (uint64_t)k;
+    one = PyObject_CallFunction(array_type, "s(i)", code, 0);
+    if (one == NULL) return NULL;
+    arr = PySequence_Repeat(one, n);
+    Py_DECREF(one);
+    if (arr == NULL) return NULL;
+    if (PyObject_GetBuffer(arr, &view, PyBUF_WRITABLE | PyBUF_FORMAT) < 0) {
+        Py_DECREF(arr);
+        return NULL;
     }
-    return 0;
+    if (view.itemsize == src_item) {
+        memcpy(view.buf, src, (size_t)n * (size_t)src_item);
+    }
+    else if (view.itemsize == 8 && src_item == 4) {
+        uint64_t *out = (uint64_t *)view.buf;
+        const uint32_t *in = (const uint32_t *)src;
+        for (i = 0; i < n; i++) out[i] = in[i];
+    }
+    else {
+        PyBuffer_Release(&view);
+        Py_DECREF(arr);
+        PyErr_Format(PyExc_SystemError, "array '%s' has item size %zd", code, view.itemsize);
+        return NULL;
+    }
+    PyBuffer_Release(&view);
+    return arr;
 }

@@ -104,11 +104,15 @@ def build_graph(
     root_descs: tuple[str, ...],
     type_name: Callable[[type], str],
 ) -> HeapGraph:
-    """A HeapGraph from the dict that ``_walker.graph`` returns."""
+    """A HeapGraph from the dict that ``_walker.graph`` returns: its arrays
+    are taken as they are (made at their final size by the walker, never
+    copied), and the O(edges) range checks that a graph read from a file
+    gets are skipped: the walker numbered every target itself."""
 
     def arr(code: str, key: str) -> array[int]:
-        a = array(code)
-        a.frombytes(res.pop(key))  # the bytes go as soon as they are copied
+        a = res.pop(key)  # the dict lets go: the HeapGraph owns the array
+        if not isinstance(a, array) or a.typecode != code:
+            raise TypeError(f"walker result {key!r} is not an array of type {code!r}")
         return a
 
     roots: list[tuple[int, str]] = []
@@ -129,6 +133,7 @@ def build_graph(
         label_names=tuple(res["label_names"]),
         roots=tuple(roots),
         lengths=arr("I", "lengths"),
+        validate=False,
     )
 
 

@@ -165,6 +165,31 @@ ptrmap_add(ptrmap *m, const void *p, Py_ssize_t val)
     return 1;
 }
 
+/* Slot of p, adding it with val when absent (*added = 1, else 0); -1 on
+ * memory error. One probe where find-then-add would take two. */
+static inline Py_ssize_t
+ptrmap_slot(ptrmap *m, const void *p, Py_ssize_t val, int *added)
+{
+    uintptr_t k = (uintptr_t)p;
+    size_t j;
+    if ((m->used + 1) * 4 > (m->mask + 1) * 3) {
+        if (ptrmap_grow(m) < 0) return -1;
+    }
+    j = ptr_hash(k) & m->mask;
+    while (m->keys[j]) {
+        if (m->keys[j] == k) {
+            *added = 0;
+            return (Py_ssize_t)j;
+        }
+        j = (j + 1) & m->mask;
+    }
+    m->keys[j] = k;
+    if (m->vals) m->vals[j] = (int32_t)val;
+    m->used++;
+    *added = 1;
+    return (Py_ssize_t)j;
+}
+
 /* ------------------------------------------------------------------ */
 /* per-type statistics and size strategy                               */
 
@@ -806,9 +831,9 @@ PyDoc_STRVAR(graph_doc,
 "graph(objs, extra_roots, getsizeof, gc_head, root_objs) -> dict\n\n"
 "The histogram walk of histogram(), with every counted object a node and\n"
 "every reference a labelled edge. Returns a dict: rows, info, ids, types,\n"
-"sizes, lengths, offsets, targets, labels (bytes of native uint64/uint32\n"
-"arrays), type_objects, label_names, roots (node of each of root_objs, or\n"
-"-1).");
+"sizes, lengths, offsets, targets, labels (array.array: 'Q' for ids, sizes\n"
+"and offsets, 'I' for the others), type_objects, label_names, roots (node\n"
+"of each of root_objs, or -1).");
 
 static PyObject *
 graph(PyObject *self, PyObject *args)
@@ -817,8 +842,7 @@ graph(PyObject *self, PyObject *args)
     Py_ssize_t gc_head, i, n;
     walker w;
     graphbuf g;
-    PyObject *rows = NULL, *result = NULL, *roots = NULL;
-    uint32_t *targets = NULL;
+    PyObject *rows = NULL, *result = NULL, *roots = NULL, *array_type = NULL;
 
     if (!PyArg_ParseTuple(args, "O!O!OnO!:graph", &PyList_Type, &objs, &PyTuple_Type,
                           &extra_roots, &getsizeof, &gc_head, &PyTuple_Type, &root_objs))
@@ -833,6 +857,13 @@ graph(PyObject *self, PyObject *args)
     g.label_list = PyList_New(0);
     g.type_list = PyList_New(0);
     if (g.label_ids == NULL || g.label_list == NULL || g.type_list == NULL) goto done;
+    {   /* already imported by leakhunt._graphcap: no new module appears */
+        PyObject *mod = PyImport_ImportModule("array");
+        if (mod == NULL) goto done;
+        array_type = PyObject_GetAttrString(mod, "array");
+        Py_DECREF(mod);
+        if (array_type == NULL) goto done;
+    }
     if (ptrmap_init(&g.key_labels, 1024, 1) < 0 || ptrmap_init(&g.attr_labels, 1024, 1) < 0 ||
         ptrmap_init(&g.static_labels, 64, 1) < 0) {
         PyErr_NoMemory();
@@ -857,7 +888,7 @@ graph(PyObject *self, PyObject *args)
             goto done;
         }
     }
-    if (g_resolve(&w, &targets) < 0) { PyErr_NoMemory(); goto done; }
+    g_resolve(&w);
 
     roots = PyList_New(PyTuple_GET_SIZE(root_objs));
     if (roots == NULL) goto done;
@@ -868,44 +899,39 @@ graph(PyObject *self, PyObject *args)
         PyList_SET_ITEM(roots, i, node);
     }
     if ((rows = walk_rows(&w)) == NULL) goto done;
-    /* Hand the arrays over one at a time, freeing each buffer as soon as
-     * its copy exists, so the peak stays near one graph, not two: the
-     * edges first (the biggest), then the node addresses are read out of
-     * the node map, which can then go. */
+    /* The node map becomes the node addresses, then the arrays are handed
+     * over one at a time, each buffer freed as soon as its copy exists, so
+     * the peak stays near one graph, not two. */
+    g_ids_from_map(&w);
     result = Py_BuildValue("{s:O,s:{s:n,s:n,s:n},s:O,s:O,s:O}", "rows", rows, "info", "tracked",
                            w.n_tracked, "untracked", w.n_untracked, "excluded",
                            (Py_ssize_t)w.excluded.used - 2, "type_objects", g.type_list,
                            "label_names", g.label_list, "roots", roots);
     if (result == NULL) goto done;
-#define HANDOVER(key, buf, count, item)                                          \
+#define HANDOVER(key, code, buf, count, item)                                   \
     do {                                                                         \
-        PyObject *b_ = (item) == 0 ? bytes_wide((const uint32_t *)(buf), (count)) \
-                                   : bytes_of((buf), (count), (item));            \
+        PyObject *a_ = new_array(array_type, (code), (buf), (count), (item));    \
         PyMem_RawFree(buf);                                                      \
         (buf) = NULL;                                                            \
-        if (b_ == NULL || PyDict_SetItemString(result, (key), b_) < 0) {         \
-            Py_XDECREF(b_);                                                      \
+        if (a_ == NULL || PyDict_SetItemString(result, (key), a_) < 0) {         \
+            Py_XDECREF(a_);                                                      \
             Py_CLEAR(result);                                                    \
             goto done;                                                           \
         }                                                                        \
-        Py_DECREF(b_);                                                           \
+        Py_DECREF(a_);                                                           \
     } while (0)
-    HANDOVER("targets", targets, g.e, sizeof(uint32_t));
-    HANDOVER("labels", g.labels, g.e, sizeof(uint32_t));
-    PyMem_RawFree(g.targets);
-    g.targets = NULL;
-    if (g_ids_from_map(&w) < 0) { Py_CLEAR(result); PyErr_NoMemory(); goto done; }
-    ptrmap_free(&w.visited);
-    HANDOVER("ids", g.ids, g.n, sizeof(uint64_t));
-    HANDOVER("types", g.types, g.n, sizeof(uint32_t));
-    HANDOVER("sizes", g.sizes, g.n, 0);
-    HANDOVER("lengths", g.lengths, g.n, sizeof(uint32_t));
-    HANDOVER("offsets", g.offsets, g.n + 1, 0);
+    HANDOVER("targets", "I", g.targets, g.e, 4);
+    HANDOVER("labels", "I", g.labels, g.e, 4);
+    HANDOVER("ids", "Q", g.ids, g.n, 8);
+    HANDOVER("types", "I", g.types, g.n, 4);
+    HANDOVER("sizes", "Q", g.sizes, g.n, 4);
+    HANDOVER("lengths", "I", g.lengths, g.n, 4);
+    HANDOVER("offsets", "Q", g.offsets, g.n + 1, 4);
 #undef HANDOVER
 done:
     Py_XDECREF(rows);
     Py_XDECREF(roots);
-    PyMem_RawFree(targets);
+    Py_XDECREF(array_type);
     graphbuf_free(&g);
     walk_free(&w);
     return result;
@@ -1003,9 +1029,84 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(reach_doc,
+"reach(offsets, targets, roots, blocked) -> bytearray\n\n"
+"The nodes reachable from `roots` over a CSR graph (offsets: array('Q'),\n"
+"targets: array('I')) without entering a node whose `blocked` flag (a\n"
+"bytes-like of one byte per node) is set: one flag per node. The\n"
+"pure-Python twin is leakhunt.dominators.reachable's loop.");
+
+static PyObject *
+reach_nodes(PyObject *self, PyObject *args)
+{
+    PyObject *offsets_o, *targets_o, *roots, *blocked_o;
+    Py_buffer ob = {0}, tb = {0}, bb = {0};
+    PyObject *seen = NULL, *result = NULL;
+    int32_t *stack = NULL;
+    Py_ssize_t n, i, top = 0;
+
+    if (!PyArg_ParseTuple(args, "OOO!O:reach", &offsets_o, &targets_o, &PyTuple_Type, &roots,
+                          &blocked_o))
+        return NULL;
+    if (PyObject_GetBuffer(offsets_o, &ob, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(targets_o, &tb, PyBUF_SIMPLE) < 0) goto done;
+    if (PyObject_GetBuffer(blocked_o, &bb, PyBUF_SIMPLE) < 0) goto done;
+    n = ob.len / 8 - 1;
+    if (n < 0 || bb.len < n) {
+        PyErr_SetString(PyExc_ValueError, "reach: offsets and blocked disagree on the node count");
+        goto done;
+    }
+    seen = PyByteArray_FromStringAndSize(NULL, n);
+    stack = (int32_t *)PyMem_RawMalloc((size_t)(n ? n : 1) * sizeof(int32_t));
+    if (seen == NULL || stack == NULL) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        goto done;
+    }
+    {
+        const uint64_t *off = (const uint64_t *)ob.buf;
+        const uint32_t *tgt = (const uint32_t *)tb.buf;
+        const char *blocked = (const char *)bb.buf;
+        char *sn = PyByteArray_AS_STRING(seen);
+        Py_ssize_t nedges = tb.len / 4;
+        memset(sn, 0, (size_t)n);
+        for (i = 0; i < PyTuple_GET_SIZE(roots); i++) {
+            Py_ssize_t r = PyLong_AsSsize_t(PyTuple_GET_ITEM(roots, i));
+            if (r < 0 || r >= n) {
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "reach: root out of range");
+                goto done;
+            }
+            if (!sn[r] && !blocked[r]) {
+                sn[r] = 1;
+                stack[top++] = (int32_t)r; /* each node is pushed once: n slots suffice */
+            }
+        }
+        while (top > 0) {
+            int32_t v = stack[--top];
+            uint64_t e, end = off[v + 1];
+            if (end > (uint64_t)nedges) end = (uint64_t)nedges;
+            for (e = off[v]; e < end; e++) {
+                uint32_t x = tgt[e];
+                if ((Py_ssize_t)x >= n || sn[x] || blocked[x]) continue;
+                sn[x] = 1;
+                stack[top++] = (int32_t)x;
+            }
+        }
+    }
+    result = seen;
+    seen = NULL;
+done:
+    PyMem_RawFree(stack);
+    Py_XDECREF(seen);
+    if (ob.obj) PyBuffer_Release(&ob);
+    if (tb.obj) PyBuffer_Release(&tb);
+    if (bb.obj) PyBuffer_Release(&bb);
+    return result;
+}
+
 static PyMethodDef walker_methods[] = {
     {"bfs", bfs, METH_VARARGS, bfs_doc},
     {"histogram", histogram, METH_VARARGS, histogram_doc},
+    {"reach", reach_nodes, METH_VARARGS, reach_doc},
     {"graph", graph, METH_VARARGS, graph_doc},
     {NULL, NULL, 0, NULL},
 };

@@ -25,13 +25,20 @@ algorithm needs several (measured: 4 passes, over twice as slow, on a random
 
 from __future__ import annotations
 
+import re
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Optional
 
 from .model import HeapGraph
 
-__all__ = ["immediate_dominators", "retained_size_of", "retained_sizes"]
+_C_REACH: Optional[Callable[..., bytearray]]
+try:  # the compiled search; the loop in reachable() is its pure-Python twin
+    from ._walker import reach as _C_REACH
+except ImportError:  # pragma: no cover - no compiler at install time
+    _C_REACH = None
+
+__all__ = ["immediate_dominators", "reachable", "retained_size_of", "retained_sizes"]
 
 
 def _dfs_preorder(graph: HeapGraph) -> tuple[array[int], array[int], array[int]]:
@@ -202,49 +209,90 @@ def retained_sizes(graph: HeapGraph, idom: array[int]) -> array[int]:
     return retained
 
 
+def reachable(graph: HeapGraph, blocked: Optional[bytearray] = None) -> bytearray:
+    """One flag per node: 1 if some root reaches it without entering a node
+    flagged in ``blocked`` (one byte per node; None blocks nothing).
+
+    >>> from leakhunt.model import HeapGraph
+    >>> chain = HeapGraph.from_edges(["a", "b", "c"], [1, 1, 1],
+    ...     [(0, 1, ".x"), (1, 2, ".y")], [(0, "module m")])
+    >>> list(reachable(chain)), list(reachable(chain, bytearray([0, 1, 0])))
+    ([1, 1, 1], [1, 0, 0])
+    """
+    n = graph.n
+    if blocked is None:
+        blocked = bytearray(n)
+    elif len(blocked) != n:
+        raise ValueError(f"blocked has {len(blocked)} flags for a graph of {n} nodes")
+    roots = tuple(node for node, _ in graph.roots)
+    if _C_REACH is not None and graph.offsets.itemsize == 8 and graph.targets.itemsize == 4:
+        return _C_REACH(graph.offsets, graph.targets, roots, blocked)
+    offsets, targets = graph.offsets, graph.targets
+    seen = bytearray(n)
+    todo = []
+    for r in roots:
+        if not seen[r] and not blocked[r]:
+            seen[r] = 1
+            todo.append(r)
+    while todo:
+        v = todo.pop()
+        for w in targets[offsets[v] : offsets[v + 1]]:
+            if not seen[w] and not blocked[w]:
+                seen[w] = 1
+                todo.append(w)
+    return seen
+
+
 def retained_size_of(
     graph: HeapGraph,
     nodes: Iterable[int],
-    idom: array[int],
+    idom: Optional[array[int]] = None,
     *,
     retained: Optional[array[int]] = None,
+    live: Optional[bytearray] = None,
 ) -> int:
-    """Bytes freed if all ``nodes`` became unreachable: the retained sizes of
-    the nodes not dominated by another node of the set, summed.
+    """Bytes freed if all ``nodes`` became unreachable at once: the shallow
+    sizes of the nodes some root reaches now and none reaches once every
+    reference into ``nodes`` is gone, plus the own size of each node no root
+    reaches (as :func:`retained_sizes` counts it). Exact, objects held
+    jointly by several of the nodes (and nothing else) included.
 
-    A lower bound when some object is reachable only through several of the
-    nodes (its dominator lies above them). Pass ``retained`` (from
-    :func:`retained_sizes`) to reuse it across calls.
+    One node costs a lookup in ``retained`` (made from ``idom`` when not
+    given); a set costs one search of the graph, which skips the nodes, next
+    to ``live`` (:func:`reachable` of the whole graph: pass it to reuse it
+    across calls).
 
     >>> from leakhunt.model import HeapGraph
-    >>> chain = HeapGraph.from_edges(["a", "b", "c"], [1, 10, 100],
-    ...     [(0, 1, ".x"), (1, 2, ".y")], [(0, "module m")])
-    >>> retained_size_of(chain, [1, 2], immediate_dominators(chain))
-    110
+    >>> g = HeapGraph.from_edges(["list", "A", "A", "bytes"], [1, 10, 10, 100],
+    ...     [(0, 1, "[0]"), (0, 2, "[1]"), (1, 3, ".buf"), (2, 3, ".buf")],
+    ...     [(0, "module m")])
+    >>> retained_size_of(g, [1, 2])  # the shared bytes go with both
+    120
     """
     n = graph.n
     members = set(nodes)
     for v in members:
         if not 0 <= v < n:
             raise ValueError(f"node {v} out of range 0..{n - 1}")
-    if retained is None:
-        retained = retained_sizes(graph, idom)
-    elif len(retained) != n or len(idom) != n:
-        raise ValueError(f"idom and retained need {n} entries, one per node")
-    # covered[x]: x or one of its dominators is a member (memoised walk up).
-    covered: dict[int, bool] = {}
-    total = 0
+    if len(members) == 1 and idom is not None:
+        (v,) = members
+        if retained is None:
+            retained = retained_sizes(graph, idom)
+        elif len(retained) != n or len(idom) != n:
+            raise ValueError(f"idom and retained need {n} entries, one per node")
+        return int(retained[v])
+    if live is None:
+        live = reachable(graph)
+    elif len(live) != n:
+        raise ValueError(f"live has {len(live)} flags for a graph of {n} nodes")
+    sizes = graph.sizes
+    total = sum(sizes[v] for v in members if not live[v])
+    if not any(live[v] for v in members):
+        return total
+    blocked = bytearray(n)
     for v in members:
-        chain = []
-        x = idom[v]
-        while x >= 0 and x not in covered and x not in members:
-            chain.append(x)
-            x = idom[x]
-            if len(chain) > n:
-                raise ValueError("idom is not a tree: it has a cycle")
-        hit = x >= 0 and (x in members or covered[x])
-        for y in chain:
-            covered[y] = hit
-        if not hit:
-            total += retained[v]
-    return total
+        blocked[v] = 1
+    after = reachable(graph, blocked)
+    # after is a subset of live: XOR leaves the nodes that only the members held
+    lost = (int.from_bytes(live, "little") ^ int.from_bytes(after, "little")).to_bytes(n, "little")
+    return total + sum(sizes[m.start()] for m in re.finditer(b"\x01", lost))

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from itertools import compress
 from typing import Literal, Optional
 
-from .dominators import immediate_dominators, retained_size_of, retained_sizes
+from .dominators import immediate_dominators, reachable, retained_size_of, retained_sizes
 from .model import NO_PATH, HeapGraph, RetainerPath, owned, readable_labels
 from .retainers import bfs_tree, mask_label, signature
 
@@ -405,6 +405,7 @@ def explain_growth(
     side_b = _Side(b, [v for name in order for v in targets_b[name]], sigs)
     idom: Optional[array[int]] = None
     retained_b: Optional[array[int]] = None
+    live_b: Optional[bytearray] = None
     out = []
     for name in order:
         nodes_a, nodes_b = targets_a[name], targets_b[name]
@@ -438,7 +439,8 @@ def explain_growth(
                     if idom is None:
                         idom = immediate_dominators(b)
                         retained_b = retained_sizes(b, idom)
-                    total = retained_size_of(b, members, idom, retained=retained_b)
+                        live_b = reachable(b)
+                    total = retained_size_of(b, members, idom, retained=retained_b, live=live_b)
             clusters.append(
                 ClusterGrowth(
                     signature=sigs.parts(sig),

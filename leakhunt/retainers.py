@@ -25,7 +25,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from typing import Optional
 
-from .dominators import retained_size_of, retained_sizes
+from .dominators import reachable, retained_size_of, retained_sizes
 from .model import MEMBERS_CAP, NO_PATH, Cluster, HeapGraph, RetainerPath
 
 _C_BFS: Optional[Callable[..., tuple[bytearray, bytes, bytes]]]
@@ -243,12 +243,15 @@ def cluster_paths(
         groups.setdefault(signature(graph, path), []).append(t)
     sizes = graph.sizes
     retained = retained_sizes(graph, idom) if idom is not None else None
+    live: Optional[bytearray] = None
     clusters = []
     for sig, members in groups.items():
         representative = paths[members[0]]
         total: Optional[int] = None
         if idom is not None and retained is not None and representative.reachable:
-            total = retained_size_of(graph, members, idom, retained=retained)
+            if live is None:
+                live = reachable(graph)
+            total = retained_size_of(graph, members, idom, retained=retained, live=live)
         clusters.append(
             Cluster(
                 signature=sig,

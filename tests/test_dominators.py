@@ -216,32 +216,61 @@ def test_set_rejects_nodes_out_of_range() -> None:
         retained_size_of(g, [5], immediate_dominators(g))
 
 
-@settings(deadline=None, max_examples=200)
+def test_set_counts_what_its_members_hold_jointly() -> None:
+    # GIVEN 0 -> A (1) and 0 -> B (2), which share a 1000-byte buffer (3);
+    # B also holds 100 private bytes (4)
+    g = graph(5, [(0, 1), (0, 2), (1, 3), (2, 3), (2, 4)], [0], sizes=[1, 10, 10, 1000, 100])
+    idom = immediate_dominators(g)
+    # THEN neither frees the shared buffer alone, both together do
+    assert retained_size_of(g, [1], idom) == 10
+    assert retained_size_of(g, [2], idom) == 110
+    assert retained_size_of(g, [1, 2], idom) == 1120
+    assert retained_size_of(g, [1, 2]) == 1120  # no dominator tree needed
+
+
+def test_set_with_a_member_held_from_elsewhere_still_frees_it() -> None:
+    # GIVEN 0 -> 1 -> 2 and root 3 -> 2: removing {1, 2} frees both anyway
+    g = graph(4, [(0, 1), (1, 2), (3, 2)], [0, 3], sizes=[1, 10, 100, 1000])
+    assert retained_size_of(g, [1, 2]) == 110
+
+
+@settings(deadline=None, max_examples=300)
 @given(random_graphs(), st.data())
-def test_set_matches_the_definition_and_bounds_the_freed_bytes(
-    g: HeapGraph, data: st.DataObject
-) -> None:
+def test_set_matches_brute_force(g: HeapGraph, data: st.DataObject) -> None:
     # GIVEN a random set of nodes
     members = set(data.draw(st.lists(st.integers(0, g.n - 1), max_size=6)))
     idom = immediate_dominators(g)
     retained = retained_sizes(g, idom)
     # WHEN
     total = retained_size_of(g, members, idom, retained=retained)
-
-    # THEN it is the sum over members with no member among their dominators
-    def dominated_by_member(v: int) -> bool:
-        d = idom[v]
-        while d >= 0:
-            if d in members:
-                return True
-            d = idom[d]
-        return False
-
-    assert total == sum(retained[v] for v in members if not dominated_by_member(v))
-    # AND never more than what removing all members really frees
+    # THEN it is what removing all members at once really frees (plus the
+    # own size of members no root reaches)
     live = reachable(g)
     freed = live - reachable(g, members)
-    assert total <= sum(g.sizes[v] for v in freed | (members - live))
+    assert total == sum(g.sizes[v] for v in freed | (members - live))
+    # AND the same without the dominator tree, and with the pure-Python search
+    assert retained_size_of(g, members) == total
+    assert retained_size_of(g, members, live=leakhunt.dominators.reachable(g)) == total
+
+
+@settings(deadline=None, max_examples=100)
+@given(random_graphs(), st.data())
+def test_compiled_and_python_reachability_agree(g: HeapGraph, data: st.DataObject) -> None:
+    if leakhunt.dominators._C_REACH is None:
+        pytest.skip("no compiled walker")
+    blocked = bytearray(data.draw(st.binary(min_size=g.n, max_size=g.n)))
+    for i, b in enumerate(blocked):
+        blocked[i] = b & 1
+    c = leakhunt.dominators.reachable(g, blocked)
+    saved, leakhunt.dominators._C_REACH = leakhunt.dominators._C_REACH, None
+    try:
+        py = leakhunt.dominators.reachable(g, blocked)
+    finally:
+        leakhunt.dominators._C_REACH = saved
+    assert c == py
+    assert set(i for i, f in enumerate(py) if f) == reachable(
+        g, {i for i, b in enumerate(blocked) if b}
+    )
 
 
 def test_doctests_run() -> None:

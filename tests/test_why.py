@@ -101,8 +101,39 @@ def test_suspended_generator_local(app: types.ModuleType) -> None:
     text = leakhunt.why(t).text
     if sys.version_info < (3, 11):
         assert text == f"module app_mod -> .pending -> .gi_frame -> frame gen local 'big' -> {T}"
-    else:  # the frame lives inside the generator; its locals are not named
-        assert text == f"module app_mod -> .pending -> (in generator) -> {T}"
+    else:  # the frame lives inside the generator, read in place
+        assert text == f"module app_mod -> .pending -> frame gen local 'big' -> {T}"
+
+
+def test_suspended_coroutine_local_and_cell(app: types.ModuleType) -> None:
+    t, u = Leaked(), Leaked()
+
+    class Pause:
+        def __await__(self) -> Iterator[None]:
+            yield None
+
+    async def job(arg: Leaked) -> None:
+        held = u
+
+        def inner() -> Leaked:
+            return held  # held is a cell variable of job
+
+        await Pause()
+        del arg, inner
+
+    c = job(t)
+    c.send(None)
+    app.task = c
+    try:
+        by_arg, by_cell = leakhunt.why(t).text, leakhunt.why(u).text
+    finally:
+        c.close()
+    if sys.version_info < (3, 11):
+        via = "module app_mod -> .task -> .cr_frame -> frame job local"
+    else:
+        via = "module app_mod -> .task -> frame job local"
+    assert by_arg == f"{via} 'arg' -> {T}"
+    assert by_cell == f"{via} 'held' -> {T}"
 
 
 def test_stored_traceback_frame(app: types.ModuleType) -> None:
@@ -182,8 +213,6 @@ def test_held_only_from_c(app: types.ModuleType) -> None:
 
 
 def test_local_of_another_running_thread() -> None:
-    if sys.version_info[:2] == (3, 11):
-        pytest.skip("3.11 has no public way to read a running frame's locals")
     t = Leaked()
     ready, done = threading.Event(), threading.Event()
 

@@ -12,6 +12,7 @@ by 10 objects over 20 calls after warm-up (controls).
 
 from __future__ import annotations
 
+import ast
 import gc
 import importlib.util
 import re
@@ -90,11 +91,16 @@ def load() -> Iterator[Any]:
 
 
 def _expect(name: str) -> dict[str, Any]:
-    mod = _load(name)
-    try:
-        return dict(mod.EXPECT)
-    finally:
-        sys.modules.pop(name, None)
+    """EXPECT read from the source, not by importing it: collecting this
+    file must not import asyncio, logging... into every worker. A literal,
+    so it is plain data by construction."""
+    tree = ast.parse((SCENARIOS / f"{name}.py").read_text(), filename=f"{name}.py")
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == ["EXPECT"]:
+            value = ast.literal_eval(node.value)
+            assert isinstance(value, dict), name
+            return value
+    raise AssertionError(f"scenarios/{name}.py: no EXPECT = {{...}} literal")
 
 
 EXPECTS = {name: _expect(name) for name in NAMES}
@@ -129,6 +135,7 @@ def test_scenario_runs_quietly_and_declares_its_outcome(
         mod.action()
     assert capfd.readouterr() == ("", "")
     exp = mod.EXPECT
+    assert exp == EXPECTS[name]  # the literal is what the module holds
     assert set(exp) == {"leak", "types", "retainer", "mechanism"}
     assert isinstance(exp["leak"], bool)
     assert isinstance(exp["mechanism"], str) and exp["mechanism"].strip()

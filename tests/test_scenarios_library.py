@@ -39,17 +39,7 @@ UNTRACKED = {"str", "bytes", "int", "float", "dict", "tuple", "bytearray", "comp
 
 # Labels leakhunt does not print (yet) where the expected path needs them.
 # Each entry: scenario -> (condition, reason). strict xfail: a fix shows up.
-KNOWN_LABEL_GAPS: dict[str, tuple[bool, str]] = {
-    "stored_exceptions": (
-        sys.version_info[:2] == (3, 11),
-        "3.11: a finished frame's locals are labelled '(in frame)', not \"frame F local 'x'\"",
-    ),
-    "suspended_generator": (
-        sys.version_info >= (3, 11),
-        "3.11+: a suspended generator's frame locals are labelled '(in generator)', "
-        "not \"frame F local 'x'\"",
-    ),
-}
+KNOWN_LABEL_GAPS: dict[str, tuple[bool, str]] = {}
 
 
 def _load(name: str) -> ModuleType:

@@ -2,7 +2,8 @@
 
 Runs the leaking report scenario (rows kept in a module-level list) between
 two checkpoints, then the streaming version of the same report, and shows
-what `leakhunt diff` says about each.
+what `leakhunt diff` says about each; then who holds the rows (graph
+snapshots), and `leakhunt hunt` telling the leak from a bounded cache.
 """
 
 from __future__ import annotations
@@ -73,6 +74,12 @@ def main() -> int:
     run_cli("diff", g1.path, g2.path, "--top", "2")
     svg = OUT / "rows.svg"
     run_cli("graph", g2.path, "--type", "dict", "--cluster", "1", "-o", str(svg))
+
+    say("5. Is it really a leak? leakhunt hunt repeats the action and judges")
+    rc = run_cli("hunt", "scenarios/report_rows.py", "--iterations", "6")
+    print(f"(exit code {rc}: 1 means a leak was found)")
+    rc = run_cli("hunt", "scenarios/bounded_lru.py", "--iterations", "6")
+    print(f"(exit code {rc} for a bounded cache that fills during warm-up: not a leak)")
     print(f"\nSnapshot files are in {os.path.relpath(OUT, ROOT)}/; next, try:")
     print(f"  .venv/bin/leakhunt inspect {os.path.relpath(b, ROOT)}")
     return 0

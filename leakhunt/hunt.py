@@ -37,6 +37,7 @@ import sys
 import sysconfig
 import time
 import tracemalloc
+from _tracemalloc import _get_object_traceback as _tracemalloc_raw
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -516,7 +517,7 @@ def _explain(
     out: dict[str, tuple[tuple[str, ...], Optional[str], list[int], list[int]]] = {}
     if not names:
         return out
-    growth = explain_growth(g0, gn, names, max_clusters=3, retained=False)
+    growth = explain_growth(g0, gn, names, max_clusters=3, retained=False, new_only=True)
     for r in growth:
         texts: list[str] = []
         container: Optional[str] = None
@@ -711,6 +712,14 @@ def _trace_sites(
     wanted = {x.type_name for x in leaks if x.kind != "container" or x.per_iteration > 0}
     if not wanted:
         return {}
+    # The growing containers are old (their new items have traces): find them
+    # before tracing, which would trace every int that id() makes.
+    holders: list[Any] = []
+    if gn is not None:
+        nodes = {v for x in leaks for v in x.nodes if x.kind == "container"}
+        nodes.update(v for x in leaks for v in x.holders)
+        ids = {gn.ids[v] for v in nodes}
+        holders = [o for o in gc.get_objects() if id(o) in ids] if ids else []
     started = not tracemalloc.is_tracing()
     if started:
         tracemalloc.start(16)
@@ -718,7 +727,8 @@ def _trace_sites(
         for _ in range(calls):
             _quiet_call(fn)
         gc.collect()
-        found = _traced_objects(wanted, leaks, gn)
+        found = _traced_objects(wanted, holders)
+        holders.clear()
         out: dict[str, str] = {}
         for name, objs in found.items():
             site = _common_site(objs)
@@ -731,31 +741,32 @@ def _trace_sites(
             tracemalloc.stop()
 
 
-def _traced_objects(
-    wanted: set[str], leaks: Sequence[Leak], gn: Optional[HeapGraph], limit: int = 200
-) -> dict[str, list[Any]]:
-    get_tb = tracemalloc.get_object_traceback
+def _traced_objects(wanted: set[str], holders: list[Any], limit: int = 200) -> dict[str, list[Any]]:
+    raw_tb = _tracemalloc_raw  # None or raw frames; no Traceback object per object
     name_of = capture.type_name
     found: dict[str, list[Any]] = {n: [] for n in wanted}
     fresh: list[Any] = []
     fallback: list[Any] = []
+    names: dict[type, Optional[str]] = {}  # type -> its name when wanted, else None
     objs = gc.get_objects()
     for o in reversed(objs):  # the gc appends survivors: newest last
-        if isinstance(o, type):
-            continue
-        name = name_of(type(o))
-        if get_tb(o) is not None or _preheader_traceback(o) is not None:
+        tp = type(o)
+        if tp not in names:
+            names[tp] = None if issubclass(tp, type) or name_of(tp) not in found else name_of(tp)
+        name = names[tp]
+        if raw_tb(o) is not None:
             fresh.append(o)
-            if name in found and len(found[name]) < limit:
+            if name is not None and len(found[name]) < limit:
                 found[name].append(o)
-        elif name in found and len(fallback) < limit * 10:
-            fallback.append(o)  # an instance with a pre-header (3.11): no trace of its own
-    # the containers that grow (they are old: their new items have traces)
-    if gn is not None:
-        nodes = {v for x in leaks for v in x.nodes if x.kind == "container"}
-        nodes.update(v for x in leaks for v in x.holders)
-        ids = {gn.ids[v] for v in nodes}
-        fresh.extend(o for o in objs if id(o) in ids)
+        elif name is not None:
+            if _preheader_traceback(o) is not None:
+                fresh.append(o)
+                if len(found[name]) < limit:
+                    found[name].append(o)
+            elif len(fallback) < limit * 10:
+                fallback.append(o)  # from a free list, made before tracing: no trace
+    names.clear()
+    fresh.extend(holders)
     objs.clear()
     for o in fallback:
         name = name_of(type(o))
@@ -780,7 +791,7 @@ def _traced_objects(
                     seen.add(i)
                     nxt.append(r)
                     name = name_of(type(r))
-                    if name in untracked and len(found[name]) < limit and get_tb(r) is not None:
+                    if name in untracked and len(found[name]) < limit and raw_tb(r) is not None:
                         found[name].append(r)
             layer = nxt
             if len(seen) > 500_000:

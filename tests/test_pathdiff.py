@@ -432,3 +432,25 @@ def _signature_of(g: HeapGraph, target: int) -> tuple[str, ...]:
 )
 def test_the_fast_label_mask_agrees_with_mask_label(label: str) -> None:
     assert _mask(label) == mask_label(label)
+
+
+def test_new_only_clusters_the_objects_at_new_addresses() -> None:
+    """A hunt's mode: objects whose address held an object of their type in A
+    are old and not signed; the rest are clustered, nothing counted in A."""
+
+    def cache(n: int) -> HeapGraph:
+        edges = [(0, 1, "._SESSIONS")] + [(1, 2 + i, f"['u{i}']") for i in range(n)]
+        return HeapGraph.from_edges(
+            ["module", "dict"] + ["Session"] * n,
+            [72, 232] + [48] * n,
+            edges,
+            [(0, "module app.cache")],
+            lengths=[0, n] + [0] * n,
+        )
+
+    (growth,) = explain_growth(cache(2), cache(5), ["Session"], new_only=True)
+    (c,) = growth.clusters
+    assert (c.count_a, c.count_b, c.size_b) == (0, 3, 144)
+    assert c.path_text == "module app.cache -> ._SESSIONS -> [*] -> Session"
+    assert c.container is not None and c.container.delta == 3
+    assert len(c.sample) == 3

@@ -23,6 +23,8 @@ from .model import (
     TypeDelta,
     TypeStat,
 )
+from .monitor import mark, monitor, track
+from .ondemand import install_signal_handler
 from .storage import read_snapshot as load
 from .storage import write_snapshot as save
 from .why import Why, why
@@ -43,11 +45,15 @@ __all__ = [
     "__version__",
     "checkpoint",
     "diff",
+    "install_signal_handler",
     "load",
+    "mark",
+    "monitor",
     "save",
     "show_retainers",
     "snapshot",
     "take_snapshot",
+    "track",
     "walker_name",
     "why",
 ]

@@ -14,6 +14,7 @@ import gc
 import os
 import platform
 import sys
+import threading
 import time
 import tracemalloc
 import types
@@ -86,6 +87,12 @@ class _State:
         self.seq = 0
         self.names: dict[type, str] = {}
         self.force_python = os.environ.get("LEAKHUNT_PURE_PYTHON", "") not in ("", "0")
+        # Called with every Snapshot that snapshot() returns (the monitor
+        # marks it on the timeline); a hook that raises is ignored.
+        self.hooks: list[Callable[[Snapshot], None]] = []
+        # Held while walking the heap, by capture and by the monitor's type
+        # count, so that neither walk sees the other's temporary lists.
+        self.walk_lock = threading.RLock()
 
 
 _STATE = _State()
@@ -229,6 +236,7 @@ def take_snapshot(
     if graph:
         root_objs, root_descs, own = _graphcap.collect_roots(_PACKAGE_DIR, _probe_frames)
     extra_roots = (_STATE, LIVE_OWNED, *live_owned(), *own)
+    _STATE.walk_lock.acquire()
     try:
         if collect:
             gc.collect()
@@ -251,6 +259,7 @@ def take_snapshot(
     finally:
         if was_enabled:
             gc.enable()
+        _STATE.walk_lock.release()
     del extra_roots, own, root_objs
     if graph:
         heap_graph = _graphcap.build_graph(res, root_descs, type_name)
@@ -362,9 +371,14 @@ def snapshot(
     True
     """
     s = take_snapshot(label, collect=collect, graph=graph)
-    if not save:
-        return s
-    return _save(s, path)
+    if save:
+        s = _save(s, path)
+    for hook in tuple(_STATE.hooks):
+        try:
+            hook(s)
+        except Exception:
+            pass
+    return s
 
 
 @owned

@@ -1,0 +1,311 @@
+"""Reading and analysing timeline files, and drawing them: hand-written
+timelines with known answers, and the ``leakhunt timeline`` command."""
+
+from __future__ import annotations
+
+import json
+import struct
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from leakhunt.cli import main
+from leakhunt.render.timeline import (
+    render_timeline_html,
+    render_timeline_image,
+    render_timeline_text,
+)
+from leakhunt.timeline import (
+    Sample,
+    Span,
+    Timeline,
+    TimelineFileError,
+    load_timeline,
+    summarize,
+)
+
+MB = 2**20
+T0 = 5000.0  # the monitor's monotonic clock at start
+
+
+def write_timeline(path: Path, records: list[dict[str, Any]], *, tail: str = "") -> Path:
+    head = {
+        "format": "leakhunt.timeline",
+        "format_version": "1.0",
+        "kind": "header",
+        "pid": 4242,
+        "python": "3.11.7",
+        "interval": 1.0,
+        "t": T0,
+        "wall": 1714564800.0,
+    }
+    lines = [json.dumps(head)] + [json.dumps(r) for r in records]
+    path.write_text("\n".join(lines) + "\n" + tail, encoding="utf-8")
+    return path
+
+
+def report_run(calls: int = 3) -> list[dict[str, Any]]:
+    """GIVEN a program that starts at 100 MB; each 'generate_report' call
+    adds 10 MB inside the span; 'idle' spans change nothing; between calls,
+    outside any span, memory rises 1 MB per call plus 2 MB at the end."""
+    recs: list[dict[str, Any]] = [{"kind": "sample", "t": T0, "rss": 100 * MB, "peak_rss": 0}]
+    t, rss, ident = T0, 100 * MB, 0
+    for _ in range(calls):
+        ident += 1
+        recs.append(
+            {"kind": "mark", "id": ident, "label": "generate_report", "t": t + 1, "rss": rss}
+        )
+        recs.append({"kind": "enter", "id": ident, "label": "generate_report", "t": t + 1,
+                     "rss": rss, "depth": 0, "thread": "MainThread"})  # fmt: skip
+        recs.append({"kind": "sample", "t": t + 2, "rss": rss + 5 * MB})
+        rss += 10 * MB
+        recs.append({"kind": "exit", "id": ident, "t": t + 3, "rss": rss})
+        ident += 1
+        recs.append({"kind": "enter", "id": ident, "label": "idle", "t": t + 4, "rss": rss})
+        recs.append({"kind": "exit", "id": ident, "t": t + 5, "rss": rss})
+        rss += 1 * MB
+        t += 6
+        recs.append({"kind": "sample", "t": t, "rss": rss})
+    rss += 2 * MB
+    recs.append({"kind": "sample", "t": t + 1, "rss": rss})
+    recs.append({"kind": "end", "t": t + 1})
+    return recs
+
+
+# ------------------------------------------------------------------ analysis
+
+
+def test_attribution_numbers_on_a_synthetic_timeline(tmp_path: Path) -> None:
+    tl = load_timeline(write_timeline(tmp_path / "t.jsonl", report_run(3)))
+    s = summarize(tl)
+    # total: 3 x (10 + 1) + 2 = 35 MB; inside generate_report: 30 MB
+    assert (s.first, s.last, s.rise) == (100 * MB, 135 * MB, 35 * MB)
+    assert s.duration == 19.0
+    by = {x.label: x for x in s.spans}
+    assert [x.label for x in s.spans] == ["generate_report", "idle"]
+    gr = by["generate_report"]
+    assert (gr.calls, gr.open_calls, gr.rise, gr.rise_each, gr.seconds) == (
+        3,
+        0,
+        30 * MB,
+        10 * MB,
+        6,
+    )
+    assert gr.share == pytest.approx(30 / 35)
+    assert (by["idle"].calls, by["idle"].rise) == (3, 0)
+    assert (s.inside_rise, s.outside_rise) == (30 * MB, 5 * MB)
+    assert tl.ended and tl.skipped_lines == 0 and tl.pid == 4242
+    text = render_timeline_text(tl, s)
+    assert "memory (RSS) rose 35.0 MiB over 19.0 s" in text
+    assert "86% of the rise happened inside 'generate_report' (3 calls, +10.0 MiB each)" in text
+    assert "outside any span: +5.0 MiB" in text
+
+
+def test_nested_and_concurrent_spans_share_steps() -> None:
+    # GIVEN an outer span holding an inner one, and another thread's span
+    # open during the inner one
+    samples = (Sample(0, rss=0), Sample(10, rss=10 * MB))
+    spans = (
+        Span("outer", start=1, end=9, rss_start=1 * MB, rss_end=9 * MB),
+        Span("inner", start=3, end=5, rss_start=3 * MB, rss_end=7 * MB, depth=1),
+        Span("other", start=3, end=5, rss_start=3 * MB, rss_end=7 * MB, thread="T2"),
+    )
+    s = summarize(Timeline("t", samples=samples, spans=spans))
+    by = {x.label: x.rise for x in s.spans}
+    # the series: 0@0 1@1 3@3 7@5 9@9 10@10
+    assert by == {"outer": 8 * MB, "inner": 4 * MB, "other": 4 * MB}
+    assert (s.inside_rise, s.outside_rise, s.rise) == (8 * MB, 2 * MB, 10 * MB)
+
+
+def test_biggest_rises_are_separated_by_falls() -> None:
+    # GIVEN memory that rises 50 MB, falls 40 MB, rises 20 MB, wobbles, rises 5 MB
+    pts = [(0, 100), (1, 120), (2, 150), (3, 110), (4, 115), (5, 130), (6, 129.9), (7, 135)]
+    samples = tuple(Sample(float(t), rss=int(v * MB)) for t, v in pts)
+    spans = (Span("spike", start=0.5, end=2.5),)
+    s = summarize(Timeline("t", samples=samples, spans=spans))
+    got = [(r.start, r.end, r.rise // MB, r.labels) for r in s.rises]
+    # the 0.1 MB dip at t=6 is under the tolerance (2% of the 50 MB range);
+    # 30 of the first rise's 50 MB (the step 1 -> 2 s) happened inside 'spike'
+    assert got == [(0.0, 2.0, 50, ("spike",)), (3.0, 7.0, 25, ())]
+    assert s.rises[0].rate == 25 * MB
+
+
+def test_rise_labels_name_the_span_that_holds_most_of_it() -> None:
+    samples = (Sample(0, rss=0), Sample(4, rss=40 * MB))
+    spans = (Span("load", start=1, end=3, rss_start=1 * MB, rss_end=39 * MB),)
+    s = summarize(Timeline("t", samples=samples, spans=spans))
+    assert [(r.rise // MB, r.labels) for r in s.rises] == [(40, ("load",))]
+
+
+def test_open_span_runs_to_the_end_of_the_file(tmp_path: Path) -> None:
+    recs = [
+        {"kind": "sample", "t": T0, "rss": 10 * MB},
+        {"kind": "enter", "id": 1, "label": "stuck", "t": T0 + 1, "rss": 10 * MB},
+        {"kind": "sample", "t": T0 + 2, "rss": 30 * MB},
+    ]
+    tl = load_timeline(write_timeline(tmp_path / "t.jsonl", recs))
+    s = summarize(tl)
+    assert not tl.ended
+    assert [(x.label, x.calls, x.open_calls, x.rise) for x in s.spans] == [("stuck", 0, 1, 20 * MB)]
+
+
+def test_type_counts_that_grew(tmp_path: Path) -> None:
+    recs = [
+        {"kind": "sample", "t": T0, "rss": MB, "types": [["dict", 100], ["app.Row", 5]]},
+        {"kind": "sample", "t": T0 + 1, "rss": MB},
+        {"kind": "sample", "t": T0 + 2, "rss": MB, "types": [["app.Row", 905], ["dict", 90]]},
+    ]
+    s = summarize(load_timeline(write_timeline(tmp_path / "t.jsonl", recs)))
+    assert [(g.name, g.first, g.last) for g in s.types] == [("app.Row", 5, 905)]
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def test_truncated_last_line_is_skipped_and_counted(tmp_path: Path) -> None:
+    path = write_timeline(tmp_path / "t.jsonl", report_run(2), tail='{"kind": "sample", "t": 50')
+    tl = load_timeline(path)
+    assert tl.skipped_lines == 1
+    s = summarize(tl)
+    assert s.notes[0].startswith("1 line skipped")
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"", "is empty, not a leakhunt timeline"),
+        (b"\n\n", "is empty, not a leakhunt timeline"),
+        (b'{"name": "something else"}\n', "not a leakhunt timeline"),
+        (b"hello world\n", "not a leakhunt timeline"),
+        (b'{"format": "leakhunt.snapshot", "format_version": "1.0"}', "is a snapshot"),
+        (b"\x1f\x8b\x08\x00binary", "is gzip data, not a timeline"),
+        (b'{"format": "leakhunt.timeline", "format_version": "2.0"}\n', "newer leakhunt"),
+        (b'{"format": "leakhunt.timeline", "format_version": "1.0"}\n', "no memory samples"),
+    ],
+)
+def test_bad_files_are_one_sentence(tmp_path: Path, content: bytes, problem: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(content)
+    with pytest.raises(TimelineFileError) as err:
+        summarize(load_timeline(path))
+    assert problem in str(err.value) and str(path) in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+# ------------------------------------------------------------------ pictures
+
+
+def test_svg_parses_and_shows_spans_marks_and_rises(tmp_path: Path) -> None:
+    recs = report_run(3)
+    recs.insert(1, {"kind": "mark", "id": 99, "label": "deploy <v2> & go", "t": T0 + 0.5})
+    recs.append({"kind": "snapshot", "t": T0 + 7, "label": "mid", "path": "/x", "rss": 112 * MB})
+    tl = load_timeline(write_timeline(tmp_path / "t.jsonl", recs))
+    s = summarize(tl)
+    svg = render_timeline_image(tl, s, "svg")
+    root = ET.fromstring(svg)
+    assert root.tag.endswith("svg")
+    text = svg.decode()
+    for needed in (
+        "memory (MiB)",
+        "time since the monitor started (s)",
+        "inside 'generate_report'",
+        "snapshot",
+        "deploy &lt;v2&gt; &amp; go",
+        "+35.0 MiB in 19.0 s",
+    ):
+        assert needed in text, needed
+    assert render_timeline_image(tl, s, "svg") == svg  # no date: reproducible
+
+
+def test_png_has_the_magic_and_a_sane_size(tmp_path: Path) -> None:
+    tl = load_timeline(write_timeline(tmp_path / "t.jsonl", report_run(3)))
+    png = render_timeline_image(tl, summarize(tl), "png")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (1100, 600)
+    assert 10_000 < len(png) < 500_000
+
+
+def test_html_embeds_the_svg_and_escapes_the_summary(tmp_path: Path) -> None:
+    recs = report_run(1)
+    for r in recs:
+        if r.get("label") == "generate_report":
+            r["label"] = "<script>alert(1)</script>"
+    tl = load_timeline(write_timeline(tmp_path / "t.jsonl", recs))
+    page = render_timeline_html(tl, summarize(tl))
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 1
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+# ------------------------------------------------------------------ the command
+
+
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """``leakhunt ARGS`` in this process (cli.main: the same code path as
+    the console script; matplotlib is imported once for all tests)."""
+
+    def run(*args: str | Path) -> Result:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run
+
+
+def test_timeline_command_draws_and_summarises(tmp_path: Path, cli: Callable[..., Result]) -> None:
+    path = write_timeline(tmp_path / "t.jsonl", report_run(3))
+    r = cli("timeline", path)
+    assert r.returncode == 0, r.stderr
+    assert "86% of the rise happened inside 'generate_report'" in r.stdout
+    for ext, magic in ((".svg", b"<?xml"), (".png", b"\x89PNG"), (".html", b"<!DOCTYPE")):
+        out = tmp_path / f"t{ext}"
+        r = cli("timeline", path, "-o", out)
+        assert (r.returncode, r.stdout, r.stderr) == (0, f"wrote {out}\n", "")
+        assert out.read_bytes().startswith(magic)
+    r = cli("timeline", path, "-o", tmp_path / "t.svg", "--text")
+    assert r.returncode == 0 and "memory (RSS) rose 35.0 MiB" in r.stdout
+
+
+def test_timeline_command_truncated_file_plots_with_a_note(
+    tmp_path: Path, cli: Callable[..., Result]
+) -> None:
+    path = write_timeline(tmp_path / "t.jsonl", report_run(2), tail='{"kind": "samp')
+    r = cli("timeline", path, "-o", tmp_path / "t.png")
+    assert r.returncode == 0
+    assert r.stderr.splitlines() == [
+        f"leakhunt: note: {path}: 1 line skipped (truncated or not JSON; "
+        "the process may have been killed while writing)"
+    ]
+    assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 a zip file"])
+def test_timeline_command_empty_or_foreign_file_exits_2(
+    tmp_path: Path, content: bytes, cli: Callable[..., Result]
+) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(content)
+    r = cli("timeline", path, "-o", tmp_path / "t.svg")
+    assert r.returncode == 2 and r.stdout == ""
+    assert len(r.stderr.splitlines()) == 1 and str(path) in r.stderr
+    assert not (tmp_path / "t.svg").exists()
+
+
+def test_timeline_command_bad_extension_exits_2(tmp_path: Path, cli: Callable[..., Result]) -> None:
+    path = write_timeline(tmp_path / "t.jsonl", report_run(1))
+    r = cli("timeline", path, "-o", tmp_path / "t.jpg")
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and ".svg" in r.stderr

@@ -102,9 +102,8 @@ def test_marks_and_spans_from_several_threads(tmp_path: Path) -> None:
 
 def test_span_records_the_exception_and_lets_it_through(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
-    with leakhunt.monitor(path, interval=10):
-        with pytest.raises(KeyError), leakhunt.mark("fails"):
-            raise KeyError("x")
+    with leakhunt.monitor(path, interval=10), pytest.raises(KeyError), leakhunt.mark("fails"):
+        raise KeyError("x")
     (span,) = load_timeline(path).spans
     assert (span.label, span.error) == ("fails", "KeyError")
 

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 import urllib.request
 from pathlib import Path
 
@@ -247,7 +246,7 @@ def test_http_server_with_a_leak_two_signals_two_snapshots_and_a_diff(tmp_path: 
         load(5)
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=60)
     # THEN two snapshot files, and the diff shows exactly the leaked sessions
     assert proc.returncode == 0, err
     assert a.parent == b.parent == tmp_path / "snaps" and a != b

@@ -62,6 +62,10 @@ FORMAT_NAME = "leakhunt.timeline"
 #: major.minor, as for snapshot files: readers refuse a newer major.
 FORMAT_VERSION = "1.0"
 DEFAULT_MAX_BYTES = 64 * 2**20
+#: Type counts walk the whole gc list and hold the GIL: after one that took
+#: c seconds the next waits at least c / TYPES_BUDGET seconds, so counting
+#: takes at most this share of the program's time whatever the heap size.
+TYPES_BUDGET = 0.005
 
 F = TypeVar("F", bound=Callable[..., Any])
 PathArg = Union[str, "os.PathLike[str]"]
@@ -190,6 +194,10 @@ class Monitor:
         self.max_bytes = max_bytes
         self.samples = 0
         self.rotations = 0
+        #: CPU time spent by sampling (thread_time of the sampling thread)
+        self.cpu_seconds = 0.0
+        self._since_types = types_every
+        self._next_types_at = 0.0
         self._file: Optional[Any] = None
         self._written = 0
         self._lock = threading.Lock()
@@ -316,6 +324,7 @@ class Monitor:
             self._sample()
 
     def _sample(self) -> None:
+        c0 = time.thread_time()
         try:
             rss, peak = memory_now()
             stats = gc.get_stats()
@@ -337,12 +346,23 @@ class Monitor:
                 cur, tpeak = tracemalloc.get_traced_memory()
                 rec["tm"] = cur
                 rec["tm_peak"] = tpeak
-            if self.top_types and self.types_every and self.samples % self.types_every == 0:
+            if (
+                self.top_types
+                and self.types_every
+                and self._since_types >= self.types_every
+                and rec["t"] >= self._next_types_at
+            ):
+                t0 = time.perf_counter()
                 rec["objects"], rec["types"] = self._type_counts()
+                cost = time.perf_counter() - t0
+                self._next_types_at = rec["t"] + cost / TYPES_BUDGET
+                self._since_types = 0
+            self._since_types += 1
             self.samples += 1
             self._write(rec)
         except Exception as e:  # never into the host program
             warnings.warn(LeakhuntWarning(f"leakhunt: monitor sample failed: {e}"), stacklevel=2)
+        self.cpu_seconds += time.thread_time() - c0
 
     def _type_counts(self) -> tuple[int, list[list[Any]]]:
         """The most numerous gc-tracked types: one gc.get_objects() and a
@@ -368,7 +388,8 @@ def monitor(
     ``.start()`` and ``.stop()``).
 
     Every ``types_every``-th sample (0: never) also records the
-    ``top_types`` most numerous gc-tracked types. The file holds at most
+    ``top_types`` most numerous gc-tracked types, less often on a heap so
+    big that counting would take more than 0.5% of the time. The file holds at most
     ``max_bytes``; when full it becomes ``PATH.1`` and a new one starts.
 
     >>> import os, tempfile

@@ -4,6 +4,7 @@ several threads, snapshots on the timeline, rotation, clean stops."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import threading
 from pathlib import Path
@@ -40,11 +41,14 @@ def test_monitor_writes_a_valid_file_and_stops_its_thread(tmp_path: Path) -> Non
         assert isinstance(s["rss"], int) and s["rss"] > 0
         assert isinstance(s["peak_rss"], int) and s["peak_rss"] >= s["rss"]
         assert len(s["gc"]["collections"]) == 3  # type: ignore[index]
-        # every other sample counts types: the top five, most numerous first
-        if i % 2 == 0 and i < len(samples) - 1:
+        # the first sample counts types: the top five, most numerous first
+        if i == 0 or "types" in s:
             counts = [n for _, n in s["types"]]  # type: ignore[attr-defined]
             assert len(counts) == 5 and counts == sorted(counts, reverse=True)
             assert s["objects"] >= sum(counts)  # type: ignore[operator]
+    # never two type counts in a row with types_every=2
+    typed = [i for i, s in enumerate(samples) if "types" in s]
+    assert all(b - a >= 2 for a, b in itertools.pairwise(typed))
     times = [s["t"] for s in samples]
     assert times == sorted(times)
     m.stop()  # twice is fine

@@ -62,7 +62,11 @@ def bootstrap() -> None:
     # the last sample and the exit snapshot see the finished program
     atexit.register(_at_exit, config, mon)
     if mon is not None:
-        mon.start()
+        try:
+            mon.start()
+        except OSError as e:
+            print(f"leakhunt run: cannot write the timeline: {e}", file=sys.stderr)
+            sys.exit(2)
     if mode == "script":
         sys.argv = [target, *args]
         sys.path[0] = os.path.dirname(os.path.abspath(target))

@@ -194,8 +194,10 @@ class Monitor:
         self.max_bytes = max_bytes
         self.samples = 0
         self.rotations = 0
-        #: CPU time spent by sampling (thread_time of the sampling thread)
+        #: CPU time spent by sampling (thread_time of the sampling thread),
+        #: and by the first type count alone (a one-off pause on a big heap)
         self.cpu_seconds = 0.0
+        self.first_types_cpu_seconds = 0.0
         self._since_types = types_every
         self._next_types_at = 0.0
         self._file: Optional[Any] = None
@@ -222,7 +224,7 @@ class Monitor:
         self._open("wb")
         with _REG.lock:
             _REG.active.append(self)
-        self._sample()
+        self._sample(types=False)  # cheap: the caller is not held up by a type count
         self._thread = threading.Thread(target=self._run, name="leakhunt-monitor", daemon=True)
         self._thread.start()
         return self
@@ -266,7 +268,8 @@ class Monitor:
             "python": sys.version.split()[0],
             "platform": sys.platform,
             "leakhunt": __version__,
-            "argv": [str(a) for a in sys.argv],
+            # the program's name only: arguments may hold secrets, and timelines travel
+            "program": os.path.basename(str(sys.argv[0])) if sys.argv else "",
             "interval": self.interval,
             "t": time.monotonic(),
             "wall": time.time(),
@@ -323,7 +326,7 @@ class Monitor:
                 return
             self._sample()
 
-    def _sample(self) -> None:
+    def _sample(self, *, types: bool = True) -> None:
         c0 = time.thread_time()
         try:
             rss, peak = memory_now()
@@ -347,14 +350,17 @@ class Monitor:
                 rec["tm"] = cur
                 rec["tm_peak"] = tpeak
             if (
-                self.top_types
+                types
+                and self.top_types
                 and self.types_every
                 and self._since_types >= self.types_every
                 and rec["t"] >= self._next_types_at
             ):
-                t0 = time.perf_counter()
+                t0, tc0 = time.perf_counter(), time.thread_time()
                 rec["objects"], rec["types"] = self._type_counts()
                 cost = time.perf_counter() - t0
+                if not self.first_types_cpu_seconds:
+                    self.first_types_cpu_seconds = time.thread_time() - tc0
                 self._next_types_at = rec["t"] + cost / TYPES_BUDGET
                 self._since_types = 0
             self._since_types += 1

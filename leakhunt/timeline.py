@@ -120,7 +120,7 @@ class Timeline:
     snapshots: tuple[SnapshotMark, ...] = ()
     pid: int = 0
     python: str = ""
-    argv: tuple[str, ...] = ()
+    program: str = ""
     interval: float = 0.0
     start_wall: float = 0.0
     part: int = 1
@@ -346,7 +346,6 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
         )
     spans.sort(key=lambda s: s.start)
     points = sorted((m for i, m in marks.items() if i not in enters), key=lambda m: m.t)
-    argv = head.get("argv")
     return Timeline(
         path=p,
         samples=tuple(sorted(samples, key=lambda s: s.t)),
@@ -355,7 +354,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
         snapshots=tuple(sorted(snaps, key=lambda s: s.t)),
         pid=_int(head.get("pid")) or 0,
         python=str(head.get("python", "")),
-        argv=tuple(str(a) for a in argv) if isinstance(argv, list) else (),
+        program=str(head.get("program", "")),
         interval=_num(head.get("interval")) or 0.0,
         start_wall=_num(head.get("wall")) or 0.0,
         part=_int(head.get("part")) or 1,

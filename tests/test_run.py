@@ -260,3 +260,25 @@ def test_http_server_with_a_leak_two_signals_two_snapshots_and_a_diff(tmp_path: 
     tl = load_timeline(tmp_path / "tl.jsonl")
     assert tl.ended and [s.path for s in tl.snapshots] == [str(a), str(b)]
     assert [s.label for s in tl.snapshots] == ["signal", "signal"]
+
+
+RECEIPT_PROBE = """
+import json, os
+path = os.path.join(os.environ["LEAKHUNT_RUNTIME_DIR"], f"leakhunt-{os.getpid()}.json")
+print(json.load(open(path))["signal"] if os.path.exists(path) else "none")
+"""
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, int(signal.SIGUSR2)), ("none", "none"), ("USR1", int(signal.SIGUSR1))],
+)
+def test_run_installs_the_signal_handler_as_leakhunt_signal_says(
+    tmp_path: Path, value: str | None, expected: object
+) -> None:
+    env = env_for(tmp_path)
+    if value is not None:
+        env["LEAKHUNT_SIGNAL"] = value
+    app = script(tmp_path, "probe.py", RECEIPT_PROBE)
+    r = leakhunt_cli(tmp_path, "run", "-q", "-o", "t.jsonl", "--", sys.executable, app, env=env)
+    assert (r.returncode, r.stdout.strip()) == (0, str(expected)), r.stderr

@@ -88,7 +88,8 @@ def render_timeline_text(tl: Timeline, s: TimelineSummary) -> str:
     span labels, the biggest rises, types that grew and snapshots."""
     rate = f" every {tl.interval:g} s" if tl.interval else ""
     lines = [
-        f"{tl.path}: pid {tl.pid}, python {tl.python or '?'}, "
+        f"{tl.path}: {tl.program + ', ' if tl.program else ''}pid {tl.pid}, "
+        f"python {tl.python or '?'}, "
         f"{fmt_count(s.samples)} sample{'' if s.samples == 1 else 's'}{rate}"
         f"{'' if tl.ended else ' (no end record: the process was still running or died)'}",
         _headline(s),

@@ -309,3 +309,15 @@ def test_timeline_command_bad_extension_exits_2(tmp_path: Path, cli: Callable[..
     path = write_timeline(tmp_path / "t.jsonl", report_run(1))
     r = cli("timeline", path, "-o", tmp_path / "t.jpg")
     assert r.returncode == 2 and len(r.stderr.splitlines()) == 1 and ".svg" in r.stderr
+
+
+def test_matplotlib_is_imported_only_when_drawing() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, leakhunt, leakhunt.timeline, leakhunt.render.timeline, leakhunt.cli; "
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "False\n"

@@ -39,6 +39,12 @@ def bootstrap() -> None:
     """Called by ``python -c``: sys.argv is ``['-c', MODE, TARGET, *args]``."""
     config = json.loads(os.environ.pop(ENV, "{}"))
     mode, target, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+    # what the program will see, already while the monitor writes its header
+    sys.argv = [target, *args] if mode != "code" else ["-c", *args]
+    if config.get("tracemalloc"):
+        import tracemalloc
+
+        tracemalloc.start()
     from . import ondemand
     from .monitor import monitor
 
@@ -68,15 +74,12 @@ def bootstrap() -> None:
             print(f"leakhunt run: cannot write the timeline: {e}", file=sys.stderr)
             sys.exit(2)
     if mode == "script":
-        sys.argv = [target, *args]
         sys.path[0] = os.path.dirname(os.path.abspath(target))
         runpy.run_path(target, run_name="__main__")
     elif mode == "module":
-        sys.argv = [target, *args]  # runpy puts the module's file name here
-        sys.path[0] = os.getcwd()
+        sys.path[0] = os.getcwd()  # runpy puts the module's file name in argv[0]
         runpy.run_module(target, run_name="__main__", alter_sys=True)
     else:
-        sys.argv = ["-c", *args]
         import __main__
 
         exec(compile(target, "<string>", "exec"), __main__.__dict__)

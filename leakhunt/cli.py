@@ -606,6 +606,14 @@ def run_command(
         bool,
         typer.Option("--graph", help="Snapshots hold the object graph (for retainer paths)."),
     ] = False,
+    trace: Annotated[
+        bool,
+        typer.Option(
+            "--tracemalloc",
+            help="Trace Python allocations (tracemalloc): spans are then attributed by "
+            "traced memory too, which RSS cannot do precisely. Slows the program down.",
+        ),
+    ] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Do not print the pid line on stderr.")
     ] = False,
@@ -633,6 +641,7 @@ def run_command(
         "snapshot_dir": os.path.abspath(directory),
         "signal": signum,
         "graph": graph,
+        "tracemalloc": trace,
     }
     # leakhunt and its dependencies for an interpreter that lacks them:
     # appended, so the program's own packages come first

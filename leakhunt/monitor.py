@@ -38,13 +38,12 @@ import threading
 import time
 import tracemalloc
 import warnings
-from collections import Counter
 from collections.abc import Callable
 from typing import Any, Optional, TypeVar, Union, cast, overload
 
 from . import capture
 from ._version import __version__
-from .capture import LeakhuntWarning, type_name
+from .capture import LeakhuntWarning
 from .errors import UsageError
 from .model import Snapshot, owned
 
@@ -371,14 +370,10 @@ class Monitor:
         self.cpu_seconds += time.thread_time() - c0
 
     def _type_counts(self) -> tuple[int, list[list[Any]]]:
-        """The most numerous gc-tracked types: one gc.get_objects() and a
-        C-level count, a few ms per 100,000 objects (see make bench)."""
-        with capture._STATE.walk_lock:
-            counts: Counter[type] = Counter(map(type, gc.get_objects()))
-            total = sum(counts.values())
-            top = [[type_name(tp), n] for tp, n in counts.most_common(self.top_types)]
-            del counts
-        return total, top
+        """The most numerous types, ``[name, count, bytes]``: the snapshot's
+        heap walk (every object, untracked ones too), without gc.collect()."""
+        rows = capture.type_histogram()
+        return sum(r[1] for r in rows), [list(r) for r in rows[: self.top_types]]
 
 
 def monitor(

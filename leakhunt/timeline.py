@@ -23,6 +23,7 @@ for both labels.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -79,6 +80,7 @@ class Mark:
     label: str
     thread: str = ""
     rss: Optional[int] = None
+    tm: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -158,10 +160,17 @@ class SpanStat:
     seconds: float
     rise: int
     share: Optional[float]
+    #: the same for traced memory (tracemalloc), when it was tracing
+    tm_rise: Optional[int] = None
+    tm_share: Optional[float] = None
 
     @property
     def rise_each(self) -> float:
         return self.rise / self.calls if self.calls else 0.0
+
+    @property
+    def tm_rise_each(self) -> float:
+        return (self.tm_rise or 0) / self.calls if self.calls else 0.0
 
 
 @dataclass(frozen=True)
@@ -184,6 +193,7 @@ class TimelineSummary:
     outside_rise: int
     tm_first: Optional[int] = None
     tm_last: Optional[int] = None
+    tm_inside_rise: Optional[int] = None
     types: tuple[TypeGrowth, ...] = ()
     samples: int = 0
     marks: int = 0
@@ -286,7 +296,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
                 types = tuple(
                     (str(x[0]), int(x[1]))
                     for x in raw_types
-                    if isinstance(x, list) and len(x) == 2 and _int(x[1]) is not None
+                    if isinstance(x, list) and len(x) >= 2 and _int(x[1]) is not None
                 )
             coll = gcd.get("collections")
             samples.append(
@@ -308,7 +318,11 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
             ident = int(rec["id"])
             if kind == "mark":
                 marks[ident] = Mark(
-                    t, str(rec.get("label")), str(rec.get("thread", "")), _int(rec.get("rss"))
+                    t,
+                    str(rec.get("label")),
+                    str(rec.get("thread", "")),
+                    _int(rec.get("rss")),
+                    _int(rec.get("tm")),
                 )
             else:
                 rec["t"] = t
@@ -366,6 +380,38 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
 # ------------------------------------------------------------------ analysis
 
 
+def traced_series(tl: Timeline) -> list[tuple[float, int]]:
+    """``[(t, bytes), ...]`` of traced memory (tracemalloc) in time order,
+    from every sample, mark and span boundary that has it; [] when the
+    program did not trace."""
+    pts = [(s.t, s.tm) for s in tl.samples if s.tm is not None]
+    pts += [(m.t, m.tm) for m in tl.marks if m.tm is not None]
+    for sp in tl.spans:
+        if sp.tm_start is not None:
+            pts.append((sp.start, sp.tm_start))
+        if sp.end is not None and sp.tm_end is not None:
+            pts.append((sp.end, sp.tm_end))
+    pts.sort(key=lambda x: x[0])
+    return pts
+
+
+def _attribute(
+    series: list[tuple[float, int]], spans: tuple[Span, ...], end: float
+) -> tuple[dict[str, int], int, list[frozenset[str]]]:
+    """Per label, the change over the steps its spans cover; the change
+    over steps inside any span; the coverage of each step."""
+    cover = _coverage(series, spans, end)
+    per: dict[str, int] = {}
+    inside = 0
+    for i, labels in enumerate(cover):
+        d = series[i + 1][1] - series[i][1]
+        if labels:
+            inside += d
+        for label in labels:
+            per[label] = per.get(label, 0) + d
+    return per, inside, cover
+
+
 def memory_series(tl: Timeline) -> tuple[str, list[tuple[float, int]]]:
     """``(metric, [(t, bytes), ...])`` in time order: RSS from every sample,
     mark, span boundary and snapshot. Where the platform gives no current
@@ -418,32 +464,53 @@ def _coverage(
 
 
 def _rises(
-    series: list[tuple[float, int]], cover: list[frozenset[str]], *, top: int
+    series: list[tuple[float, int]], cover: list[frozenset[str]], *, top: int, interval: float
 ) -> tuple[Rise, ...]:
-    """The biggest stretches of rising memory: a stretch ends where memory
-    falls more than a tolerance (2% of the range, at least 256 KiB) below
-    its highest point."""
-    if len(series) < 2:
+    """The steepest rises: for every point, the biggest rise to a later
+    point within a window (a 25th of the run, at least 2.5 sample
+    intervals or point spacings); the biggest of those that do not overlap, each more than a
+    tolerance (2% of the range, at least 256 KiB). A sudden jump beats a
+    slow climb of the same height; on a steady climb they are windows of it."""
+    n = len(series)
+    if n < 2:
         return ()
+    times = [t for t, _ in series]
     values = [v for _, v in series]
     tol = max((max(values) - min(values)) // 50, 256 * 1024)
-    runs: list[tuple[int, int]] = []
-    start = hi = 0
-    for i in range(1, len(series)):
-        v = values[i]
-        if v > values[hi]:
-            hi = i
-        elif v < values[hi] - tol:
-            if values[hi] - values[start] > tol:
-                runs.append((start, hi))
-            start = hi = i
-            continue
-        if v < values[start]:
-            start = hi = i  # no real rise yet: start again from the lower point
-    if values[hi] - values[start] > tol:
-        runs.append((start, hi))
+    steps = sorted(b - a for a, b in itertools.pairwise(times) if b > a)
+    typical = steps[len(steps) // 2] if steps else 0.0
+    width = max((times[-1] - times[0]) / 25, 2.5 * max(interval, typical))
+    # sliding window maximum (monotonic deque), scanning from the right
+    from collections import deque
+
+    best: list[tuple[int, int, int]] = []  # (rise, i, k)
+    dq: deque[int] = deque()  # indices, values decreasing
+    j = n - 1
+    for i in range(n - 1, -1, -1):
+        while j > i and times[j] - times[i] > width:
+            if dq and dq[0] == j:
+                dq.popleft()
+            j -= 1
+        if i + 1 <= j:
+            k = i + 1
+            while dq and values[dq[-1]] <= values[k]:
+                dq.pop()
+            dq.append(k)
+        # dq holds indices in (i, j]; k > i + 1 were added at earlier steps
+        if dq and values[dq[0]] - values[i] > tol:
+            best.append((values[dq[0]] - values[i], i, dq[0]))
+    best.sort(key=lambda r: (-r[0], r[1]))
+    chosen: list[tuple[int, int, int]] = []
+    for rise, i, k in best:
+        if all(k <= a or i >= b for _, a, b in chosen):
+            chosen.append((rise, i, k))
+            if len(chosen) == top:
+                break
     out = []
-    for a, b in runs:
+    for rise, a, b in chosen:
+        # start where the rise really starts: a slow climb before a jump is not the jump
+        while a + 1 < b and values[b] - values[a + 1] >= 0.9 * rise:
+            a += 1
         rise = values[b] - values[a]
         per: dict[str, int] = {}
         for i in range(a, b):
@@ -451,9 +518,8 @@ def _rises(
             for label in cover[i]:
                 per[label] = per.get(label, 0) + d
         labels = tuple(k for k, v in sorted(per.items(), key=lambda kv: -kv[1]) if v * 2 > rise)
-        out.append(Rise(series[a][0], series[b][0], values[a], values[b], labels))
-    out.sort(key=lambda r: -r.rise)
-    return tuple(out[:top])
+        out.append(Rise(times[a], times[b], values[a], values[b], labels))
+    return tuple(out)
 
 
 def summarize(tl: Timeline, *, top_rises: int = 3) -> TimelineSummary:
@@ -464,16 +530,15 @@ def summarize(tl: Timeline, *, top_rises: int = 3) -> TimelineSummary:
     if not series:
         raise TimelineFileError(tl.path, "has no memory samples to show")
     end = series[-1][0]
-    cover = _coverage(series, tl.spans, end)
-    per: dict[str, int] = {}
-    inside = 0
-    for i, labels in enumerate(cover):
-        d = series[i + 1][1] - series[i][1]
-        if labels:
-            inside += d
-        for label in labels:
-            per[label] = per.get(label, 0) + d
+    per, inside, cover = _attribute(series, tl.spans, end)
     total = series[-1][1] - series[0][1]
+    traced = traced_series(tl)
+    tm_per: Optional[dict[str, int]] = None
+    tm_inside = None
+    tm_total = 0
+    if len(traced) >= 2:
+        tm_per, tm_inside, _ = _attribute(traced, tl.spans, end)
+        tm_total = traced[-1][1] - traced[0][1]
     stats = []
     by_label: dict[str, list[Span]] = {}
     for sp in tl.spans:
@@ -489,6 +554,10 @@ def summarize(tl: Timeline, *, top_rises: int = 3) -> TimelineSummary:
                 seconds=sum((end if sp.end is None else sp.end) - sp.start for sp in mine),
                 rise=rise,
                 share=rise / total if total > 0 else None,
+                tm_rise=None if tm_per is None else tm_per.get(label, 0),
+                tm_share=(
+                    tm_per.get(label, 0) / tm_total if tm_per is not None and tm_total > 0 else None
+                ),
             )
         )
     stats.sort(key=lambda s: (-s.rise, s.label))
@@ -500,7 +569,6 @@ def summarize(tl: Timeline, *, top_rises: int = 3) -> TimelineSummary:
             if name in first and n > first[name]:
                 growth.append(TypeGrowth(name, first[name], n))
         growth.sort(key=lambda g: (g.first - g.last, g.name))
-    tms = [s.tm for s in tl.samples if s.tm is not None]
     notes = []
     if tl.skipped_lines:
         n = tl.skipped_lines
@@ -516,12 +584,13 @@ def summarize(tl: Timeline, *, top_rises: int = 3) -> TimelineSummary:
         last=series[-1][1],
         peak=max(v for _, v in series),
         metric=metric,
-        rises=_rises(series, cover, top=top_rises),
+        rises=_rises(series, cover, top=top_rises, interval=tl.interval),
         spans=tuple(stats),
         inside_rise=inside,
         outside_rise=total - inside,
-        tm_first=tms[0] if tms else None,
-        tm_last=tms[-1] if tms else None,
+        tm_first=traced[0][1] if traced else None,
+        tm_last=traced[-1][1] if traced else None,
+        tm_inside_rise=tm_inside,
         types=tuple(growth),
         samples=len(tl.samples),
         marks=len(tl.marks),

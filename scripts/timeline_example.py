@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "leakhunt-snapshots" / "timeline-example"
 
 APP = '''\
-"""A service loop: searches (temporary memory), reports (cached: the leak)
-and image resizes (a big buffer, freed)."""
+"""A service loop: searches (CPU), reports (cached: the leak) and image
+resizes (a big buffer, freed)."""
 import sys
 import time
 
@@ -32,8 +32,7 @@ _REPORT_CACHE = {}
 
 
 def search(i):
-    hits = [str(n) * 10 for n in range(30_000)]
-    return len(hits)
+    return sum(len(str(n)) for n in range(60_000))
 
 
 def generate_report(i):

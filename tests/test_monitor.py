@@ -43,7 +43,7 @@ def test_monitor_writes_a_valid_file_and_stops_its_thread(tmp_path: Path) -> Non
         assert len(s["gc"]["collections"]) == 3  # type: ignore[index]
         # the first sample of the thread counts types: the top five, most numerous first
         if i == 1 or "types" in s:
-            counts = [n for _, n in s["types"]]  # type: ignore[attr-defined]
+            counts = [n for _, n, _ in s["types"]]  # type: ignore[attr-defined]
             assert len(counts) == 5 and counts == sorted(counts, reverse=True)
             assert s["objects"] >= sum(counts)  # type: ignore[operator]
     # never two type counts in a row with types_every=2

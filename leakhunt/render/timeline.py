@@ -67,19 +67,28 @@ def _headline(s: TimelineSummary) -> str:
     )
 
 
-def _attribution(s: TimelineSummary) -> Optional[str]:
-    if s.rise <= 0 or not s.spans:
+def _attribution(s: TimelineSummary, *, traced: bool) -> Optional[str]:
+    """ "93% of the rise happened inside 'x' (211 calls, +5.6 MiB each)", for
+    RSS or for traced memory."""
+    total = (s.tm_last or 0) - (s.tm_first or 0) if traced else s.rise
+    if total <= 0 or not s.spans:
         return None
-    top = s.spans[0]
-    if top.rise <= 0:
-        return f"no span label saw memory rise; {fmt_bytes(s.rise)} rose outside any span"
+    if traced:
+        top = max(s.spans, key=lambda x: (x.tm_rise or 0, x.label))
+        rise, share, each = top.tm_rise or 0, top.tm_share or 0.0, top.tm_rise_each
+        what = "the traced rise (tracemalloc)"
+    else:
+        top = s.spans[0]
+        rise, share, each = top.rise, top.share or 0.0, top.rise_each
+        what = "the rise" if s.tm_first is None else "the RSS rise"
+    if rise <= 0:
+        return f"{what}: none of it happened inside a span"
     calls = f"{fmt_count(top.calls)} call{'' if top.calls == 1 else 's'}"
     if top.open_calls:
         calls += f", {top.open_calls} still open"
-    share = top.share or 0.0
     return (
-        f"{100 * share:.0f}% of the rise happened inside {top.label!r} "
-        f"({calls}, {fmt_bytes(round(top.rise_each), signed=True)} each)"
+        f"{100 * share:.0f}% of {what} happened inside {top.label!r} "
+        f"({calls}, {fmt_bytes(round(each), signed=True)} each)"
     )
 
 
@@ -94,33 +103,47 @@ def render_timeline_text(tl: Timeline, s: TimelineSummary) -> str:
         f"{'' if tl.ended else ' (no end record: the process was still running or died)'}",
         _headline(s),
     ]
-    att = _attribution(s)
-    if att:
-        lines.append(att)
     if s.tm_first is not None and s.tm_last is not None:
         lines.append(
             f"traced Python memory (tracemalloc) went from {fmt_bytes(s.tm_first)} "
             f"to {fmt_bytes(s.tm_last)} ({fmt_bytes(s.tm_last - s.tm_first, signed=True)})"
         )
+    for traced in (True, False) if s.tm_first is not None else (False,):
+        att = _attribution(s, traced=traced)
+        if att:
+            lines.append(att)
     if s.spans:
         lines += ["", "Memory change inside spans, biggest rise first:"]
         w = max(5, *(len(x.label) for x in s.spans[:20]))
-        lines.append(
-            f"  {'label':<{w}}  {'calls':>7}  {'time':>10}  {'change':>11}  {'each':>11}  share"
+        has_tm = s.tm_first is not None
+        head = (
+            f"  {'label':<{w}}  {'calls':>7}  {'time':>10}  {'RSS change':>11}  {'each':>11}  "
+            f"{'share':>5}"
         )
+        if has_tm:
+            head += f"  {'traced':>11}  {'each':>11}  {'share':>5}"
+        lines.append(head)
         for x in s.spans[:20]:
             share = "-" if x.share is None else f"{100 * x.share:.0f}%"
-            lines.append(
+            row = (
                 f"  {x.label:<{w}}  {fmt_count(x.calls):>7}  {fmt_duration(x.seconds):>10}  "
                 f"{fmt_bytes(x.rise, signed=True):>11}  "
-                f"{fmt_bytes(round(x.rise_each), signed=True):>11}  {share}"
+                f"{fmt_bytes(round(x.rise_each), signed=True):>11}  {share:>5}"
             )
+            if has_tm:
+                tshare = "-" if x.tm_share is None else f"{100 * x.tm_share:.0f}%"
+                row += (
+                    f"  {fmt_bytes(x.tm_rise or 0, signed=True):>11}  "
+                    f"{fmt_bytes(round(x.tm_rise_each), signed=True):>11}  {tshare:>5}"
+                )
+            lines.append(row)
         if len(s.spans) > 20:
             lines.append(f"  ... and {len(s.spans) - 20} more labels")
-        lines.append(
-            f"  outside any span: {fmt_bytes(s.outside_rise, signed=True)}"
-            " (spans in threads running at once share a rise)"
-        )
+        outside = f"  outside any span: {fmt_bytes(s.outside_rise, signed=True)}"
+        if s.tm_inside_rise is not None and s.tm_first is not None and s.tm_last is not None:
+            tm_out = s.tm_last - s.tm_first - s.tm_inside_rise
+            outside += f" RSS, {fmt_bytes(tm_out, signed=True)} traced"
+        lines.append(outside + " (spans in threads running at once share a rise)")
     if s.rises:
         lines += ["", "Biggest rises:"]
         for i, r in enumerate(s.rises, 1):
@@ -140,10 +163,12 @@ def render_timeline_text(tl: Timeline, s: TimelineSummary) -> str:
             )
     if tl.snapshots:
         lines += ["", "Snapshots taken while monitoring:"]
+        base = os.path.dirname(os.path.abspath(tl.path))
         for sn in tl.snapshots:
-            lines.append(
-                f"  at {fmt_duration(sn.t)}: {sn.label or '(no label)'}  {sn.path or '(not saved)'}"
-            )
+            where = sn.path or "(not saved)"
+            if sn.path and os.path.abspath(sn.path).startswith(base + os.sep):
+                where = os.path.relpath(sn.path, base)  # next to the timeline: say it short
+            lines.append(f"  at {fmt_duration(sn.t)}: {sn.label or '(no label)'}  {where}")
     for note in s.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines) + "\n"

@@ -237,7 +237,9 @@ class Monitor:
         self._stop.set()
         if thread is not threading.current_thread():
             thread.join()
-        self._sample()
+        # the last sample counts types whatever the budget: with the first
+        # count, the summary can say which types grew
+        self._sample(force_types=True)
         self._write({"kind": "end", "t": time.monotonic(), "wall": time.time()})
         with _REG.lock:
             if self in _REG.active:
@@ -325,7 +327,7 @@ class Monitor:
                 return
             self._sample()
 
-    def _sample(self, *, types: bool = True) -> None:
+    def _sample(self, *, types: bool = True, force_types: bool = False) -> None:
         c0 = time.thread_time()
         try:
             rss, peak = memory_now()
@@ -348,13 +350,8 @@ class Monitor:
                 cur, tpeak = tracemalloc.get_traced_memory()
                 rec["tm"] = cur
                 rec["tm_peak"] = tpeak
-            if (
-                types
-                and self.top_types
-                and self.types_every
-                and self._since_types >= self.types_every
-                and rec["t"] >= self._next_types_at
-            ):
+            due = self._since_types >= self.types_every and rec["t"] >= self._next_types_at
+            if self.top_types and self.types_every and (force_types or (types and due)):
                 t0, tc0 = time.perf_counter(), time.thread_time()
                 rec["objects"], rec["types"] = self._type_counts()
                 cost = time.perf_counter() - t0

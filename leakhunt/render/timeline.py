@@ -154,7 +154,7 @@ def render_timeline_text(tl: Timeline, s: TimelineSummary) -> str:
                 f"{fmt_bytes(round(r.rate))}/s){where}"
             )
     if s.types:
-        lines += ["", "gc-tracked types that grew (first and last type count):"]
+        lines += ["", "Types that grew (objects, at the first and the last type count):"]
         w = max(len(g.name) for g in s.types[:10])
         for g in s.types[:10]:
             lines.append(
@@ -231,7 +231,7 @@ def _figure(tl: Timeline, s: TimelineSummary) -> Any:
         )
         for k, (a, b) in enumerate(ivs):
             ax.axvspan(
-                a / tdiv, b / tdiv, color=color, alpha=0.15, lw=0, label=legend if k == 0 else None
+                a / tdiv, b / tdiv, color=color, alpha=0.2, lw=0, label=legend if k == 0 else None
             )
 
     ax.plot(xs, ys, color="#1f77b4", lw=1.6, label="RSS" if metric == "rss" else "peak RSS")
@@ -311,11 +311,14 @@ def _figure(tl: Timeline, s: TimelineSummary) -> Any:
     if s.rise:
         verb = "rose" if s.rise > 0 else "fell"
         title += f", memory {verb} {fmt_bytes(abs(s.rise))} over {fmt_duration(s.duration)}"
-    ax.set_title(title)
+    att = _attribution(s, traced=s.tm_first is not None) or _attribution(s, traced=False)
+    if att:
+        title += "\n" + att
+    ax.set_title(title, fontsize=11)
     handles, names = ax.get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=min(4, max(len(names), 1)), fontsize=9)
     rows = (len(names) + 3) // 4
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.12 + 0.04 * rows)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.89 if att else 0.93, bottom=0.12 + 0.04 * rows)
     return fig
 
 

@@ -80,10 +80,12 @@ def worker(mode: str, seconds: float, heap: int, rounds: float) -> dict[str, flo
     samples = 0
     mon_cpu = first = 0.0
     if mon is not None:
-        mon.stop()
-        samples = mon.samples
+        # read while running: stop() adds a last sample with a type count,
+        # after the program's work (not part of its time)
         mon_cpu = mon.cpu_seconds
         first = mon.first_types_cpu_seconds
+        samples = mon.samples
+        mon.stop()
     del keep
     return {
         "wall": wall,
@@ -265,14 +267,15 @@ def main() -> None:
     lines += [
         "",
         "A sample reads /proc/self/statm, getrusage() and gc.get_stats() and writes one "
-        "JSON line. A type count is one gc.get_objects() and a C-level Counter over the "
-        "objects' types; it holds the GIL while it runs, so on a big heap it pauses the "
+        "JSON line. A type count is the snapshot's heap walk without gc.collect() (every "
+        "object, gc-tracked or not, with its size: a leak of dicts of plain values is seen); "
+        "it holds the GIL while it runs, so on a big heap it pauses the "
         "program's threads for that long once every `types_every` samples "
         "(pass types_every=0 to turn it off, or raise it); after a count that took c seconds "
         "the next waits at least c / 0.005 seconds. The first sample of the monitor thread "
         "(after one interval) always counts types, as the baseline for the type growth in "
-        "the summary: on a short run with a big heap that one count is most of the cost "
-        "(the column above), a one-off pause.",
+        "the summary, and so does the last one at stop(): on a short run with a big heap the "
+        "first count is most of the cost (the column above), a one-off pause.",
         "",
     ]
     text = "\n".join(lines)

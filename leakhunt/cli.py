@@ -557,9 +557,10 @@ def run_command(
     command: Annotated[
         list[str],
         typer.Argument(
-            metavar="-- PYTHON [OPTIONS] SCRIPT|-m MODULE|-c CODE [ARGS]...",
+            metavar="PROGRAM",
             show_default=False,
-            help="The program, as you would start it.",
+            help="After '--', the program as you would start it: python [OPTIONS] "
+            "script.py [ARGS], python -m module [ARGS] or python -c code [ARGS].",
         ),
     ],
     output: Annotated[

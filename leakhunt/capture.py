@@ -88,15 +88,16 @@ class _State:
         self.seq = 0
         self.names: dict[type, str] = {}
         self.force_python = os.environ.get("LEAKHUNT_PURE_PYTHON", "") not in ("", "0")
-        # Called with every Snapshot that snapshot() returns (the monitor
-        # marks it on the timeline); a hook that raises is ignored.
-        self.hooks: list[Callable[[Snapshot], None]] = []
-        # Held while walking the heap, by capture and by the monitor's type
-        # count, so that neither walk sees the other's temporary lists.
-        self.walk_lock = threading.RLock()
 
 
 _STATE = _State()
+
+# Not owned (so counted, like any module global: they never grow):
+# called with every Snapshot that snapshot() returns (the monitor marks it on
+# the timeline; a hook that raises is ignored), and held while walking the
+# heap, so that two walks in two threads never see each other's temporaries.
+SNAPSHOT_HOOKS: list[Callable[[Snapshot], None]] = []
+WALK_LOCK = threading.RLock()
 
 
 def walker_name() -> str:
@@ -237,7 +238,7 @@ def take_snapshot(
     if graph:
         root_objs, root_descs, own = _graphcap.collect_roots(_PACKAGE_DIR, _probe_frames)
     extra_roots = (_STATE, LIVE_OWNED, *live_owned(), *own)
-    _STATE.walk_lock.acquire()
+    WALK_LOCK.acquire()
     try:
         if collect:
             gc.collect()
@@ -260,7 +261,7 @@ def take_snapshot(
     finally:
         if was_enabled:
             gc.enable()
-        _STATE.walk_lock.release()
+        WALK_LOCK.release()
     del extra_roots, own, root_objs
     if graph:
         heap_graph = _graphcap.build_graph(res, root_descs, type_name)
@@ -321,7 +322,7 @@ def type_histogram() -> list[tuple[str, int, int]]:
     """
     was_enabled = gc.isenabled()
     extra_roots = (_STATE, LIVE_OWNED, *live_owned(), *_own_frames())
-    _STATE.walk_lock.acquire()
+    WALK_LOCK.acquire()
     try:
         gc.disable()
         rows = _histogram(extra_roots)[0]
@@ -330,7 +331,7 @@ def type_histogram() -> list[tuple[str, int, int]]:
     finally:
         if was_enabled:
             gc.enable()
-        _STATE.walk_lock.release()
+        WALK_LOCK.release()
     del extra_roots
     merged: dict[str, list[int]] = {}
     for tp, count, size in rows:
@@ -406,7 +407,7 @@ def snapshot(
     s = take_snapshot(label, collect=collect, graph=graph)
     if save:
         s = _save(s, path)
-    for hook in tuple(_STATE.hooks):
+    for hook in tuple(SNAPSHOT_HOOKS):
         try:
             hook(s)
         except Exception:

@@ -118,10 +118,10 @@ def _event_memory(rec: dict[str, Any]) -> dict[str, Any]:
     return rec
 
 
-@owned
 class _Registry:
-    """The running monitors and the open spans, per thread. Owned: never
-    counted by a snapshot."""
+    """The running monitors and the open spans, per thread. Counted by
+    snapshots like any module global (constant in size but for its dict of
+    open spans per thread)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -152,7 +152,7 @@ def _on_snapshot(s: Snapshot) -> None:
         )
 
 
-capture._STATE.hooks.append(_on_snapshot)
+capture.SNAPSHOT_HOOKS.append(_on_snapshot)
 
 
 def _after_fork_in_child() -> None:

@@ -150,7 +150,7 @@ def test_every_command_and_parameter_has_help_text() -> None:
     group = typer.main.get_command(cli.app)
     assert group.help
     commands = getattr(group, "commands", {})
-    assert set(commands) == {"diff", "inspect", "graph"}
+    assert set(commands) == {"diff", "inspect", "graph", "run", "snapshot", "timeline"}
     for name, command in commands.items():
         assert command.help, name
         assert command.short_help, name

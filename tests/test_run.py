@@ -283,3 +283,49 @@ def test_run_installs_the_signal_handler_as_leakhunt_signal_says(
     app = script(tmp_path, "probe.py", RECEIPT_PROBE)
     r = leakhunt_cli(tmp_path, "run", "-q", "-o", "t.jsonl", "--", sys.executable, app, env=env)
     assert (r.returncode, r.stdout.strip()) == (0, str(expected)), r.stderr
+
+
+SELF_SIGNAL = """
+import json, os, signal, sys, time
+import leakhunt
+receipt = os.path.join(os.environ["LEAKHUNT_RUNTIME_DIR"], f"leakhunt-{os.getpid()}.json")
+keep = [object() for _ in range(100)]
+os.kill(os.getpid(), signal.SIGUSR2)   # the handler only wakes the helper thread
+for _ in range(600):
+    doc = json.load(open(receipt))
+    if doc["seq"] == 1:
+        break
+    time.sleep(0.05)
+snap = leakhunt.load(doc["path"])
+print(doc["seq"], os.path.basename(doc["path"]), snap.graph is not None, snap.label)
+"""
+
+
+def test_signal_snapshot_with_graph_from_inside_the_program(tmp_path: Path) -> None:
+    app = script(tmp_path, "self.py", SELF_SIGNAL)
+    r = leakhunt_cli(
+        tmp_path, "run", "-q", "--graph", "--snapshot-dir", "g", "-o", "t.jsonl",
+        "--", sys.executable, app,
+    )  # fmt: skip
+    assert (r.returncode, r.stdout) == (0, "1 0001-signal.lhs.json.gz True signal\n"), r.stderr
+
+
+def test_install_signal_handler_outside_the_main_thread_is_a_usage_error() -> None:
+    import threading
+
+    import leakhunt
+    from leakhunt.errors import UsageError
+
+    caught: list[BaseException] = []
+
+    def install() -> None:
+        try:
+            leakhunt.install_signal_handler(directory="never")
+        except UsageError as e:
+            caught.append(e)
+
+    t = threading.Thread(target=install)
+    t.start()
+    t.join()
+    assert len(caught) == 1 and "cannot handle signal" in str(caught[0])
+    assert signal.getsignal(signal.SIGUSR2) == signal.SIG_DFL

@@ -2,7 +2,7 @@
 #   make demo   set everything up, then watch a real leak being found
 #   make test   set everything up, then run the suite
 #   make lint   ruff + mypy (strict on the package)
-#   make bench  benchmark against gc.collect(), objgraph, pympler, guppy3
+#   make bench  benchmark against gc.collect(), objgraph, pympler, guppy3; monitor overhead
 #   make eval   hunt every scenario; print recall, retainer-path accuracy, false alarms
 # Another Python: make test PYTHON=python3.13 VENV=.venv-3.13
 
@@ -46,6 +46,7 @@ bench: setup
 	$(PY) bench/bench_snapshot.py --out docs/benchmarks.md
 	$(PY) bench/bench_retainers.py --out docs/benchmarks-retainers.md
 	$(PY) bench/bench_hunt.py --out docs/benchmarks-hunt.md
+	$(PY) bench/bench_monitor.py --out docs/benchmarks-monitor.md
 
 eval: setup
 	$(PY) scripts/eval.py

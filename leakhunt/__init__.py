@@ -24,6 +24,8 @@ from .model import (
     TypeDelta,
     TypeStat,
 )
+from .monitor import mark, monitor, track
+from .ondemand import install_signal_handler
 from .storage import read_snapshot as load
 from .storage import write_snapshot as save
 from .why import Why, why
@@ -47,11 +49,15 @@ __all__ = [
     "checkpoint",
     "diff",
     "hunt",
+    "install_signal_handler",
     "load",
+    "mark",
+    "monitor",
     "save",
     "show_retainers",
     "snapshot",
     "take_snapshot",
+    "track",
     "walker_name",
     "why",
 ]

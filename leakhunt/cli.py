@@ -16,10 +16,14 @@ from __future__ import annotations
 import contextlib
 import difflib
 import enum
+import json
 import os
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Optional
@@ -47,7 +51,7 @@ from .render.html_hunt import hunt_report
 from .render.hunt import render_hunt_json, render_hunt_text
 from .report import diff_view, growth_at_least, inspect_view
 from .retainers import cluster_paths
-from .storage import read_snapshot
+from .storage import _atomic_write, read_snapshot
 from .target import load_target, target_failed
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_GATE", "EXIT_INTERNAL", "EXIT_OK", "app", "main", "run"]
@@ -770,6 +774,288 @@ def report_command(
             f"{len(page.clusters) + page.clusters_omitted:,} retainer-path clusters, "
             f"{graphs:,} graphs\n"
         )
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------ timeline commands
+# leakhunt run / snapshot / timeline: the memory timeline (issue 6).
+
+_PYTHON_RE = re.compile(r"(python|pypy)[0-9.]*(\.exe)?", re.IGNORECASE)
+_PYTHON_OPTS_WITH_VALUE = ("-X", "-W", "--check-hash-based-pycs")
+
+
+def _split_python_command(cmd: list[str]) -> tuple[str, list[str], str, str, list[str]]:
+    """``python [options] script.py|-m module|-c code [args]`` ->
+    (interpreter, options, mode, target, args)."""
+    usage = "give the program after '--': leakhunt run -- python script.py [ARGS]"
+    if not cmd:
+        raise UsageError(f"run: no program to run; {usage}")
+    exe, rest = cmd[0], cmd[1:]
+    if exe.endswith(".py"):  # leakhunt run -- script.py: this interpreter
+        exe, rest = sys.executable, cmd
+    elif not _PYTHON_RE.fullmatch(os.path.basename(exe)):
+        raise UsageError(
+            f"run: {exe!r} is not a Python interpreter; {usage} (or -m module, or -c code)"
+        )
+    found = shutil.which(exe)
+    if found is None:
+        raise UsageError(f"run: {exe}: no such program")
+    opts: list[str] = []
+    i = 0
+    while i < len(rest):
+        a = rest[i]
+        for flag, mode in (("-m", "module"), ("-c", "code")):
+            if a == flag or (a.startswith(flag) and not a.startswith("--")):
+                target = a[2:] if len(a) > 2 else (rest[i + 1] if i + 1 < len(rest) else "")
+                if not target:
+                    raise UsageError(f"run: {flag} needs an argument")
+                return found, opts, mode, target, rest[i + (1 if len(a) > 2 else 2) :]
+        if a == "-":
+            raise UsageError("run: a program read from stdin ('-') cannot be monitored")
+        if a.startswith("-"):
+            if a in _PYTHON_OPTS_WITH_VALUE and i + 1 < len(rest):
+                opts += [a, rest[i + 1]]
+                i += 2
+            else:
+                opts.append(a)
+                i += 1
+            continue
+        if not os.path.isfile(a):
+            raise UsageError(f"run: {a}: no such script")
+        return found, opts, "script", a, rest[i + 1 :]
+    raise UsageError(f"run: no script, -m module or -c code after {exe!r}; {usage}")
+
+
+@app.command(
+    "run",
+    short_help="Run a Python program under the memory monitor (a timeline file).",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def run_command(
+    command: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="PROGRAM",
+            show_default=False,
+            help="After '--', the program as you would start it: python [OPTIONS] "
+            "script.py [ARGS], python -m module [ARGS] or python -c code [ARGS].",
+        ),
+    ],
+    output: Annotated[
+        str,
+        typer.Option("--output", "-o", metavar="FILE", help="The timeline file (JSON Lines)."),
+    ] = "leakhunt-timeline.jsonl",
+    interval: Annotated[
+        float,
+        typer.Option("--interval", min=0.01, metavar="S", help="Seconds between samples."),
+    ] = 1.0,
+    types_every: Annotated[
+        int,
+        typer.Option(
+            "--types-every",
+            min=0,
+            metavar="N",
+            help="Count objects by type every N-th sample (0: never).",
+        ),
+    ] = 10,
+    snapshot_at_exit: Annotated[
+        bool,
+        typer.Option("--snapshot-at-exit", help="Take a snapshot when the program ends."),
+    ] = False,
+    snapshot_dir: Annotated[
+        Optional[str],
+        typer.Option(
+            "--snapshot-dir",
+            metavar="DIR",
+            show_default=False,
+            help="Where snapshots go (default: $LEAKHUNT_DIR, else ./leakhunt-snapshots).",
+        ),
+    ] = None,
+    signal_name: Annotated[
+        str,
+        typer.Option(
+            "--signal",
+            metavar="SIG",
+            envvar="LEAKHUNT_SIGNAL",
+            help="On this signal the program writes a snapshot (leakhunt snapshot PID); "
+            "'none' installs no handler.",
+        ),
+    ] = "USR2",
+    graph: Annotated[
+        bool,
+        typer.Option("--graph", help="Snapshots hold the object graph (for retainer paths)."),
+    ] = False,
+    trace: Annotated[
+        bool,
+        typer.Option(
+            "--tracemalloc",
+            help="Trace Python allocations (tracemalloc): spans are then attributed by "
+            "traced memory too, which RSS cannot do precisely. Slows the program down.",
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Do not print the pid line on stderr.")
+    ] = False,
+) -> int:
+    """Run a Python program under the memory monitor, without changing its
+    code, and pass its exit code through.
+
+    The program runs in this process (exec), so its pid is the one printed;
+    its threads are seen (memory is per process). Subprocesses it starts
+    are not monitored: the settings are removed from their environment, and
+    a forked child stops writing to the timeline. Then: leakhunt timeline FILE.
+    """
+    exe, opts, mode, target, args = _split_python_command(command)
+    signum: Optional[int] = None
+    if signal_name.strip().lower() not in ("", "none", "0", "no"):
+        from .ondemand import signal_number
+
+        signum = signal_number(signal_name)
+    directory = snapshot_dir or os.environ.get("LEAKHUNT_DIR") or "leakhunt-snapshots"
+    config: dict[str, Any] = {
+        "timeline": os.path.abspath(output),
+        "interval": interval,
+        "types_every": types_every,
+        "snapshot_at_exit": snapshot_at_exit,
+        "snapshot_dir": os.path.abspath(directory),
+        "signal": signum,
+        "graph": graph,
+        "tracemalloc": trace,
+    }
+    # leakhunt and its dependencies for an interpreter that lacks them:
+    # appended, so the program's own packages come first
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    config["path"] = [here] + [
+        p for p in sys.path if p and ("site-packages" in p or "dist-packages" in p)
+    ]
+    env = dict(os.environ)
+    env["LEAKHUNT_RUN"] = json.dumps(config)
+    boot = (
+        "import json, os, sys; sys.path.extend(p for p in json.loads(os.environ.get("
+        "'LEAKHUNT_RUN', '{}')).get('path', ()) if p not in sys.path); "
+        "from leakhunt._run import bootstrap; bootstrap()"
+    )
+    argv = [exe, *opts, "-c", boot, mode, target, *args]
+    if not quiet:
+        sig = "" if signum is None else f"; snapshot on demand: leakhunt snapshot {os.getpid()}"
+        print(f"{PROG} run: pid {os.getpid()}, timeline {output}{sig}", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name != "posix":  # pragma: no cover (no exec on Windows)
+        return subprocess.call(argv, env=env)
+    try:
+        os.execve(exe, argv, env)
+    except OSError as e:
+        raise UsageError(f"run: cannot start {exe}: {e.strerror or e}") from None
+    return EXIT_OK  # pragma: no cover
+
+
+@app.command("snapshot", short_help="Ask a running process for a snapshot (by signal).")
+def snapshot_command(
+    pid: Annotated[
+        int,
+        typer.Argument(
+            metavar="PID",
+            show_default=False,
+            help="A process started by 'leakhunt run' or that called "
+            "leakhunt.install_signal_handler().",
+        ),
+    ],
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0.0, metavar="SECONDS", help="Give up after SECONDS."),
+    ] = 60.0,
+) -> int:
+    """Send the process its snapshot signal and print the path of the
+    snapshot file it writes, once written."""
+    from .ondemand import read_receipt, receipt_path, same_process
+
+    def alive() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            raise UsageError(f"snapshot: not allowed to signal process {pid}") from None
+        return True
+
+    if pid <= 0 or not alive():
+        raise UsageError(f"snapshot: no process with pid {pid}")
+    receipt = read_receipt(pid)
+    if receipt is None or not same_process(receipt):
+        raise UsageError(
+            f"snapshot: process {pid} has no leakhunt signal handler (no {receipt_path(pid)}); "
+            "start it with 'leakhunt run' or call leakhunt.install_signal_handler()"
+        )
+    before = receipt.get("seq", 0)
+    os.kill(pid, int(receipt["signal"]))
+    deadline = time.monotonic() + wait
+    while True:
+        r = read_receipt(pid)
+        if r is not None and r.get("seq", 0) != before:
+            if r.get("path"):
+                sys.stdout.write(f"{r['path']}\n")
+                return EXIT_OK
+            raise UsageError(f"snapshot: process {pid} could not write one: {r.get('error')}")
+        if not alive():
+            raise UsageError(f"snapshot: process {pid} exited before writing a snapshot")
+        if time.monotonic() >= deadline:
+            raise UsageError(f"snapshot: no snapshot from process {pid} within {wait:g} s")
+        time.sleep(0.05)
+
+
+@app.command("timeline", short_help="Plot and summarise a timeline: when memory grew, where.")
+def timeline_command(
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE", show_default=False, help="A timeline (leakhunt run, monitor())."
+        ),
+    ],
+    output: Annotated[
+        Optional[str],
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            show_default=False,
+            help="Draw the timeline to FILE: .svg, .png, or .html (picture and summary).",
+        ),
+    ] = None,
+    text: Annotated[
+        bool,
+        typer.Option("--text", help="Also print the summary when drawing (-o)."),
+    ] = False,
+) -> int:
+    """Summarise a timeline: how much memory rose, the biggest rises, and
+    how much of the rise happened inside each span ('93% of the rise
+    happened inside ...'); with -o, also draw it."""
+    from .render.timeline import (
+        image_format_for_path,
+        render_timeline_html,
+        render_timeline_image,
+        render_timeline_text,
+    )
+    from .timeline import load_timeline, summarize
+
+    fmt = image_format_for_path(output) if output else None
+    tl = load_timeline(file)
+    summary = summarize(tl)
+    if output:
+        if fmt == "html":
+            data = render_timeline_html(tl, summary).encode("utf-8")
+        else:
+            data = render_timeline_image(tl, summary, "png" if fmt == "png" else "svg")
+        try:
+            _atomic_write(data, output, clobber=True)
+        except OSError as e:
+            raise _OutputError(f"{output}: cannot write: {e.strerror or e}") from None
+        if not text:
+            for note in summary.notes:
+                print(f"{PROG}: note: {file}: {note}", file=sys.stderr)
+            sys.stdout.write(f"wrote {output}\n")
+    if text or not output:
+        _write(render_timeline_text(tl, summary), None)
     return EXIT_OK
 
 

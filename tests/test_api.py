@@ -34,6 +34,11 @@ PUBLIC = {
     "walker_name",
     "Why",
     "why",
+    # the memory timeline
+    "install_signal_handler",
+    "mark",
+    "monitor",
+    "track",
 }
 
 

@@ -150,7 +150,9 @@ def test_every_command_and_parameter_has_help_text() -> None:
     group = typer.main.get_command(cli.app)
     assert group.help
     commands = getattr(group, "commands", {})
-    assert {"diff", "inspect", "graph", "hunt", "report"} <= set(commands)
+    assert {"diff", "inspect", "graph", "hunt", "report", "run", "snapshot", "timeline"} <= set(
+        commands
+    )
     for name, command in commands.items():
         assert command.help, name
         assert command.short_help, name

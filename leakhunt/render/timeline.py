@@ -1,0 +1,352 @@
+"""Timeline output: the text summary, the picture (SVG or PNG, drawn with
+matplotlib, imported only here and only when drawing) and a small HTML page
+holding both.
+
+>>> from leakhunt.timeline import Timeline, Sample, Span, summarize
+>>> tl = Timeline("t.jsonl", samples=(Sample(0.0, rss=100 << 20), Sample(60.0, rss=300 << 20)),
+...               spans=(Span("load", start=1, end=59, rss_start=100 << 20, rss_end=300 << 20),))
+>>> print(render_timeline_text(tl, summarize(tl)).splitlines()[1])
+memory (RSS) rose 200.0 MiB over 1 min 0 s, from 100.0 MiB to 300.0 MiB (peak 300.0 MiB)
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+from typing import Any, Literal, Optional
+
+from ..errors import UsageError
+from ..timeline import Timeline, TimelineSummary
+from ._fmt import fmt_bytes, fmt_count, fmt_duration
+
+__all__ = [
+    "ImageFormat",
+    "image_format_for_path",
+    "render_timeline_html",
+    "render_timeline_image",
+    "render_timeline_text",
+]
+
+ImageFormat = Literal["svg", "png", "html"]
+_EXT: dict[str, ImageFormat] = {".svg": "svg", ".png": "png", ".html": "html", ".htm": "html"}
+_MAX_LABELLED_MARKS = 15
+_MAX_SPAN_LABELS = 6
+
+
+def image_format_for_path(path: str) -> ImageFormat:
+    """The output format named by ``path``'s extension.
+
+    >>> image_format_for_path("t.SVG"), image_format_for_path("t.html")
+    ('svg', 'html')
+    """
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in _EXT:
+        raise UsageError(
+            f"{path}: cannot tell the picture format from {ext or 'no extension'!r}; "
+            "use .svg, .png or .html"
+        )
+    return _EXT[ext]
+
+
+# ------------------------------------------------------------------ text
+
+
+def _headline(s: TimelineSummary) -> str:
+    what = "memory (RSS)" if s.metric == "rss" else "peak memory (RSS)"
+    over = fmt_duration(s.duration)
+    if s.rise > 0:
+        verb = f"rose {fmt_bytes(s.rise)}"
+    elif s.rise < 0:
+        verb = f"fell {fmt_bytes(-s.rise)}"
+    else:
+        verb = "did not change"
+    return (
+        f"{what} {verb} over {over}, from {fmt_bytes(s.first)} to {fmt_bytes(s.last)} "
+        f"(peak {fmt_bytes(s.peak)})"
+    )
+
+
+def _attribution(s: TimelineSummary, *, traced: bool) -> Optional[str]:
+    """ "93% of the rise happened inside 'x' (211 calls, +5.6 MiB each)", for
+    RSS or for traced memory."""
+    total = (s.tm_last or 0) - (s.tm_first or 0) if traced else s.rise
+    if total <= 0 or not s.spans:
+        return None
+    if traced:
+        top = max(s.spans, key=lambda x: (x.tm_rise or 0, x.label))
+        rise, share, each = top.tm_rise or 0, top.tm_share or 0.0, top.tm_rise_each
+        what = "the traced rise (tracemalloc)"
+    else:
+        top = s.spans[0]
+        rise, share, each = top.rise, top.share or 0.0, top.rise_each
+        what = "the rise" if s.tm_first is None else "the RSS rise"
+    if rise <= 0:
+        return f"{what}: none of it happened inside a span"
+    calls = f"{fmt_count(top.calls)} call{'' if top.calls == 1 else 's'}"
+    if top.open_calls:
+        calls += f", {top.open_calls} still open"
+    return (
+        f"{100 * share:.0f}% of {what} happened inside {top.label!r} "
+        f"({calls}, {fmt_bytes(round(each), signed=True)} each)"
+    )
+
+
+def render_timeline_text(tl: Timeline, s: TimelineSummary) -> str:
+    """The summary: a headline, the attribution sentence, then tables of
+    span labels, the biggest rises, types that grew and snapshots."""
+    rate = f" every {tl.interval:g} s" if tl.interval else ""
+    lines = [
+        f"{tl.path}: {tl.program + ', ' if tl.program else ''}pid {tl.pid}, "
+        f"python {tl.python or '?'}, "
+        f"{fmt_count(s.samples)} sample{'' if s.samples == 1 else 's'}{rate}"
+        f"{'' if tl.ended else ' (no end record: the process was still running or died)'}",
+        _headline(s),
+    ]
+    if s.tm_first is not None and s.tm_last is not None:
+        lines.append(
+            f"traced Python memory (tracemalloc) went from {fmt_bytes(s.tm_first)} "
+            f"to {fmt_bytes(s.tm_last)} ({fmt_bytes(s.tm_last - s.tm_first, signed=True)})"
+        )
+    for traced in (True, False) if s.tm_first is not None else (False,):
+        att = _attribution(s, traced=traced)
+        if att:
+            lines.append(att)
+    if s.spans:
+        lines += ["", "Memory change inside spans, biggest rise first:"]
+        w = max(5, *(len(x.label) for x in s.spans[:20]))
+        has_tm = s.tm_first is not None
+        head = (
+            f"  {'label':<{w}}  {'calls':>7}  {'time':>10}  {'RSS change':>11}  {'each':>11}  "
+            f"{'share':>5}"
+        )
+        if has_tm:
+            head += f"  {'traced':>11}  {'each':>11}  {'share':>5}"
+        lines.append(head)
+        for x in s.spans[:20]:
+            share = "-" if x.share is None else f"{100 * x.share:.0f}%"
+            row = (
+                f"  {x.label:<{w}}  {fmt_count(x.calls):>7}  {fmt_duration(x.seconds):>10}  "
+                f"{fmt_bytes(x.rise, signed=True):>11}  "
+                f"{fmt_bytes(round(x.rise_each), signed=True):>11}  {share:>5}"
+            )
+            if has_tm:
+                tshare = "-" if x.tm_share is None else f"{100 * x.tm_share:.0f}%"
+                row += (
+                    f"  {fmt_bytes(x.tm_rise or 0, signed=True):>11}  "
+                    f"{fmt_bytes(round(x.tm_rise_each), signed=True):>11}  {tshare:>5}"
+                )
+            lines.append(row)
+        if len(s.spans) > 20:
+            lines.append(f"  ... and {len(s.spans) - 20} more labels")
+        outside = f"  outside any span: {fmt_bytes(s.outside_rise, signed=True)}"
+        if s.tm_inside_rise is not None and s.tm_first is not None and s.tm_last is not None:
+            tm_out = s.tm_last - s.tm_first - s.tm_inside_rise
+            outside += f" RSS, {fmt_bytes(tm_out, signed=True)} traced"
+        lines.append(outside + " (spans in threads running at once share a rise)")
+    if s.rises:
+        lines += ["", "Biggest rises:"]
+        for i, r in enumerate(s.rises, 1):
+            where = f", inside {', '.join(repr(x) for x in r.labels)}" if r.labels else ""
+            lines.append(
+                f"  {i}. {fmt_bytes(r.rise, signed=True)} in {fmt_duration(r.end - r.start)} "
+                f"(at {fmt_duration(r.start)} .. {fmt_duration(r.end)}, "
+                f"{fmt_bytes(round(r.rate))}/s){where}"
+            )
+    if s.types:
+        lines += ["", "Types that grew (objects, at the first and the last type count):"]
+        w = max(len(g.name) for g in s.types[:10])
+        for g in s.types[:10]:
+            lines.append(
+                f"  {g.name:<{w}}  {fmt_count(g.first):>11} -> {fmt_count(g.last):>11}  "
+                f"({fmt_count(g.last - g.first, signed=True)})"
+            )
+    if tl.snapshots:
+        lines += ["", "Snapshots taken while monitoring:"]
+        base = os.path.dirname(os.path.abspath(tl.path))
+        for sn in tl.snapshots:
+            where = sn.path or "(not saved)"
+            if sn.path and os.path.abspath(sn.path).startswith(base + os.sep):
+                where = os.path.relpath(sn.path, base)  # next to the timeline: say it short
+            lines.append(f"  at {fmt_duration(sn.t)}: {sn.label or '(no label)'}  {where}")
+    for note in s.notes:
+        lines.append(f"note: {note}")
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ picture
+
+
+def _time_unit(duration: float) -> tuple[str, float]:
+    if duration < 300:
+        return "s", 1.0
+    if duration < 3 * 3600:
+        return "min", 60.0
+    return "h", 3600.0
+
+
+def _byte_unit(peak: int) -> tuple[str, float]:
+    if peak >= 2 * 2**30:
+        return "GiB", float(2**30)
+    if peak >= 2 * 2**20:
+        return "MiB", float(2**20)
+    return "KiB", 1024.0
+
+
+def _merged(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for a, b in sorted(intervals):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _figure(tl: Timeline, s: TimelineSummary) -> Any:
+    from matplotlib.figure import Figure  # lazy: only drawing needs matplotlib
+
+    from ..timeline import memory_series
+
+    metric, series = memory_series(tl)
+    tname, tdiv = _time_unit(s.duration)
+    bname, bdiv = _byte_unit(s.peak)
+    fig = Figure(figsize=(11, 6), dpi=100)
+    ax = fig.add_subplot()
+    xs = [t / tdiv for t, _ in series]
+    ys = [v / bdiv for _, v in series]
+    end = series[-1][0] if series else 0.0
+    colors = ["#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"]
+
+    # spans first, under the curves: one colour per label, biggest rise first
+    labels = [x.label for x in s.spans]
+    for i, label in enumerate(labels):
+        ivs = _merged(
+            [(sp.start, end if sp.end is None else sp.end) for sp in tl.spans if sp.label == label]
+        )
+        named = i < _MAX_SPAN_LABELS
+        color = colors[i % len(colors)] if named else "#999999"
+        legend = (
+            f"inside {label!r}" if named else ("other spans" if i == _MAX_SPAN_LABELS else None)
+        )
+        for k, (a, b) in enumerate(ivs):
+            ax.axvspan(
+                a / tdiv, b / tdiv, color=color, alpha=0.2, lw=0, label=legend if k == 0 else None
+            )
+
+    ax.plot(xs, ys, color="#1f77b4", lw=1.6, label="RSS" if metric == "rss" else "peak RSS")
+    tm = [(x.t / tdiv, x.tm / bdiv) for x in tl.samples if x.tm is not None]
+    if tm:
+        ax.plot(
+            *zip(*tm, strict=True), color="#ff7f0e", lw=1.4, ls="--", label="traced (tracemalloc)"
+        )
+
+    lo = min(ys + [v for _, v in tm]) if ys else 0.0
+    hi = max(ys + [v for _, v in tm]) if ys else 1.0
+    span = (hi - lo) or max(hi, 1.0) * 0.1
+    ax.set_ylim(max(0.0, lo - 0.05 * span), hi + 0.45 * span)  # headroom for annotations
+    ax.set_xlim(xs[0] if xs else 0, (xs[-1] if xs else 1) or 1)
+    width = (ax.get_xlim()[1] - ax.get_xlim()[0]) or 1.0
+
+    # marks: dotted lines; names only when few enough not to collide
+    last_x = None
+    for m in tl.marks:
+        x = m.t / tdiv
+        ax.axvline(x, color="#555555", lw=0.8, ls=":")
+        if len(tl.marks) <= _MAX_LABELLED_MARKS and (last_x is None or x - last_x > 0.025 * width):
+            ax.annotate(
+                m.label[:30],
+                (x, 0.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, 4),
+                textcoords="offset points",
+                rotation=90,
+                fontsize=8,
+                color="#333333",
+            )
+            last_x = x
+    if tl.marks:
+        ax.plot([], [], color="#555555", lw=0.8, ls=":", label="mark")
+
+    snaps = [(sn.t / tdiv, sn.rss / bdiv) for sn in tl.snapshots if sn.rss is not None]
+    if snaps:
+        ax.plot(
+            *zip(*snaps, strict=True),
+            ls="none",
+            marker="v",
+            ms=8,
+            color="black",
+            label="snapshot",
+            zorder=5,
+        )
+
+    # the biggest rises: the stretch drawn thick, a numbered note above it,
+    # notes on separate rows so that they never overlap
+    for i, r in enumerate(s.rises):
+        seg = [(t / tdiv, v / bdiv) for t, v in series if r.start <= t <= r.end]
+        if len(seg) >= 2:
+            ax.plot(*zip(*seg, strict=True), color="#d62728", lw=3, alpha=0.6, zorder=4)
+        text = f"{i + 1}. {fmt_bytes(r.rise, signed=True)} in {fmt_duration(r.end - r.start)}"
+        if r.labels:
+            text += f"\ninside {r.labels[0][:28]!r}"
+        xmid = (r.start + r.end) / 2 / tdiv
+        frac = min(max((xmid - ax.get_xlim()[0]) / width, 0.12), 0.88)
+        ax.annotate(
+            text,
+            xy=(r.end / tdiv, r.rss_end / bdiv),
+            xytext=(frac, 0.95 - 0.11 * i),
+            textcoords="axes fraction",
+            ha="center",
+            va="top",
+            fontsize=9,
+            bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#d62728", "alpha": 0.9},
+            arrowprops={"arrowstyle": "->", "color": "#d62728", "lw": 1},
+            zorder=6,
+        )
+
+    ax.set_xlabel(f"time since the monitor started ({tname})")
+    ax.set_ylabel(f"memory ({bname})")
+    ax.grid(True, alpha=0.3)
+    title = f"leakhunt timeline: pid {tl.pid}"
+    if s.rise:
+        verb = "rose" if s.rise > 0 else "fell"
+        title += f", memory {verb} {fmt_bytes(abs(s.rise))} over {fmt_duration(s.duration)}"
+    att = _attribution(s, traced=s.tm_first is not None) or _attribution(s, traced=False)
+    if att:
+        title += "\n" + att
+    ax.set_title(title, fontsize=11)
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=min(4, max(len(names), 1)), fontsize=9)
+    rows = (len(names) + 3) // 4
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.89 if att else 0.93, bottom=0.12 + 0.04 * rows)
+    return fig
+
+
+def render_timeline_image(tl: Timeline, s: TimelineSummary, fmt: Literal["svg", "png"]) -> bytes:
+    """The picture as SVG or PNG bytes."""
+    import matplotlib
+
+    # no date and no random ids in the file: the same timeline, the same bytes
+    with matplotlib.rc_context({"svg.hashsalt": "leakhunt"}):
+        fig = _figure(tl, s)
+        buf = io.BytesIO()
+        metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+        fig.savefig(buf, format=fmt, metadata=metadata)
+    return buf.getvalue()
+
+
+def render_timeline_html(tl: Timeline, s: TimelineSummary) -> str:
+    """One self-contained page: the SVG picture and the text summary."""
+    svg = render_timeline_image(tl, s, "svg").decode("utf-8")
+    svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE
+    title = html.escape(f"leakhunt timeline: {tl.path}")
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{title}</title>"
+        "<style>body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1150px}"
+        "svg{max-width:100%;height:auto}"
+        "pre{background:#f6f8fa;padding:1em;overflow-x:auto}</style></head>\n"
+        f"<body><h1>{title}</h1>\n{svg}\n"
+        f"<pre>{html.escape(render_timeline_text(tl, s))}</pre>\n</body></html>\n"
+    )

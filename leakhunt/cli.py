@@ -26,6 +26,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Annotated, Any, Optional
 
 import typer
@@ -743,6 +744,16 @@ def report_command(
             help="Compute retained sizes (a dominator tree: the slowest step on big graphs).",
         ),
     ] = True,
+    timeline: Annotated[
+        Optional[str],
+        typer.Option(
+            "--timeline",
+            metavar="FILE",
+            show_default=False,
+            help="Add a memory timeline (from leakhunt.monitor or leakhunt run): its chart "
+            "with markers, and how much of the rise happened inside each span.",
+        ),
+    ] = None,
 ) -> int:
     """Write one self-contained HTML page about what grew from snapshot A to
     snapshot B: a summary, the growth table (sortable, filterable), and for
@@ -752,12 +763,21 @@ def report_command(
     if not _to_stdout(output) and not os.path.isdir(os.path.dirname(os.path.abspath(output))):
         # say so before the slow part, not after
         raise _OutputError(f"{output}: cannot write: No such file or directory")
+    section = None
+    if timeline is not None:
+        from .render.html_timeline import timeline_section
+        from .timeline import load_timeline, summarize
+
+        tl = load_timeline(timeline)  # a bad file is one line, before the slow part
+        section = timeline_section(tl, summarize(tl))
     page = diff_report(
         diff(read_snapshot(a), read_snapshot(b)),
         top=top,
         max_graphs=max_graphs,
         retained=retained,
     )
+    if section is not None:
+        page = replace(page, timeline=section)
     text = render_html(page)
     _write(text, output)
     if any("Graphviz" in n for n in page.notes):

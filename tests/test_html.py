@@ -522,3 +522,26 @@ def test_report_command_unwritable_output(
     assert capsys.readouterr().err == (
         "leakhunt: error: /nonexistent-dir/r.html: cannot write: No such file or directory\n"
     )
+
+
+@needs_graph
+def test_report_with_a_timeline(
+    snaps: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from test_timeline import report_run, write_timeline
+
+    a, b = snaps
+    tl = write_timeline(tmp_path / "t.jsonl", report_run(3))
+    out = tmp_path / "r.html"
+    argv = ["report", str(a), str(b), "-o", str(out), "--max-graphs", "0", "--timeline", str(tl)]
+    assert main(argv) == 0
+    page = Page(out.read_text(encoding="utf-8"))
+    joined = "".join(page.text)
+    assert "generate_report" in joined and "of the rise happened inside" in joined
+    assert len(page.tags("svg")) >= 1 and len(page.tags("script")) == 1
+    capsys.readouterr()
+    (tmp_path / "foreign.jsonl").write_text('{"hello": 1}\n')
+    argv[-1] = str(tmp_path / "foreign.jsonl")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("leakhunt: error:") and err.count("\n") == 1

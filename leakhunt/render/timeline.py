@@ -11,7 +11,6 @@ memory (RSS) rose 200.0 MiB over 1 min 0 s, from 100.0 MiB to 300.0 MiB (peak 30
 
 from __future__ import annotations
 
-import html
 import io
 import os
 from typing import Any, Literal, Optional
@@ -336,17 +335,9 @@ def render_timeline_image(tl: Timeline, s: TimelineSummary, fmt: Literal["svg", 
 
 
 def render_timeline_html(tl: Timeline, s: TimelineSummary) -> str:
-    """One self-contained page: the SVG picture and the text summary."""
-    svg = render_timeline_image(tl, s, "svg").decode("utf-8")
-    svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE
-    title = html.escape(f"leakhunt timeline: {tl.path}")
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{title}</title>"
-        "<style>body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1150px}"
-        "svg{max-width:100%;height:auto}"
-        "pre{background:#f6f8fa;padding:1em;overflow-x:auto}</style></head>\n"
-        f"<body><h1>{title}</h1>\n{svg}\n"
-        f"<pre>{html.escape(render_timeline_text(tl, s))}</pre>\n</body></html>\n"
-    )
+    """One self-contained page (the HTML report's template): the chart, the
+    summary and the spans."""
+    from .html import render_html
+    from .html_timeline import timeline_report
+
+    return render_html(timeline_report(tl, s))

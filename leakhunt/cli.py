@@ -106,6 +106,13 @@ class _OutputError(LeakhuntError):
 
 
 # ------------------------------------------------------------------ options
+
+SnapshotA = Annotated[
+    str, typer.Argument(metavar="A", show_default=False, help="The earlier snapshot file.")
+]
+SnapshotB = Annotated[
+    str, typer.Argument(metavar="B", show_default=False, help="The later snapshot file.")
+]
 # Shared by both commands, so the same option reads the same everywhere.
 
 DiffSortOpt = Annotated[
@@ -252,14 +259,8 @@ def _write(text: str, output: Optional[str]) -> None:
 
 @app.command("diff", short_help="Which types grew between two snapshots, biggest first.")
 def diff_command(
-    a: Annotated[
-        str,
-        typer.Argument(metavar="A", show_default=False, help="The earlier snapshot file."),
-    ],
-    b: Annotated[
-        str,
-        typer.Argument(metavar="B", show_default=False, help="The later snapshot file."),
-    ],
+    a: SnapshotA,
+    b: SnapshotB,
     sort: DiffSortOpt = SortBy.BYTES,
     top: TopOpt = 20,
     min_count: Annotated[
@@ -706,14 +707,8 @@ def hunt_command(
 
 @app.command("report", short_help="One self-contained HTML page: summary, growth, graphs.")
 def report_command(
-    a: Annotated[
-        str,
-        typer.Argument(metavar="A", show_default=False, help="The earlier snapshot file."),
-    ],
-    b: Annotated[
-        str,
-        typer.Argument(metavar="B", show_default=False, help="The later snapshot file."),
-    ],
+    a: SnapshotA,
+    b: SnapshotB,
     output: Annotated[
         str,
         typer.Option(

@@ -303,24 +303,29 @@ class _Fields:
         return tuple(v)
 
 
+def major_version(path: str, version: Any, error: type[SnapshotFileError]) -> int:
+    """The MAJOR of a ``"MAJOR.MINOR"`` format version; raises ``error`` (one
+    line naming the file) for anything else. Shared by every versioned file."""
+    m = _VERSION_RE.fullmatch(version) if isinstance(version, str) else None
+    if m is None:
+        raise error(path, f"field 'format_version' must be \"MAJOR.MINOR\", got {version!r}")
+    return int(m.group(1))
+
+
 def _check_header(path: str, doc: Any) -> None:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
         raise SnapshotFileError(
             path, f'not a leakhunt snapshot (no "format": "{FORMAT_NAME}" field)'
         )
     version = doc.get("format_version")
-    m = _VERSION_RE.fullmatch(version) if isinstance(version, str) else None
-    if m is None:
-        raise SnapshotFileError(
-            path, f"field 'format_version' must be \"MAJOR.MINOR\", got {version!r}"
-        )
-    if int(m.group(1)) > _MAJOR:
+    major = major_version(path, version, SnapshotFileError)
+    if major > _MAJOR:
         raise SnapshotFileError(
             path,
             f"written by a newer leakhunt (format {version}; leakhunt {__version__} reads "
             f"{_MAJOR}.x): upgrade leakhunt to read it",
         )
-    if int(m.group(1)) < 1:
+    if major < 1:
         raise SnapshotFileError(path, f"unsupported format version {version}")
 
 

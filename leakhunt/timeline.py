@@ -26,11 +26,11 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from .errors import SnapshotFileError
+from .storage import major_version
 
 __all__ = [
     "Mark",
@@ -50,7 +50,6 @@ __all__ = [
 
 FORMAT_NAME = "leakhunt.timeline"
 _MAJOR = 1
-_VERSION_RE = re.compile(r"(\d+)\.(\d+)")
 
 
 class TimelineFileError(SnapshotFileError):
@@ -235,12 +234,7 @@ def _check_header(path: str, first: bytes) -> dict[str, Any]:
             path, f'not a leakhunt timeline (its first line has no "format": "{FORMAT_NAME}")'
         )
     version = doc.get("format_version")
-    m = _VERSION_RE.fullmatch(version) if isinstance(version, str) else None
-    if m is None:
-        raise TimelineFileError(
-            path, f"field 'format_version' must be \"MAJOR.MINOR\", got {version!r}"
-        )
-    if int(m.group(1)) > _MAJOR:
+    if major_version(path, version, TimelineFileError) > _MAJOR:
         raise TimelineFileError(
             path, f"written by a newer leakhunt (timeline format {version}): upgrade leakhunt"
         )

@@ -27,6 +27,9 @@
 #endif
 #include <stdint.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h> /* the graph's growing arrays (see _graph.h) */
+#endif
 
 #ifndef Py_TPFLAGS_MANAGED_DICT
 #define Py_TPFLAGS_MANAGED_DICT 0
@@ -908,10 +911,11 @@ graph(PyObject *self, PyObject *args)
                            (Py_ssize_t)w.excluded.used - 2, "type_objects", g.type_list,
                            "label_names", g.label_list, "roots", roots);
     if (result == NULL) goto done;
-#define HANDOVER(key, code, buf, count, item)                                   \
+#define HANDOVER(key, code, buf, count, item, bytes)                            \
     do {                                                                         \
         PyObject *a_ = new_array(array_type, (code), (buf), (count), (item));    \
-        PyMem_RawFree(buf);                                                      \
+        if ((bytes) == 0) PyMem_RawFree(buf); /* ids: from the node map */       \
+        else big_free((buf), (bytes));                                           \
         (buf) = NULL;                                                            \
         if (a_ == NULL || PyDict_SetItemString(result, (key), a_) < 0) {         \
             Py_XDECREF(a_);                                                      \
@@ -920,13 +924,13 @@ graph(PyObject *self, PyObject *args)
         }                                                                        \
         Py_DECREF(a_);                                                           \
     } while (0)
-    HANDOVER("targets", "I", g.targets, g.e, 4);
-    HANDOVER("labels", "I", g.labels, g.e, 4);
-    HANDOVER("ids", "Q", g.ids, g.n, 8);
-    HANDOVER("types", "I", g.types, g.n, 4);
-    HANDOVER("sizes", "Q", g.sizes, g.n, 4);
-    HANDOVER("lengths", "I", g.lengths, g.n, 4);
-    HANDOVER("offsets", "Q", g.offsets, g.n + 1, 4);
+    HANDOVER("targets", "I", g.targets, g.e, 4, (size_t)g.ecap * 4);
+    HANDOVER("labels", "I", g.labels, g.e, 4, (size_t)g.ecap * 4);
+    HANDOVER("ids", "Q", g.ids, g.n, 8, 0);
+    HANDOVER("types", "I", g.types, g.n, 4, (size_t)g.cap * 4);
+    HANDOVER("sizes", "Q", g.sizes, g.n, 4, (size_t)g.cap * 4);
+    HANDOVER("lengths", "I", g.lengths, g.n, 4, (size_t)g.cap * 4);
+    HANDOVER("offsets", "Q", g.offsets, g.n + 1, 4, (size_t)(g.cap + 1) * 4);
 #undef HANDOVER
 done:
     Py_XDECREF(rows);

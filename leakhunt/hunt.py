@@ -252,10 +252,6 @@ class _Run:
         self.snaps: tuple[Snapshot, ...] = ()
 
 
-def _quiet_call(fn: Callable[[], Any]) -> None:
-    fn()
-
-
 def _take(graph: bool) -> Snapshot:
     return capture.take_snapshot("hunt", collect=True, graph=graph)
 
@@ -303,12 +299,12 @@ def hunt(
     run.before = _take(False)
     for i in range(warmup):
         say(f"warm-up call {i + 1}/{warmup}")
-        _quiet_call(fn)
+        fn()
     say("graph snapshot before the measured calls" if graph else "snapshot")
     run.g0 = _take(graph)
     for i in range(iterations):
         say(f"call {i + 1}/{iterations}")
-        _quiet_call(fn)
+        fn()
         run.snaps = (*run.snaps, _take(graph and i == iterations - 1))
     run.gn = run.snaps[-1]
     say("analysing")
@@ -725,7 +721,7 @@ def _trace_sites(
         tracemalloc.start(16)
     try:
         for _ in range(calls):
-            _quiet_call(fn)
+            fn()
         gc.collect()
         found = _traced_objects(wanted, holders)
         holders.clear()

@@ -23,6 +23,7 @@ Options (all keyword): ``iterations`` (10), ``warmup`` (3), ``allow``
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any, Optional
 
 import pytest
@@ -51,14 +52,7 @@ class HuntOutcome:
 
         if not self.leaks:
             return "no leak"
-        shown = type(self.result)(**{**_fields(self.result), "leaks": self.leaks})
-        return "leakhunt found a leak:\n" + render_hunt_text(shown)
-
-
-def _fields(result: Any) -> dict[str, Any]:
-    import dataclasses
-
-    return {f.name: getattr(result, f.name) for f in dataclasses.fields(result) if f.init}
+        return "leakhunt found a leak:\n" + render_hunt_text(replace(self.result, leaks=self.leaks))
 
 
 def _options(kwargs: dict[str, Any], where: str) -> dict[str, Any]:

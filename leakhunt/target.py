@@ -4,8 +4,10 @@ function in a file, or ``package.module:func``.
 - ``path/to/file.py``: the file is imported as a top-level module named
   after its stem (so retainer paths read ``module report_rows -> ...``),
   with its directory and the current directory on ``sys.path`` (as
-  ``python path/to/file.py`` and ``python -m`` would); its ``setup()`` is
-  called once if it has one, then ``action()`` is the action.
+  ``python path/to/file.py`` and ``python -m`` would); a module of a
+  package that imports its siblings relatively is imported as
+  ``package.module`` instead. Its ``setup()`` is called once if it has
+  one, then ``action()`` is the action.
 - ``path/to/file.py:func``: the same import, then ``func`` is the action.
 - ``package.module:func``: imported with ``importlib``; ``func`` may be a
   dotted attribute path (``module:Class.method`` of a static method).
@@ -84,8 +86,29 @@ def _import_file(path: str) -> ModuleType:
             sys.modules.pop(name, None)
         if isinstance(e, KeyboardInterrupt):
             raise
+        dotted = _package_name(path)
+        if isinstance(e, ImportError) and "relative import" in str(e) and dotted:
+            # a module of a package (it imports its siblings relatively):
+            # import it as package.module, its package root on sys.path
+            root, qualified = dotted
+            if root not in sys.path:
+                sys.path.insert(0, root)
+            return _import_module(qualified)
         raise target_failed(f"importing {path}", e) from None
     return module
+
+
+def _package_name(path: str) -> Optional[tuple[str, str]]:
+    """For a file inside a package: (the directory above the outermost
+    package, the module's dotted name), else None."""
+    directory = os.path.dirname(os.path.abspath(path))
+    parts = [os.path.splitext(os.path.basename(path))[0]]
+    while os.path.exists(os.path.join(directory, "__init__.py")):
+        parts.append(os.path.basename(directory))
+        directory = os.path.dirname(directory)
+    if len(parts) == 1 or not all(p.isidentifier() for p in parts):
+        return None
+    return directory, ".".join(reversed(parts))
 
 
 def _import_module(name: str) -> ModuleType:

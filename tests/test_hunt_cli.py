@@ -222,3 +222,19 @@ def test_the_plugin_is_registered_and_inert(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain="def test_x():\n    assert True\n")
     result = pytester.runpytest_subprocess("-p", "no:xdist", "--markers")
     assert "@pytest.mark.leakhunt(" in result.stdout.str()
+
+
+def test_a_module_of_a_package_with_relative_imports(tmp_path: Path) -> None:
+    pkg = tmp_path / "shop" / "handlers"
+    pkg.mkdir(parents=True)
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "store.py").write_text("ORDERS = []\n")
+    (pkg / "orders.py").write_text(
+        "from .store import ORDERS\n\n\ndef action():\n    ORDERS.append(bytearray(64))\n"
+    )
+    p = _hunt(str(pkg / "orders.py"), "-n", "4", "-f", "json", cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    (leak,) = json.loads(p.stdout)["leaks"]
+    assert leak["type"] == "bytearray"
+    assert leak["retainers"] == ["module shop.handlers.store -> .ORDERS -> [*] -> bytearray"]

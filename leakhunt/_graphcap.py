@@ -90,6 +90,11 @@ def collect_roots(
         f: Optional[types.FrameType] = top
         while f is not None:
             code = f.f_code
+            if code is _THIS_CODE:
+                # this very call: done once we return, and on 3.10 a frame
+                # kept as an object keeps its locals (all the roots) alive
+                f = f.f_back
+                continue
             if os.path.dirname(code.co_filename) == package_dir or id(f) in skip:
                 own.append(f)
             else:
@@ -97,6 +102,9 @@ def collect_roots(
                 descs.append(f"thread {tname} frame {code.co_name}")
             f = f.f_back
     return tuple(objs), tuple(descs), tuple(own)
+
+
+_THIS_CODE = collect_roots.__code__
 
 
 def build_graph(

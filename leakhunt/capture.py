@@ -232,11 +232,15 @@ def take_snapshot(
         )
         graph = False
     # Everything the walk must not count is made before gc.get_objects().
-    root_objs: tuple[Any, ...] = ()
+    # The roots (every module, every frame) go to the walker from a box
+    # emptied by the call: a local naming them would put them inside the
+    # exclusion closure through this frame (one of leakhunt's own on 3.10),
+    # and everything reachable from a module would then count as ours.
+    roots_box: list[tuple[Any, ...]] = [()]
     root_descs: tuple[str, ...] = ()
     own: tuple[Any, ...] = _own_frames()
     if graph:
-        root_objs, root_descs, own = _graphcap.collect_roots(_PACKAGE_DIR, _probe_frames)
+        roots_box[0], root_descs, own = _graphcap.collect_roots(_PACKAGE_DIR, _probe_frames)
     extra_roots = (_STATE, LIVE_OWNED, *live_owned(), *own)
     WALK_LOCK.acquire()
     try:
@@ -246,9 +250,11 @@ def take_snapshot(
         try:
             if graph:
                 assert _C_GRAPH is not None
-                objs = gc.get_objects()
-                res = _C_GRAPH(objs, extra_roots, sys.getsizeof, _GC_HEAD, root_objs)
-                del objs
+                # gc.get_objects() goes straight into the call, never into
+                # a local of this frame, for the same reason as the roots
+                res = _C_GRAPH(
+                    gc.get_objects(), extra_roots, sys.getsizeof, _GC_HEAD, roots_box.pop()
+                )
                 rows, info, walker = res["rows"], res["info"], "c"
             else:
                 rows, info, walker = _histogram(extra_roots)
@@ -262,7 +268,7 @@ def take_snapshot(
         if was_enabled:
             gc.enable()
         WALK_LOCK.release()
-    del extra_roots, own, root_objs
+    del extra_roots, own, roots_box
     if graph:
         heap_graph = _graphcap.build_graph(res, root_descs, type_name)
         del res

@@ -114,3 +114,21 @@ def test_captured_edges_match_python_introspection(seed: int) -> None:
     # AND every node id is a distinct object, and the roots include this module
     assert len(set(g.ids)) == g.n
     assert any(desc == f"module {__name__}" for _, desc in g.roots)
+
+
+def test_two_graph_snapshots_in_a_row_show_no_growth() -> None:
+    """The first graph snapshot, kept by the program, is never counted by the
+    next one (on 3.10 a running frame's locals are traversed: neither the
+    roots nor gc.get_objects() may sit in a local of leakhunt's frames)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import leakhunt\n"
+        "leakhunt.snapshot('warm-up', save=False)\n"
+        "a = leakhunt.snapshot('a', save=False, graph=True)\n"
+        "b = leakhunt.snapshot('b', save=False, graph=True)\n"
+        "print([(t.name, t.count_delta) for t in leakhunt.diff(a, b).deltas if t.count_delta])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

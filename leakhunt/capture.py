@@ -100,6 +100,22 @@ SNAPSHOT_HOOKS: list[Callable[[Snapshot], None]] = []
 WALK_LOCK = threading.RLock()
 
 
+@owned
+class _Roots:
+    """The graph's roots on their way to the walker: taken (and the box
+    emptied) as the call's argument, so no frame of leakhunt holds them
+    while the walk decides what is leakhunt's own."""
+
+    __slots__ = ("__weakref__", "objs")
+
+    def __init__(self) -> None:
+        self.objs: tuple[Any, ...] = ()
+
+    def take(self) -> tuple[Any, ...]:
+        objs, self.objs = self.objs, ()
+        return objs
+
+
 def walker_name() -> str:
     """``"c"`` when the compiled walker is in use, else ``"python"``."""
     return "c" if _C_HISTOGRAM is not None and not _STATE.force_python else "python"
@@ -232,15 +248,15 @@ def take_snapshot(
         )
         graph = False
     # Everything the walk must not count is made before gc.get_objects().
-    # The roots (every module, every frame) go to the walker from a box
-    # emptied by the call: a local naming them would put them inside the
+    # The roots (every module, every frame) go to the walker from an owned
+    # box emptied by the call: a local naming them would put them inside the
     # exclusion closure through this frame (one of leakhunt's own on 3.10),
     # and everything reachable from a module would then count as ours.
-    roots_box: list[tuple[Any, ...]] = [()]
+    box = _Roots()
     root_descs: tuple[str, ...] = ()
     own: tuple[Any, ...] = _own_frames()
     if graph:
-        roots_box[0], root_descs, own = _graphcap.collect_roots(_PACKAGE_DIR, _probe_frames)
+        box.objs, root_descs, own = _graphcap.collect_roots(_PACKAGE_DIR, _probe_frames)
     extra_roots = (_STATE, LIVE_OWNED, *live_owned(), *own)
     WALK_LOCK.acquire()
     try:
@@ -252,9 +268,7 @@ def take_snapshot(
                 assert _C_GRAPH is not None
                 # gc.get_objects() goes straight into the call, never into
                 # a local of this frame, for the same reason as the roots
-                res = _C_GRAPH(
-                    gc.get_objects(), extra_roots, sys.getsizeof, _GC_HEAD, roots_box.pop()
-                )
+                res = _C_GRAPH(gc.get_objects(), extra_roots, sys.getsizeof, _GC_HEAD, box.take())
                 rows, info, walker = res["rows"], res["info"], "c"
             else:
                 rows, info, walker = _histogram(extra_roots)
@@ -268,7 +282,7 @@ def take_snapshot(
         if was_enabled:
             gc.enable()
         WALK_LOCK.release()
-    del extra_roots, own, roots_box
+    del extra_roots, own, box
     if graph:
         heap_graph = _graphcap.build_graph(res, root_descs, type_name)
         del res

@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 Progress = Callable[[str], None]
-Kind = Literal["objects", "bytes", "container"]
+Kind = Literal["objects", "container"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 #: Frames in these directories are never named as the allocation site when
@@ -347,19 +347,22 @@ def _analyse(
     snaps = (run.g0, *run.snaps)
     names = sorted({t.name for s in snaps for t in s.types})
     series = _series(snaps, names)
-    found: list[tuple[str, Kind, Verdict, list[int], list[int]]] = []
+    found: list[tuple[str, Verdict, list[int], list[int]]] = []
+    # Types whose objects grow in place (a list's capacity, a bytearray),
+    # judged on bytes where a step is at least one pointer: only a growing
+    # container found in the graphs can confirm one (a dict or list that
+    # over-allocates once is noise), and then lends it this verdict.
+    in_place: dict[str, Verdict] = {}
     bounded: list[WarmupGrowth] = []
     for n in names:
         counts, sizes = series[n]
         v = classify(counts)
         if v.leak:
-            found.append((n, "objects", v, counts, sizes))
+            found.append((n, v, counts, sizes))
             continue
-        # The same objects growing in place (a list's capacity, a bytearray):
-        # judged on bytes, where a step is at least one pointer.
         vb = classify(sizes, min_total=8 * iterations)
         if vb.leak and counts[-1] <= counts[0] + 1:
-            found.append((n, "bytes", vb, counts, sizes))
+            in_place[n] = vb
         elif counts[-1] > counts[0] and v.reason.startswith("stopped"):
             bounded.append(WarmupGrowth(n, counts[-1] - counts[0], sizes[-1] - sizes[0], "bounded"))
     before = {t.name: t for t in run.before.types}
@@ -375,22 +378,21 @@ def _analyse(
     containers: list[tuple[str, str, int, int, int]] = []
     notes: list[str] = []
     if g0 is not None and gn is not None:
-        object_types = [f[0] for f in found if f[1] == "objects"]
-        explained = _explain(g0, gn, object_types, iterations)
+        explained = _explain(g0, gn, [f[0] for f in found], iterations)
         containers = _growing_containers(g0, gn, iterations)
     elif graph:
         notes.append("no object graph was captured: retainer paths are unknown")
 
     leaks: list[Leak] = []
     named: set[str] = set()
-    for n, kind, v, counts, sizes in found:
+    for n, v, counts, sizes in found:
         retainers, container, members, holders = explained.get(n, ((), None, [], []))
         if container:
-            named.add(container.split(" grew by ", 1)[0])
+            named.add(_container_key(container))
         leaks.append(
             Leak(
                 type_name=n,
-                kind=kind,
+                kind="objects",
                 per_iteration=round((counts[-1] - counts[0]) / iterations, 3),
                 bytes_per_iteration=round((sizes[-1] - sizes[0]) / iterations, 1),
                 grew_in=v.grew_in,
@@ -406,46 +408,31 @@ def _analyse(
             )
         )
     for tname, path_text, len_a, len_b, node in containers:
-        text = _container_text(tname, path_text, len_a, len_b, iterations)
-        if text.split(" grew by ", 1)[0] in named:
-            continue
-        # A container growing with a type leak already reported under it is
-        # folded into that leak; one growing alone is a leak of its own.
-        owner = next((x for x in leaks if x.kind == "bytes" and x.type_name == tname), None)
-        per_item = (len_b - len_a) / iterations
-        if owner is not None:
-            leaks[leaks.index(owner)] = replace(
-                owner,
-                kind="container",
-                retainers=(path_text,),
-                container=text,
-                items_per_iteration=round(per_item, 3),
-                nodes=(node,),
-            )
-            continue
+        text = _container_text(tname, path_text, len_b - len_a, iterations)
+        if _container_key(text) in named:
+            continue  # the container of a type leak already reported
         counts, sizes = series.get(tname, ([0], [0]))
+        # The first container of a type whose bytes grew in place takes
+        # that type's verdict; any other is a leak on its own evidence.
+        lent = in_place.pop(tname, None)
         leaks.append(
             Leak(
                 type_name=tname,
                 kind="container",
-                per_iteration=0.0,
+                per_iteration=round((counts[-1] - counts[0]) / iterations, 3) if lent else 0.0,
                 bytes_per_iteration=round((sizes[-1] - sizes[0]) / iterations, 1),
-                grew_in=0,
-                steps=iterations,
-                confidence=0.5,
+                grew_in=lent.grew_in if lent else 0,
+                steps=lent.steps if lent else iterations,
+                confidence=lent.confidence if lent else 0.5,
                 retainers=(path_text,),
                 container=text,
                 allocated_at=None,
                 counts=tuple(counts),
                 sizes=tuple(sizes),
-                items_per_iteration=round(per_item, 3),
+                items_per_iteration=round((len_b - len_a) / iterations, 3),
                 nodes=(node,),
             )
         )
-    # A type growing only in bytes with no container to show for it is the
-    # noise of resizes (a dict or list over-allocating once): without graphs
-    # nothing can confirm it, so it is not reported.
-    leaks = [x for x in leaks if x.kind != "bytes" or x.container]
     leaks = _ranked(leaks)
     bounded.sort(key=lambda w: (w.when != "warm-up", -w.size, w.type_name))
     return HuntResult(
@@ -481,7 +468,7 @@ def _ranked(leaks: list[Leak]) -> list[Leak]:
     group the type nearest the container comes first, then by bytes."""
     groups: dict[str, list[Leak]] = {}
     for x in leaks:
-        key = x.container.split(" grew by ", 1)[0] if x.container else f"#{x.type_name}"
+        key = _container_key(x.container) if x.container else f"#{x.type_name}"
         groups.setdefault(key, []).append(x)
     ordered = sorted(
         groups.values(),
@@ -498,10 +485,17 @@ def _ranked(leaks: list[Leak]) -> list[Leak]:
     return out
 
 
-def _container_text(tname: str, path_text: str, len_a: int, len_b: int, iterations: int) -> str:
-    grew = len_b - len_a
-    unit = "item" if grew == 1 else "items"
+def _container_text(
+    tname: str, path_text: str, grew: int, iterations: int, unit: str = "items"
+) -> str:
+    """``the list at PATH grew by N items (X/call)``."""
+    unit = unit.rstrip("s") if grew == 1 else unit
     return f"the {tname} at {path_text} grew by {grew:,} {unit} ({grew / iterations:,.1f}/call)"
+
+
+def _container_key(text: str) -> str:
+    """Which container a :func:`_container_text` names (``the list at PATH``)."""
+    return text.split(" grew by ", 1)[0]
 
 
 def _explain(
@@ -528,11 +522,7 @@ def _explain(
                 holders.append(c.container.node)
             if container is None and c.container is not None:
                 k = c.container
-                unit = k.unit if k.delta != 1 else k.unit.rstrip("s")
-                container = (
-                    f"the {k.type_name} at {k.path_text} grew by {k.delta:,} {unit} "
-                    f"({k.delta / iterations:,.1f}/call)"
-                )
+                container = _container_text(k.type_name, k.path_text, k.delta, iterations, k.unit)
         out[r.name] = (tuple(texts), container, sample, holders)
     return out
 

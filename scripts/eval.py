@@ -19,7 +19,6 @@ itself failed (a crash, a bad target).
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import subprocess
 import sys
@@ -30,6 +29,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scenarios import expected  # noqa: E402
 
 
 @dataclass
@@ -58,21 +60,8 @@ class Outcome:
         return False
 
 
-def expectation(path: Path) -> dict[str, Any]:
-    tree = ast.parse(path.read_text(), str(path))
-    for node in tree.body:
-        if isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if any(isinstance(t, ast.Name) and t.id == "EXPECT" for t in targets):
-                assert node.value is not None
-                value = ast.literal_eval(node.value)
-                assert isinstance(value, dict)
-                return value
-    raise SystemExit(f"eval: {path}: no EXPECT dict")
-
-
 def run(path: Path, iterations: int) -> Outcome:
-    expect = expectation(path)
+    expect = expected(path)
     t0 = time.perf_counter()
     cmd = [sys.executable, "-m", "leakhunt", "hunt", str(path.relative_to(ROOT))]
     cmd += ["--iterations", str(iterations), "--format", "json"]

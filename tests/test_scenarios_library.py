@@ -12,7 +12,6 @@ by 10 objects over 20 calls after warm-up (controls).
 
 from __future__ import annotations
 
-import ast
 import gc
 import importlib.util
 import re
@@ -28,6 +27,7 @@ import pytest
 import leakhunt
 from leakhunt import capture, retainers
 from leakhunt.model import HELD_OUTSIDE
+from scenarios import expected
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -80,20 +80,7 @@ def load() -> Iterator[Any]:
     gc.collect()
 
 
-def _expect(name: str) -> dict[str, Any]:
-    """EXPECT read from the source, not by importing it: collecting this
-    file must not import asyncio, logging... into every worker. A literal,
-    so it is plain data by construction."""
-    tree = ast.parse((SCENARIOS / f"{name}.py").read_text(), filename=f"{name}.py")
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == ["EXPECT"]:
-            value = ast.literal_eval(node.value)
-            assert isinstance(value, dict), name
-            return value
-    raise AssertionError(f"scenarios/{name}.py: no EXPECT = {{...}} literal")
-
-
-EXPECTS = {name: _expect(name) for name in NAMES}
+EXPECTS = {name: expected(SCENARIOS / f"{name}.py") for name in NAMES}
 LEAKS = [n for n in NAMES if EXPECTS[n]["leak"]]
 CONTROLS = [n for n in NAMES if not EXPECTS[n]["leak"]]
 

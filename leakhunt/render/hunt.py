@@ -43,11 +43,9 @@ def _headline(leak: Leak) -> str:
     if leak.kind == "objects":
         grew = f"grew in {leak.grew_in}/{leak.steps} calls"
         return f"{_rate(leak.per_iteration)} per call ({per_call}), {grew}"
-    if leak.kind == "container":
-        items = f"{_rate(leak.items_per_iteration)} items per call"
-        objects = f", {_rate(leak.per_iteration)} objects" if leak.per_iteration else ""
-        return f"{items}{objects} ({per_call})"
-    return f"{per_call} in place, grew in {leak.grew_in}/{leak.steps} calls"
+    items = f"{_rate(leak.items_per_iteration)} items per call"  # one growing container
+    objects = f", {_rate(leak.per_iteration)} objects" if leak.per_iteration else ""
+    return f"{items}{objects} ({per_call})"
 
 
 def _leak_lines(result: HuntResult, leak: Leak, max_paths: int) -> list[str]:

@@ -1,46 +1,65 @@
 # One command per task; the same locally and in CI (.ci/run).
-#   make demo   set everything up, then watch a real leak being found
-#   make test   set everything up, then run the suite
-#   make lint   ruff + mypy (strict on the package)
+#   make demo   set up leakhunt (no dev tools, no browser), then watch a real leak being found
+#   make test   set everything up (dev tools, Graphviz, Chromium), then run the suite
+#   make lint   ruff + mypy (strict on the package) + the import boundaries of design.md
 #   make bench  benchmark against gc.collect(), objgraph, pympler, guppy3; monitor overhead
 #   make eval   hunt every scenario; print recall, retainer-path accuracy, false alarms
+#   make test-all   the suite on every supported Python (3.10 to 3.13), as CI runs it
 # Another Python: make test PYTHON=python3.13 VENV=.venv-3.13
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+CORE := $(VENV)/.installed-core
+DEV := $(VENV)/.installed-dev
+SOURCES := pyproject.toml setup.py $(wildcard leakhunt/capture/*.c leakhunt/capture/*.h)
 PYTEST_ARGS ?= -n 2
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+VERSIONS ?= 3.10 3.11 3.12 3.13
 
-.PHONY: setup demo test lint bench eval clean graphviz chromium
+.PHONY: setup demo test test-all lint bench eval clean graphviz chromium
 
-$(STAMP): pyproject.toml setup.py leakhunt/_walker.c leakhunt/_graph.h
+$(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python >= 3.10 or pass PYTHON=..."; exit 2; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP) --upgrade pip
+
+# leakhunt and what it needs to run (and draw timelines): what `make demo` uses
+$(CORE): $(VENV)/bin/python $(SOURCES)
+	$(PIP) -e '.[plot]'
 	@$(PY) -c "import leakhunt; print('leakhunt', leakhunt.__version__, 'installed in $(VENV); heap walker:', leakhunt.walker_name())"
-	@touch $(STAMP)
+	@touch $(CORE)
+
+# plus the test, lint and benchmark tools
+$(DEV): $(CORE)
+	$(PIP) -e '.[dev]'
+	@touch $(DEV)
 
 graphviz:
 	@sh scripts/ensure-graphviz.sh
 
-# the HTML report's browser test (tests/test_html_browser.py)
+# the HTML report's browser test (tests/browser/test_html_browser.py)
 chromium:
 	@sh scripts/ensure-chromium.sh
 
-setup: $(STAMP) graphviz chromium
+setup: $(DEV) graphviz chromium
 
-demo: setup
+demo: $(CORE) graphviz
 	@$(PY) scripts/demo.py
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+test-all:
+	@for v in $(VERSIONS); do \
+		$(MAKE) --no-print-directory test PYTHON=python$$v VENV=.venv-$$v || exit 1; \
+	done
+
 lint: setup
 	$(PY) -m ruff check leakhunt tests scenarios bench scripts
 	$(PY) -m ruff format --check leakhunt tests scenarios bench scripts
 	$(PY) -m mypy
+	$(PY) scripts/check_imports.py
 
 bench: setup
 	$(PY) bench/bench_snapshot.py --out docs/benchmarks.md
@@ -52,4 +71,4 @@ eval: setup
 	$(PY) scripts/eval.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info leakhunt/*.so .pytest_cache .mypy_cache .ruff_cache leakhunt-snapshots
+	rm -rf $(VENV) .venv-3.* build *.egg-info leakhunt/*.so leakhunt/*/*.so .pytest_cache .mypy_cache .ruff_cache leakhunt-snapshots

@@ -7,9 +7,9 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "leakhunt._walker",
-            sources=["leakhunt/_walker.c"],
-            depends=["leakhunt/_graph.h"],
+            "leakhunt.capture._walker",
+            sources=["leakhunt/capture/_walker.c"],
+            depends=["leakhunt/capture/_graph.h"],
             optional=True,
         )
     ]

@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 from _common import _fmt_git, _fmt_size, _git_head, _load, _machine  # noqa: E402
 from heap import build_heap  # noqa: E402
 
-from leakhunt.hunt import hunt  # noqa: E402
+from leakhunt.hunting import hunt  # noqa: E402
 from scenarios import report_rows  # noqa: E402
 
 

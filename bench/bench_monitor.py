@@ -11,7 +11,7 @@ is reported. The same on a program holding a 1M-object heap
 Then the parts, timed directly: one sample without type counts, and one type
 count, on both heaps; the expected overhead at interval=1 s is one sample
 per second plus one count per 10 s, or fewer where counting would take more
-than leakhunt.monitor.TYPES_BUDGET (0.5%) of the time.
+than leakhunt.runtime.monitor.TYPES_BUDGET (0.5%) of the time.
 
     python bench/bench_monitor.py --out docs/benchmarks-monitor.md
     python bench/bench_monitor.py --quick      # shorter, 100k heap
@@ -98,7 +98,7 @@ def worker(mode: str, seconds: float, heap: int, rounds: float) -> dict[str, flo
 
 def parts(heap: int) -> dict[str, float]:
     """One sample without and with a type count, timed directly."""
-    from leakhunt.monitor import Monitor
+    from leakhunt.runtime.monitor import Monitor
 
     keep = None
     if heap:
@@ -161,7 +161,7 @@ def main() -> None:
     _calibrate()
     rounds = _ROUNDS_PER_SECOND[0]
     import leakhunt
-    from leakhunt.monitor import TYPES_BUDGET
+    from leakhunt.runtime.monitor import TYPES_BUDGET
 
     rows = []
     worst = 0.0

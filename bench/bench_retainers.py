@@ -334,7 +334,7 @@ def _walker_build() -> Optional[str]:
     try:
         import importlib
 
-        walker: Any = importlib.import_module("leakhunt._walker")
+        walker: Any = importlib.import_module("leakhunt.capture._walker")
         with open(walker.__file__, "rb") as f:
             return hashlib.sha256(f.read()).hexdigest()[:12]
     except (ImportError, OSError, AttributeError):
@@ -370,7 +370,7 @@ def _lh_path(key: str) -> Callable[[], RunResult]:
         out: RunResult = {"capture": t1 - t0, "search": t2 - t1, "total": t2 - t0}
         out["nodes"], out["edges"] = g.n, g.edge_count
         if path is None:
-            from leakhunt.why import HELD_OUTSIDE
+            from leakhunt.runtime.why import HELD_OUTSIDE
 
             out["answer"] = f"{g.type_name(node)}: {HELD_OUTSIDE}"
             out["path_objects"] = None

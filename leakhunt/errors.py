@@ -3,7 +3,20 @@ exit codes (2 for bad input)."""
 
 from __future__ import annotations
 
-__all__ = ["LeakhuntError", "SnapshotFileError", "TargetError", "UsageError"]
+__all__ = [
+    "GraphWriteError",
+    "LeakhuntError",
+    "LeakhuntWarning",
+    "SnapshotFileError",
+    "TargetError",
+    "TimelineFileError",
+    "UsageError",
+]
+
+
+class LeakhuntWarning(UserWarning):
+    """Something went wrong in leakhunt but the host program goes on
+    (a snapshot that could not be written, a walker that had to fall back)."""
 
 
 class LeakhuntError(Exception):
@@ -34,3 +47,11 @@ class TargetError(UsageError):
     def __init__(self, message: str, details: str) -> None:
         super().__init__(message)
         self.details = details
+
+
+class TimelineFileError(SnapshotFileError):
+    """A timeline file that cannot be read (same one-line form)."""
+
+
+class GraphWriteError(LeakhuntError):
+    """A graph could not be rendered or written; str() names the file."""

@@ -74,7 +74,7 @@ def _options(kwargs: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def _hunt(fn: Callable[[], Any], name: str, opts: dict[str, Any]) -> HuntOutcome:
-    from .hunt import hunt
+    from .hunting import hunt
 
     result = hunt(
         fn,

@@ -54,7 +54,9 @@ class Outcome:
     def path_ok(self) -> bool:
         want = self.expect.get("retainer", [])
         for leak in self.found:
-            text = " | ".join([*leak["retainers"], leak.get("container") or ""])
+            paths = [p if p is not None else "held outside Python" for p in leak["retainers"]]
+            container = leak.get("container") or {}
+            text = " | ".join([*paths, container.get("path", "")])
             if all(w in text for w in want):
                 return True
         return False

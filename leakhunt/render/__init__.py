@@ -2,7 +2,7 @@
 (:mod:`leakhunt.report`) to a string. Nothing here analyses or prints.
 
 >>> from leakhunt.model import Snapshot, TypeStat
->>> from leakhunt.report import inspect_view
+>>> from leakhunt.views import inspect_view
 >>> s = Snapshot("demo", (TypeStat("dict", 2, 464),), 0.0, 0.0, 1, "3.11.7", "0.1.0")
 >>> print(render_inspect(inspect_view(s), "json").splitlines()[1])
   "label": "demo",
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from ..report import DiffView, InspectView
+from ..views import DiffView, InspectView
 from .json import render_diff_json, render_inspect_json
 from .markdown import render_diff_markdown, render_inspect_markdown
 from .text import DEFAULT_WIDTH, render_diff_text, render_inspect_text

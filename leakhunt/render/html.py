@@ -26,7 +26,7 @@ The input model, all frozen dataclasses:
 - :class:`SnapshotMeta`: label, file, time, process and totals of a snapshot.
 
 SVG given as text (graphs, charts) is parsed and rewritten by
-:func:`leakhunt.render._svg.clean_svg` before it is inlined: drawing
+:func:`leakhunt.render.svg.clean_svg` before it is inlined: drawing
 elements only, no script, no event handler, no external reference. The page
 loads nothing: its Content-Security-Policy allows no request and only its
 own script (by hash). Sizes are capped: at most :data:`MAX_ROWS` table rows,
@@ -56,8 +56,8 @@ from markupsafe import Markup
 from .._version import __version__
 from ..model import HELD_OUTSIDE as HELD_OUTSIDE_TEXT
 from ..model import Snapshot, TypeDelta
-from ._fmt import fmt_bytes, fmt_count, fmt_label, fmt_time
-from ._svg import SvgError, clean_svg
+from .svg import SvgError, clean_svg
+from .words import fmt_bytes, fmt_count, fmt_label, fmt_time
 
 __all__ = [
     "MAX_ITEMS",

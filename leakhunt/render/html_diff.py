@@ -5,11 +5,13 @@ writes): the summary, the growth table and, for graph snapshots, the
 retainer-path clusters of the grown types with their referrer graphs drawn
 by Graphviz.
 
->>> from leakhunt.diff import diff
+>>> from leakhunt.analysis.diff import diff
 >>> from leakhunt.model import Snapshot, TypeStat
+>>> from leakhunt.views import diff_view
 >>> a = Snapshot("a", (TypeStat("dict", 10, 1000),), 0.0, 0.0, 1, "3.11.7", "0.1.0")
 >>> b = Snapshot("b", (TypeStat("dict", 14, 1400),), 2.0, 2.0, 1, "3.11.7", "0.1.0")
->>> page = diff_report(diff(a, b))
+>>> d = diff(a, b)
+>>> page = diff_report(d, diff_view(d, sort="bytes", top=50))
 >>> page.verdict, page.top
 ('1 type grew between a and b: +4 objects, +400 B.', (('dict', '+4 objects, +400 B'),))
 """
@@ -17,39 +19,20 @@ by Graphviz.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Optional
 
-from ..model import Cluster, HeapGraph, SnapshotDiff
-from ..report import DiffView, diff_view
-from ..retainers import cluster_paths
-from ._fmt import fmt_bytes, fmt_count, fmt_duration
-from ._held import HELD_OUTSIDE, container_growth
-from ._svg import SvgError, clean_svg, graphviz_svg
-from .dot import nodes_of_type, render_dot, retainer_graph_of_clusters
+from ..analysis.graph_view import retainer_graph_of_clusters
+from ..model import SnapshotDiff
+from ..views import DiffView
+from .dot import render_dot
 from .html import ClusterEntry, HtmlReport, SnapshotMeta, Verdict
+from .svg import SvgError, clean_svg, graphviz_svg
+from .words import HELD_OUTSIDE, container_sentence, fmt_bytes, fmt_count, fmt_duration
 
 __all__ = ["Drawer", "diff_report"]
 
 #: Draws DOT source as SVG text; None when it cannot (no Graphviz).
 Drawer = Callable[[str], Optional[str]]
-
-# Objects of one type clustered first when looking for the paths to draw.
-_SAMPLE = 2_000
-
-
-def _drawable(
-    graph: HeapGraph, name: str, wanted: set[tuple[str, ...]]
-) -> dict[tuple[str, ...], Cluster]:
-    """The clusters of type ``name`` in ``graph`` with a signature in
-    ``wanted``, for drawing. A path signature per object is the costly part
-    (seconds for 100,000 strings), so the first :data:`_SAMPLE` objects are
-    clustered first, and all of them only when that misses a signature."""
-    targets = nodes_of_type(graph, name)
-    found = {c.signature: c for c in cluster_paths(graph, targets[:_SAMPLE])}
-    if len(targets) > _SAMPLE and not wanted <= found.keys():
-        found = {c.signature: c for c in cluster_paths(graph, targets)}
-    return {sig: c for sig, c in found.items() if sig in wanted}
 
 
 def _cluster_entries(
@@ -63,19 +46,14 @@ def _cluster_entries(
     no_dot = False
     graphs = 0
     for r in view.retention or ():
-        drawable: dict[tuple[str, ...], Cluster] = {}
-        if graph is not None and graphs < max_graphs and r.clusters:
-            drawable = _drawable(graph, r.name, {g.signature for g in r.clusters})
         for g in r.clusters:
             svg: Optional[str] = None
             note: Optional[str] = None
-            cluster = drawable.get(g.signature)
-            if graph is not None and cluster is not None and graphs < max_graphs:
+            if graph is not None and g.sample and graphs < max_graphs:
                 graphs += 1
-                # the numbers of the whole cluster, whatever sample found its path
-                cluster = replace(cluster, count=g.count_b, size=g.size_b, retained=g.retained)
+                # drawn from what the diff computed: no second clustering
                 try:
-                    svg = draw(render_dot(retainer_graph_of_clusters(graph, [cluster])))
+                    svg = draw(render_dot(retainer_graph_of_clusters(graph, [g.cluster()])))
                     # Graphviz's <title>s are node names (n12): no tooltip
                     svg = None if svg is None else clean_svg(svg, titles=False)
                 except SvgError as e:
@@ -92,9 +70,7 @@ def _cluster_entries(
                     count_delta=g.count_delta,
                     size_delta=g.size_delta,
                     path=g.path_text,
-                    container=None
-                    if k is None
-                    else f"the {k.type_name} at {k.path_text} {container_growth(k)}",
+                    container=None if k is None else container_sentence(k),
                     retained=g.retained,
                     graph_svg=svg,
                     graph_note=note,
@@ -131,18 +107,17 @@ def _verdict(d: SnapshotDiff, view: DiffView, clusters: list[ClusterEntry]) -> t
 
 def diff_report(
     d: SnapshotDiff,
+    view: DiffView,
     *,
-    top: int = 50,
     max_graphs: int = 10,
-    retained: bool = True,
     draw: Drawer = graphviz_svg,
 ) -> HtmlReport:
-    """The page for two snapshots: summary, growth table (the ``top`` types
-    that grew most in bytes; 0: all), and, for graph snapshots, the
-    retainer-path clusters of the grown types, the first ``max_graphs`` with
-    their referrer graph drawn by ``draw`` (default: Graphviz's ``dot``).
+    """The page for two snapshots, from the diff and its view (computed once,
+    see :func:`leakhunt.views.diff_view`): summary, growth table, and, for
+    graph snapshots, the retainer-path clusters of the grown types, the first
+    ``max_graphs`` with their referrer graph drawn by ``draw`` (default:
+    Graphviz's ``dot``) from the clusters the view already holds.
     """
-    view = diff_view(d, sort="bytes", top=top, retained=retained)
     clusters, notes = _cluster_entries(d, view, draw, max_graphs)
     kind, verdict = _verdict(d, view, clusters)
     rss = "not measured"

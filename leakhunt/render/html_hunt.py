@@ -1,16 +1,19 @@
 """The HTML page of a hunt: :func:`hunt_report` turns a
-:class:`~leakhunt.hunt.HuntResult` into an
+:class:`~leakhunt.model.hunt.HuntResult` into an
 :class:`~leakhunt.render.html.HtmlReport` (what ``leakhunt hunt --html``
 writes): the verdict, one entry per leak with its retainer paths, growing
 container, allocation site, the count after each call and, when the hunt
 kept its last object graph, the referrer graph drawn by Graphviz.
 
->>> from leakhunt.hunt import HuntResult, Leak
->>> leak = Leak("dict", "objects", 10.0, 1946.0, 10, 10, 1.0,
-...     ("module app -> ._ROWS -> [*] -> dict",), None, "app.py:3 in handle()")
+>>> from leakhunt.model import ClusterGrowth
+>>> from leakhunt.model.hunt import AllocationSite, HuntResult, Leak
+>>> held = ClusterGrowth(("module app",), 0, 100, 0, 19460, None,
+...     "module app -> ._ROWS -> [*] -> dict", None)
+>>> leak = Leak("dict", "objects", 10.0, 1946.0, 10, 10, 1.0, (held,), None,
+...     AllocationSite("app.py", 3, "handle"))
 >>> page = hunt_report(HuntResult("app.py:action", 10, 3, (leak,), (), None, None, 1.5, True, True))
 >>> page.verdict_kind, page.verdict
-('leak', '1 leak in app.py:action: dict +10.0 per call.')
+('leak', '1 leak in app.py:action: dict +10 per call.')
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Optional
 
-from ..hunt import HuntResult, Leak
-from ._fmt import fmt_bytes, fmt_count
-from ._svg import SvgError, graphviz_svg
-from .dot import render_dot, retainer_graph
+from ..analysis.graph_view import retainer_graph
+from ..model.hunt import HuntResult, Leak
+from .dot import render_dot
 from .html import HtmlReport, LeakEntry
+from .svg import SvgError, graphviz_svg
+from .words import HELD_OUTSIDE, container_sentence, fmt_bytes, fmt_count, fmt_rate
 
 __all__ = ["hunt_report"]
 
@@ -31,13 +35,14 @@ Drawer = Callable[[str], Optional[str]]
 
 def _rate(leak: Leak) -> str:
     if leak.kind == "container" and not leak.per_iteration:
-        return f"{leak.items_per_iteration:+,.1f} items per call"
-    return f"{leak.per_iteration:+,.1f} per call"
+        return f"{fmt_rate(leak.items_per_iteration)} items per call"
+    return f"{fmt_rate(leak.per_iteration)} per call"
 
 
 def _verdict_text(leak: Leak) -> str:
     if leak.kind == "container":
-        return f"one container grows by {leak.items_per_iteration:,.1f} items per call"
+        rate = fmt_rate(leak.items_per_iteration, signed=False)
+        return f"one container grows by {rate} items per call"
     return f"grew in {leak.grew_in} of {leak.steps} calls (confidence {leak.confidence:.0%})"
 
 
@@ -65,9 +70,11 @@ def hunt_report(
                 count_per_iteration=leak.per_iteration,
                 bytes_per_iteration=leak.bytes_per_iteration,
                 verdict=_verdict_text(leak),
-                retainer_paths=leak.retainers,
-                container=leak.container,
-                allocation_site=leak.allocated_at,
+                retainer_paths=tuple(p if p is not None else HELD_OUTSIDE for p in leak.paths),
+                container=None
+                if leak.container is None
+                else container_sentence(leak.container, calls=result.iterations),
+                allocation_site=None if leak.allocated_at is None else str(leak.allocated_at),
                 graph_svg=svg,
                 counts=leak.counts,
             )

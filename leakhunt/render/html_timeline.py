@@ -1,5 +1,5 @@
 """The timeline on the one-page HTML report: :func:`timeline_section` turns
-a :class:`~leakhunt.timeline.Timeline` and its summary into the report's
+a :class:`~leakhunt.analysis.timeline.Timeline` and its summary into the report's
 :class:`~leakhunt.render.html.TimelineSection` (the chart as inline SVG, the
 summary lines, one row per span label: calls and memory rise), and
 :func:`timeline_report` makes a whole page of it (``leakhunt timeline -o
@@ -8,7 +8,7 @@ diff's page."""
 
 from __future__ import annotations
 
-from ..timeline import Timeline, TimelineSummary
+from ..model.timeline import Timeline, TimelineSummary
 from .html import HtmlReport, SpanRow, TimelineSection
 from .timeline import render_timeline_image, render_timeline_text
 

@@ -1,21 +1,24 @@
 """A hunt's result as text for people and as one JSON object for programs.
 
->>> from leakhunt.hunt import HuntResult, Leak
->>> leak = Leak("dict", "objects", 10.0, 1946.0, 10, 10, 1.0,
-...     ("module report_rows -> ._ROWS -> [*] -> dict",),
-...     "the list at module report_rows -> ._ROWS grew by 100 items (10.0/call)",
-...     "scenarios/report_rows.py:16 in parse_batch()")
+>>> from leakhunt.model import ClusterGrowth, ContainerGrowth
+>>> from leakhunt.model.hunt import AllocationSite, HuntResult, Leak
+>>> rows = ContainerGrowth("list", "module report_rows -> ._ROWS", 0, 100)
+>>> held = ClusterGrowth(("module report_rows",), 0, 100, 0, 19460, None,
+...     "module report_rows -> ._ROWS -> [*] -> dict", rows)
+>>> leak = Leak("dict", "objects", 10.0, 1946.0, 10, 10, 1.0, (held,), rows,
+...     AllocationSite("scenarios/report_rows.py", 16, "parse_batch"))
 >>> r = HuntResult("report_rows.py:action", 10, 3, (leak,), (), None, None, 1.5, True, True)
 >>> print(render_hunt_text(r))  # doctest: +NORMALIZE_WHITESPACE
-LEAK  dict  +10.0 per call (+1.9 KiB/call), grew in 10/10 calls
+LEAK  dict  +10 per call (+1.9 KiB/call), grew in 10/10 calls
       held by: module report_rows -> ._ROWS -> [*] -> dict
-      growing: the list at module report_rows -> ._ROWS grew by 100 items (10.0/call)
+      growing: the list at module report_rows -> ._ROWS grew by 100 items (0 to 100, 10/call)
       allocated at: scenarios/report_rows.py:16 in parse_batch()
 <BLANKLINE>
 1 leak in report_rows.py:action (3 warm-up calls, 10 measured calls, 1.5 s)
 >>> import json
->>> json.loads(render_hunt_json(r))["leaks"][0]["per_iteration"]
-10.0
+>>> leak_doc = json.loads(render_hunt_json(r))["leaks"][0]
+>>> leak_doc["per_iteration"], leak_doc["container"]["length_b"]
+(10.0, 100)
 """
 
 from __future__ import annotations
@@ -23,42 +26,42 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..hunt import HuntResult, Leak
-from ._fmt import fmt_bytes, fmt_count
+from ..model.hunt import HuntResult, Leak
+from .json import cluster_to_dict, container_to_dict
+from .words import HELD_OUTSIDE, container_sentence, fmt_bytes, fmt_count, fmt_rate
 
 __all__ = ["hunt_to_dict", "render_hunt_json", "render_hunt_text"]
 
 _INDENT = " " * 6
-_UNKNOWN_SITE = "unknown (no object of this type made in the traced calls has a traceback)"
-
-
-def _rate(x: float) -> str:
-    if x == int(x):
-        return f"{x:+,.1f}"
-    return f"{x:+,.2f}" if abs(x) < 1 else f"{x:+,.1f}"
+_UNKNOWN_SITE = (
+    "unknown (none of the objects made in the traced calls has a traceback: "
+    "CPython reuses them from a free list, which tracemalloc does not see)"
+)
 
 
 def _headline(leak: Leak) -> str:
     per_call = f"{fmt_bytes(round(leak.bytes_per_iteration), signed=True)}/call"
     if leak.kind == "objects":
         grew = f"grew in {leak.grew_in}/{leak.steps} calls"
-        return f"{_rate(leak.per_iteration)} per call ({per_call}), {grew}"
-    items = f"{_rate(leak.items_per_iteration)} items per call"  # one growing container
-    objects = f", {_rate(leak.per_iteration)} objects" if leak.per_iteration else ""
+        return f"{fmt_rate(leak.per_iteration)} per call ({per_call}), {grew}"
+    items = f"{fmt_rate(leak.items_per_iteration)} items per call"  # one growing container
+    objects = f", {fmt_rate(leak.per_iteration)} objects" if leak.per_iteration else ""
     return f"{items}{objects} ({per_call})"
 
 
 def _leak_lines(result: HuntResult, leak: Leak, max_paths: int) -> list[str]:
     lines = [f"LEAK  {leak.type_name}  {_headline(leak)}"]
-    shown = leak.retainers[:max_paths]
+    paths = leak.paths
+    shown = paths[:max_paths]
     for path in shown:
-        lines.append(f"{_INDENT}held by: {path}")
-    if len(leak.retainers) > len(shown):
-        lines.append(f"{_INDENT}... and {len(leak.retainers) - len(shown)} more paths")
-    if not leak.retainers and result.graph:
+        lines.append(f"{_INDENT}held by: {path if path is not None else HELD_OUTSIDE}")
+    if len(paths) > len(shown):
+        lines.append(f"{_INDENT}... and {len(paths) - len(shown)} more paths")
+    if not paths and result.graph:
         lines.append(f"{_INDENT}held by: (no retainer path found)")
     if leak.container:
-        lines.append(f"{_INDENT}growing: {leak.container}")
+        sentence = container_sentence(leak.container, calls=result.iterations)
+        lines.append(f"{_INDENT}growing: {sentence}")
     if result.traced:
         lines.append(f"{_INDENT}allocated at: {leak.allocated_at or _UNKNOWN_SITE}")
     return lines
@@ -80,7 +83,9 @@ def render_hunt_text(result: HuntResult, *, max_paths: int = 3, max_others: int 
         lines.extend(_leak_lines(result, leak, max_paths))
         others = leaks[i + 1 : j]
         if others:
-            held = ", ".join(f"{x.type_name} {_rate(x.per_iteration)}" for x in others[:max_others])
+            held = ", ".join(
+                f"{x.type_name} {fmt_rate(x.per_iteration)}" for x in others[:max_others]
+            )
             more = f" and {len(others) - max_others} more types" if len(others) > max_others else ""
             total = sum(x.bytes_per_iteration for x in leaks[i:j])
             lines.append(
@@ -105,7 +110,7 @@ def render_hunt_text(result: HuntResult, *, max_paths: int = 3, max_others: int 
                 + ", ".join(f"{w.type_name} {fmt_count(w.count, signed=True)}" for w in filled[:5])
                 + ")"
             )
-        lines.append("no leak: " + "; ".join(parts))
+        lines.append(("not leaks: " if result.leaks else "no leak: ") + "; ".join(parts))
     for note in result.notes:
         lines.append(f"note: {note}")
     n = len({x.group or -i for i, x in enumerate(result.leaks)})
@@ -134,9 +139,19 @@ def _leak(leak: Leak) -> dict[str, Any]:
         "grew_in": leak.grew_in,
         "steps": leak.steps,
         "confidence": leak.confidence,
-        "retainers": list(leak.retainers),
-        "container": leak.container,
-        "allocated_at": leak.allocated_at,
+        "retainers": list(leak.paths),
+        "clusters": [cluster_to_dict(c) for c in leak.clusters],
+        "container": None if leak.container is None else container_to_dict(leak.container),
+        "allocated_at": (
+            None
+            if leak.allocated_at is None
+            else {
+                "file": leak.allocated_at.filename,
+                "line": leak.allocated_at.lineno,
+                "function": leak.allocated_at.function,
+                "text": str(leak.allocated_at),
+            }
+        ),
         "counts": list(leak.counts),
         "sizes": list(leak.sizes),
     }

@@ -20,11 +20,17 @@ import json
 import math
 from typing import Any, Optional
 
-from ..model import TypeDelta
-from ..pathdiff import ClusterGrowth
-from ..report import DiffView, InspectView, SideView
+from ..model import ClusterGrowth, ContainerGrowth, TypeDelta
+from ..views import DiffView, InspectView, SideView
 
-__all__ = ["diff_to_dict", "inspect_to_dict", "render_diff_json", "render_inspect_json"]
+__all__ = [
+    "cluster_to_dict",
+    "container_to_dict",
+    "diff_to_dict",
+    "inspect_to_dict",
+    "render_diff_json",
+    "render_inspect_json",
+]
 
 
 def _finite(x: float) -> Optional[float]:
@@ -46,25 +52,27 @@ def _side(s: SideView) -> dict[str, Any]:
     }
 
 
-def _cluster(c: ClusterGrowth) -> dict[str, Any]:
-    k = c.container
+def container_to_dict(k: ContainerGrowth) -> dict[str, Any]:
+    """The container that grew (schema ``$defs/container``)."""
+    return {
+        "type": k.type_name,
+        "path": k.path_text,
+        "length_a": k.length_a,
+        "length_b": k.length_b,
+        "unit": k.unit,
+    }
+
+
+def cluster_to_dict(c: ClusterGrowth) -> dict[str, Any]:
+    """A retainer-path cluster that grew (schema ``$defs/cluster``): the
+    same object in ``leakhunt diff`` and ``leakhunt hunt`` output."""
     return {
         "count_a": c.count_a,
         "count_b": c.count_b,
         "size_a": c.size_a,
         "size_b": c.size_b,
         "path": c.path_text,
-        "container": (
-            None
-            if k is None
-            else {
-                "type": k.type_name,
-                "path": k.path_text,
-                "length_a": k.length_a,
-                "length_b": k.length_b,
-                "unit": k.unit,
-            }
-        ),
+        "container": None if c.container is None else container_to_dict(c.container),
         "retained": c.retained,
     }
 
@@ -81,7 +89,7 @@ def _type_row(view: DiffView, r: TypeDelta) -> dict[str, Any]:
     }
     retention = view.retention_of(r.name)
     if retention is not None:
-        row["retainers"] = [_cluster(c) for c in retention.clusters]
+        row["retainers"] = [cluster_to_dict(c) for c in retention.clusters]
         row["retainers_omitted"] = retention.omitted
     return row
 

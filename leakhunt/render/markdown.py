@@ -9,8 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..report import DiffView, InspectView
-from ._fmt import (
+from ..views import DiffView, InspectView
+from .words import (
+    HELD_OUTSIDE,
+    HELD_OUTSIDE_WHY,
+    cluster_count,
+    container_growth,
     empty_message,
     fmt_bytes,
     fmt_count,
@@ -20,12 +24,6 @@ from ._fmt import (
     fmt_time,
     inspect_header,
     more_message,
-)
-from ._held import (
-    HELD_OUTSIDE,
-    HELD_OUTSIDE_WHY,
-    cluster_count,
-    container_growth,
     more_paths,
     retained_text,
 )

@@ -17,8 +17,12 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from ..report import DiffView, InspectView
-from ._fmt import (
+from ..views import DiffView, InspectView
+from .words import (
+    HELD_OUTSIDE,
+    HELD_OUTSIDE_WHY,
+    cluster_count,
+    container_growth,
     empty_message,
     fmt_bytes,
     fmt_count,
@@ -28,12 +32,6 @@ from ._fmt import (
     fmt_time,
     inspect_header,
     more_message,
-)
-from ._held import (
-    HELD_OUTSIDE,
-    HELD_OUTSIDE_WHY,
-    cluster_count,
-    container_growth,
     more_paths,
     retained_text,
 )

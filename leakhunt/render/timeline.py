@@ -2,7 +2,8 @@
 matplotlib, imported only here and only when drawing) and a small HTML page
 holding both.
 
->>> from leakhunt.timeline import Timeline, Sample, Span, summarize
+>>> from leakhunt.analysis.timeline import summarize
+>>> from leakhunt.model.timeline import Sample, Span, Timeline
 >>> tl = Timeline("t.jsonl", samples=(Sample(0.0, rss=100 << 20), Sample(60.0, rss=300 << 20)),
 ...               spans=(Span("load", start=1, end=59, rss_start=100 << 20, rss_end=300 << 20),))
 >>> print(render_timeline_text(tl, summarize(tl)).splitlines()[1])
@@ -16,8 +17,8 @@ import os
 from typing import Any, Literal, Optional
 
 from ..errors import UsageError
-from ..timeline import Timeline, TimelineSummary
-from ._fmt import fmt_bytes, fmt_count, fmt_duration
+from ..model.timeline import Timeline, TimelineSummary
+from .words import fmt_bytes, fmt_count, fmt_duration
 
 __all__ = [
     "ImageFormat",
@@ -205,7 +206,7 @@ def _merged(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
 def _figure(tl: Timeline, s: TimelineSummary) -> Any:
     from matplotlib.figure import Figure  # lazy: only drawing needs matplotlib
 
-    from ..timeline import memory_series
+    from ..analysis.timeline import memory_series
 
     metric, series = memory_series(tl)
     tname, tdiv = _time_unit(s.duration)

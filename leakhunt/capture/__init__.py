@@ -1,0 +1,463 @@
+"""Capture: the only module that touches ``gc`` and live objects.
+
+``snapshot()`` counts every live object by type (gc-tracked objects and
+everything they reference that the gc does not track), reads process memory
+and gc state, and optionally writes the result to a file. It never raises
+into the host program because of what it finds on the heap, never calls a
+user-defined method it can avoid, restores gc state exactly, and never
+counts leakhunt's own objects.
+"""
+
+from __future__ import annotations
+
+import _tracemalloc  # not tracemalloc: it imports pickle, a heavy import for one call
+import gc
+import os
+import sys
+import threading
+import time
+import types
+import warnings
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+from .._paths import is_own_file
+from .._version import __version__
+from ..errors import LeakhuntError, LeakhuntWarning
+
+# Imported eagerly: a lazy import during the first snapshot would show up as
+# growth in the second.
+from ..files import snapshot_file as storage
+from ..files.atomic import make_dirs
+from ..model import (
+    LIVE_OWNED,
+    GcInfo,
+    Snapshot,
+    TracemallocInfo,
+    TypeStat,
+    live_owned,
+    owned,
+)
+from . import pywalk as _pywalk
+from . import roots as _graphcap
+from .procmem import process_memory
+
+if TYPE_CHECKING:
+    from ..model.heapgraph import HeapGraph
+
+try:
+    from . import _walker
+
+    _C_HISTOGRAM: Optional[Callable[..., Any]] = _walker.histogram
+    _C_GRAPH: Optional[Callable[..., Any]] = _walker.graph
+except ImportError:  # no compiler at install time: the pure-Python twin
+    _C_HISTOGRAM = None
+    _C_GRAPH = None
+
+__all__ = [
+    "DEFAULT_DIR",
+    "LeakhuntWarning",
+    "checkpoint",
+    "snapshot",
+    "take_snapshot",
+    "type_histogram",
+    "type_name",
+    "walker_name",
+]
+
+#: Where snapshot() writes when neither ``path`` nor $LEAKHUNT_DIR says.
+DEFAULT_DIR = "leakhunt-snapshots"
+
+PathArg = Union[str, "os.PathLike[str]", None]
+
+_GC_HEAD = sys.getsizeof([]) - [].__sizeof__()
+_type_module = type.__dict__["__module__"].__get__
+_type_qualname = type.__dict__["__qualname__"].__get__
+# "3.11.7", "3.13.0rc1": platform.python_version() says the same, but
+# imports platform and compiles a regex on first use.
+_PYTHON_VERSION = sys.version.split()[0]
+
+
+@owned
+class _State:
+    """All of capture's mutable state in one owned object, so that none of it
+    is ever counted: the sequence number and the type-name cache."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self.names: dict[type, str] = {}
+        self.force_python = os.environ.get("LEAKHUNT_PURE_PYTHON", "") not in ("", "0")
+
+
+_STATE = _State()
+
+# Not owned (so counted, like any module global: they never grow):
+# called with every Snapshot that snapshot() returns (the monitor marks it on
+# the timeline; a hook that raises is ignored), and held while walking the
+# heap, so that two walks in two threads never see each other's temporaries.
+SNAPSHOT_HOOKS: list[Callable[[Snapshot], None]] = []
+WALK_LOCK = threading.RLock()
+
+
+@owned
+class _Roots:
+    """The graph's roots on their way to the walker: taken (and the box
+    emptied) as the call's argument, so no frame of leakhunt holds them
+    while the walk decides what is leakhunt's own."""
+
+    __slots__ = ("__weakref__", "objs")
+
+    def __init__(self) -> None:
+        self.objs: tuple[Any, ...] = ()
+
+    def take(self) -> tuple[Any, ...]:
+        objs, self.objs = self.objs, ()
+        return objs
+
+
+def walker_name() -> str:
+    """``"c"`` when the compiled walker is in use, else ``"python"``."""
+    return "c" if _C_HISTOGRAM is not None and not _STATE.force_python else "python"
+
+
+def type_name(tp: type) -> str:
+    """``module.QualName`` for ``tp``, builtins bare. Reads the type's own
+    slots, never a metaclass ``__getattr__``.
+
+    >>> type_name(dict), type_name(TypeStat)
+    ('dict', 'leakhunt.model.snapshot.TypeStat')
+    """
+    name = _STATE.names.get(tp)
+    if name is None:
+        try:
+            module = _type_module(tp)
+        except Exception:
+            module = None
+        try:
+            qual = _type_qualname(tp)
+        except Exception:
+            qual = None
+        if not isinstance(qual, str):
+            qual = "?"
+        if not isinstance(module, str) or module == "builtins":
+            name = qual
+        else:
+            name = f"{module}.{qual}"
+        _STATE.names[tp] = name
+    return name
+
+
+def _own_frames() -> tuple[Any, ...]:
+    """leakhunt's own frames on this thread's stack (excluded from the walk).
+
+    From 3.11 a running frame is an object only once something asks for it,
+    and even then the gc does not traverse a running frame's locals; so there
+    is nothing of ours to hide, and asking would create frame objects. The
+    same holds for the caller's frames: an untracked str/tuple/dict held
+    *only* by a running function's local is not seen (see docs/snapshot-format.md).
+    """
+    if sys.version_info >= (3, 11):
+        return ()
+    frames = []
+    f: Optional[types.FrameType] = sys._getframe(1)
+    while f is not None and is_own_file(f.f_code.co_filename):
+        frames.append(f)
+        f = f.f_back
+    return tuple(frames)
+
+
+def _histogram(
+    extra_roots: tuple[Any, ...],
+) -> tuple[list[tuple[type, int, int]], dict[str, int], str]:
+    use_c = _C_HISTOGRAM is not None and not _STATE.force_python
+    objs = gc.get_objects()
+    try:
+        if use_c:
+            assert _C_HISTOGRAM is not None
+            try:
+                rows, info = _C_HISTOGRAM(objs, extra_roots, sys.getsizeof, _GC_HEAD)
+                return rows, info, "c"
+            except MemoryError:
+                pass  # the Python twin needs less contiguous memory; try it
+        rows, info = _pywalk.histogram(objs, extra_roots, sys.getsizeof, _GC_HEAD)
+        return rows, info, "python"
+    finally:
+        del objs
+
+
+def _gc_info() -> GcInfo:
+    stats = gc.get_stats()
+    return GcInfo(
+        counts=tuple(gc.get_count()),
+        collections=tuple(int(s.get("collections", 0)) for s in stats),
+        collected=sum(int(s.get("collected", 0)) for s in stats),
+        uncollectable=sum(int(s.get("uncollectable", 0)) for s in stats),
+        garbage=len(gc.garbage),
+    )
+
+
+def take_snapshot(
+    label: Optional[str] = None,
+    *,
+    collect: bool = True,
+    graph: bool = False,
+    _probe_frames: tuple[Any, ...] = (),
+) -> Snapshot:
+    """Capture a Snapshot of the live heap without writing it anywhere.
+
+    With ``graph=True`` the snapshot also holds the object graph
+    (``Snapshot.graph``): every counted object as a node, every reference as
+    a labelled edge, rooted at the modules and the threads' frames. That
+    needs the compiled walker; without it the graph is None (with a
+    LeakhuntWarning).
+
+    >>> s = take_snapshot("doc")
+    >>> s.stat("dict").count > 0
+    True
+    """
+    t0 = time.perf_counter()
+    was_enabled = gc.isenabled()
+    heap_graph = None
+    if graph and _C_GRAPH is None:
+        warnings.warn(
+            LeakhuntWarning("leakhunt: graph snapshots need the compiled walker; none was built"),
+            stacklevel=2,
+        )
+        graph = False
+    # Everything the walk must not count is made before gc.get_objects().
+    # The roots (every module, every frame) go to the walker from an owned
+    # box emptied by the call: a local naming them would put them inside the
+    # exclusion closure through this frame (one of leakhunt's own on 3.10),
+    # and everything reachable from a module would then count as ours.
+    box = _Roots()
+    root_descs: tuple[str, ...] = ()
+    own: tuple[Any, ...] = _own_frames()
+    if graph:
+        # The graph's value class and file section load on first use, here,
+        # before the walk: the first graph snapshot counts them like every
+        # later one (imported after the walk, they would be growth).
+        from ..files import graph_section  # noqa: F401
+        from ..model import heapgraph  # noqa: F401
+
+        box.objs, root_descs, own = _graphcap.collect_roots(_probe_frames)
+    extra_roots = (_STATE, LIVE_OWNED, *live_owned(), *own)
+    WALK_LOCK.acquire()
+    try:
+        if collect:
+            gc.collect()
+        gc.disable()  # no collection may free objects mid-walk
+        try:
+            if graph:
+                assert _C_GRAPH is not None
+                # gc.get_objects() goes straight into the call, never into
+                # a local of this frame, for the same reason as the roots
+                res = _C_GRAPH(gc.get_objects(), extra_roots, sys.getsizeof, _GC_HEAD, box.take())
+                rows, info, walker = res["rows"], res["info"], "c"
+            else:
+                rows, info, walker = _histogram(extra_roots)
+        except Exception as e:  # never into the host program
+            warnings.warn(
+                LeakhuntWarning(f"leakhunt: heap walk failed ({type(e).__name__}: {e})"),
+                stacklevel=3,
+            )
+            rows, info, walker, graph = [], {"excluded": 0}, "failed", False
+    finally:
+        if was_enabled:
+            gc.enable()
+        WALK_LOCK.release()
+    del extra_roots, own, box
+    if graph:
+        heap_graph = _graphcap.build_graph(res, root_descs, type_name)
+        del res
+    wall = time.time()
+    mono = time.monotonic()
+    merged: dict[str, list[int]] = {}
+    for tp, count, size in rows:
+        name = type_name(tp)
+        acc = merged.get(name)
+        if acc is None:
+            merged[name] = [count, size]
+        else:  # distinct classes with one name (e.g. made in a loop)
+            acc[0] += count
+            acc[1] += size
+    del rows
+    stats = sorted(
+        (TypeStat(name, c, s) for name, (c, s) in merged.items()),
+        key=lambda t: (-t.size, t.name),
+    )
+    tm = None
+    if _tracemalloc.is_tracing():
+        cur, peak = _tracemalloc.get_traced_memory()
+        tm = TracemallocInfo(cur, peak)
+    _STATE.seq += 1
+    return Snapshot(
+        label=label,
+        types=tuple(stats),
+        wall_time=wall,
+        monotonic_time=mono,
+        pid=os.getpid(),
+        python_version=_PYTHON_VERSION,
+        leakhunt_version=__version__,
+        memory=process_memory(),
+        gc=_gc_info(),
+        tracemalloc=tm,
+        seq=_STATE.seq,
+        walker=walker,
+        capture_seconds=time.perf_counter() - t0,
+        excluded_objects=int(info.get("excluded", 0)),
+        platform=sys.platform,
+        format_version=(
+            storage.FORMAT_VERSION if heap_graph is not None else storage.FORMAT_VERSION_NO_GRAPH
+        ),
+        graph=heap_graph,
+    )
+
+
+def type_histogram(*, collect: bool = False) -> list[tuple[str, int, int]]:
+    """Every live object counted by type as a snapshot counts them, but
+    without a Snapshot (no sequence number used), and by default without a
+    gc.collect(): ``(name, count, size)`` rows, most numerous first. For the
+    monitor's periodic type counts and show_growth(); ``[]`` when the walk
+    fails. Never raises.
+
+    >>> rows = type_histogram()
+    >>> [name for name, count, size in rows if name == "dict"]
+    ['dict']
+    """
+    was_enabled = gc.isenabled()
+    extra_roots = (_STATE, LIVE_OWNED, *live_owned(), *_own_frames())
+    WALK_LOCK.acquire()
+    try:
+        if collect:
+            gc.collect()
+        gc.disable()
+        rows = _histogram(extra_roots)[0]
+    except Exception:
+        rows = []
+    finally:
+        if was_enabled:
+            gc.enable()
+        WALK_LOCK.release()
+    del extra_roots
+    merged: dict[str, list[int]] = {}
+    for tp, count, size in rows:
+        acc = merged.setdefault(type_name(tp), [0, 0])
+        acc[0] += count
+        acc[1] += size
+    del rows
+    return sorted(((n, c, s) for n, (c, s) in merged.items()), key=lambda r: (-r[1], r[0]))
+
+
+def live_graph(label: str, caller: Any) -> HeapGraph:
+    """The object graph of the live heap, for why() and show_retainers().
+
+    ``caller`` is the frame that asked: a probe, so its locals holding the
+    object in question are not retainers. Raises LeakhuntError where no
+    graph can be captured (no compiled walker)."""
+    s = take_snapshot(label, graph=True, _probe_frames=(caller,))
+    if s.graph is None:
+        raise LeakhuntError(
+            f"leakhunt.{label}: no object graph was captured (graph capture needs the "
+            "compiled walker; reinstall leakhunt with a C compiler)"
+        )
+    return s.graph
+
+
+def _save(s: Snapshot, path: PathArg) -> Snapshot:
+    try:
+        if path is None:
+            written = storage.write_snapshot_in(s, os.environ.get("LEAKHUNT_DIR") or DEFAULT_DIR)
+        else:
+            p = os.fspath(path)
+            # A directory (existing, or any name without a .json/.gz suffix)
+            # gets numbered files; anything else is the file name itself.
+            if os.path.isdir(p) or not p.endswith((".json", ".gz")):
+                written = storage.write_snapshot_in(s, p)
+            else:
+                parent = os.path.dirname(p)
+                if parent:
+                    make_dirs(parent)
+                written = storage.write_snapshot(s, p)
+    except (OSError, LeakhuntError) as e:
+        warnings.warn(LeakhuntWarning(f"leakhunt: snapshot not written: {e}"), stacklevel=3)
+        return s
+    return replace(s, path=written)
+
+
+def snapshot(
+    label: Optional[str] = None,
+    *,
+    path: PathArg = None,
+    collect: bool = True,
+    save: bool = True,
+    graph: bool = False,
+) -> Snapshot:
+    """Take a checkpoint: count live objects by type and write a snapshot file.
+
+    The file goes to ``path`` (a file name ending in ``.json`` or ``.gz``,
+    or else a directory, created if needed, to number files in), else to
+    ``$LEAKHUNT_DIR``, else to ``./leakhunt-snapshots/``, named
+    ``NNNN-label.lhs.json.gz`` with NNNN the next free number (sortable).
+    ``save=False`` keeps the snapshot in memory only. ``graph=True`` also
+    records the object graph, for retainer paths (see take_snapshot). ``collect`` runs
+    ``gc.collect()`` first so that garbage is not mistaken for growth.
+
+    Never raises because of the heap: a file that cannot be written gives a
+    LeakhuntWarning and the returned Snapshot has ``path=None``.
+
+    >>> import tempfile
+    >>> s = snapshot("before", path=tempfile.mkdtemp())
+    >>> s.path.endswith("0001-before.lhs.json.gz")
+    True
+    """
+    s = take_snapshot(label, collect=collect, graph=graph)
+    if save:
+        s = _save(s, path)
+    for hook in tuple(SNAPSHOT_HOOKS):
+        try:
+            hook(s)
+        except Exception:
+            pass
+    return s
+
+
+@owned
+class checkpoint:
+    """Snapshot on entry and on exit of a block.
+
+    ``label`` names both files (``LABEL-enter`` and ``LABEL-exit``); after
+    the block, ``.before`` and ``.after`` hold the two Snapshots.
+
+    >>> import tempfile
+    >>> with checkpoint("report", path=tempfile.mkdtemp()) as cp:
+    ...     rows = [dict(n=i) for i in range(100)]
+    >>> cp.after.stat("dict").count - cp.before.stat("dict").count >= 100
+    True
+    """
+
+    def __init__(
+        self,
+        label: str = "checkpoint",
+        *,
+        path: PathArg = None,
+        collect: bool = True,
+        save: bool = True,
+    ) -> None:
+        self.label = label
+        self.path = path
+        self.collect = collect
+        self.save = save
+        self.before: Optional[Snapshot] = None
+        self.after: Optional[Snapshot] = None
+
+    def __enter__(self) -> checkpoint:
+        self.before = snapshot(
+            f"{self.label}-enter", path=self.path, collect=self.collect, save=self.save
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.after = snapshot(
+            f"{self.label}-exit", path=self.path, collect=self.collect, save=self.save
+        )

@@ -1,0 +1,212 @@
+"""The pure-Python heap walker: the twin of ``_walker.c`` for machines
+without a compiler. Same input, same output, same rules (tests compare the
+two on one heap); about an order of magnitude slower.
+
+Rules: references come from ``gc.get_referents`` (the C ``tp_traverse``),
+plus dict keys and code constants, which ``tp_traverse`` does not report;
+sizes come from ``sys.getsizeof`` only where the type's ``__sizeof__`` is
+implemented in C, else from ``object.__sizeof__`` plus the gc pre-header,
+so no user-defined method ever runs.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import types
+from collections.abc import Callable
+from typing import Any
+
+_DEFAULT, _CMETH, _CCALL, _USER = 1, 2, 3, 4
+
+_HAVE_GC = 1 << 14
+_HEAPTYPE = 1 << 9
+if sys.version_info >= (3, 12):
+    _MANAGED = (1 << 4) | (1 << 3)
+elif sys.version_info >= (3, 11):
+    _MANAGED = 1 << 4
+else:
+    _MANAGED = 0
+
+_type_mro = type.__dict__["__mro__"].__get__
+_type_dict = type.__dict__["__dict__"].__get__
+_type_flags = type.__dict__["__flags__"].__get__
+_object_sizeof = object.__sizeof__
+_MethodDescriptor = types.MethodDescriptorType
+_C_CALLABLES = (types.WrapperDescriptorType, types.BuiltinFunctionType)
+_BOUNDARY = (type, types.ModuleType, types.FunctionType, types.FrameType, types.CodeType)
+
+
+def _sizeof_kind(tp: type) -> int:
+    for klass in _type_mro(tp):
+        d = _type_dict(klass)
+        if "__sizeof__" in d:
+            f = d["__sizeof__"]
+            ft = type(f)
+            if ft is _MethodDescriptor:
+                return _DEFAULT if f.__objclass__ is object else _CMETH
+            if ft in _C_CALLABLES:
+                return _CCALL
+            return _USER
+    return _DEFAULT
+
+
+def _is_gc(o: Any, tp: type) -> bool:
+    if not _type_flags(tp) & _HAVE_GC:
+        return False
+    if issubclass(type(o), type):  # not isinstance: it may read o.__class__
+        return bool(_type_flags(o) & _HEAPTYPE)
+    return True
+
+
+def _user_size(o: Any, tp: type, gc_head: int) -> int:
+    size: int = _object_sizeof(o)
+    if _is_gc(o, tp):
+        size += gc_head
+    if _type_flags(tp) & _MANAGED:
+        size += 2 * 8 if sys.maxsize > 2**32 else 2 * 4
+    return size
+
+
+def _extra(o: Any) -> list[Any]:
+    """References tp_traverse does not report (see _walker.c count_children)."""
+    if issubclass(type(o), dict):
+        try:
+            return list(dict.__iter__(o))
+        except RuntimeError:  # resized by another thread mid-walk
+            return []
+    if type(o) is types.CodeType:
+        return [o.co_consts, o.co_names, o.co_filename, o.co_name]
+    return []
+
+
+def _closure(extra_roots: tuple[Any, ...]) -> tuple[list[Any], dict[int, int], int]:
+    """Roots, then every tracked object they reach up to the boundary."""
+    is_tracked = gc.is_tracked
+    members: list[Any] = []
+    index: dict[int, int] = {}
+
+    def add(o: Any) -> None:
+        if id(o) not in index:
+            index[id(o)] = len(members)
+            members.append(o)
+
+    for r in extra_roots:
+        add(r)
+    roots = len(members)
+    i = 0
+    while i < len(members):
+        m = members[i]
+        i += 1
+        for c in gc.get_referents(m):
+            if is_tracked(c) and not issubclass(type(c), _BOUNDARY):
+                add(c)
+    return members, index, roots
+
+
+def _internal_refs(members: list[Any], index: dict[int, int]) -> list[int]:
+    """For each member, how many references it has from other members."""
+    internal = [0] * len(members)
+    for m in members:
+        refs = gc.get_referents(m)
+        for c in refs:
+            j = index.get(id(c))
+            if j is not None:
+                internal[j] += 1
+    return internal
+
+
+def _probe_base(members: list[Any]) -> int:
+    """What sys.getrefcount shows for a member with no outside reference
+    (the members list plus the call's own transient references), measured
+    on a probe in exactly the same position, so it holds on every version."""
+    probe: list[Any] = []
+    members.append(probe)
+    base = sys.getrefcount(members[-1]) - 1  # minus the `probe` variable
+    members.pop()
+    return base
+
+
+def _exclusions(extra_roots: tuple[Any, ...]) -> set[int]:
+    """ids of tracked objects that are leakhunt's own (see _walker.c).
+
+    Helpers hold their temporaries in their own frames, which are gone
+    before reference counts are read here.
+    """
+    members, index, roots = _closure(extra_roots)
+    internal = _internal_refs(members, index)
+    base = _probe_base(members)
+    shared = [False] * len(members)
+    work: list[int] = []
+    for j in range(roots, len(members)):
+        ext = sys.getrefcount(members[j]) - base - 1 - internal[j]  # 1: the gc list
+        if ext > 0:
+            shared[j] = True
+            work.append(j)
+    while work:
+        for c in gc.get_referents(members[work.pop()]):
+            k = index.get(id(c))
+            if k is not None and k >= roots and not shared[k]:
+                shared[k] = True
+                work.append(k)
+    excluded = {id(members[j]) for j in range(len(members)) if not shared[j]}
+    excluded.add(id(extra_roots))
+    return excluded
+
+
+def histogram(
+    objs: list[Any],
+    extra_roots: tuple[Any, ...],
+    getsizeof: Callable[[Any], int],
+    gc_head: int,
+) -> tuple[list[tuple[type, int, int]], dict[str, int]]:
+    """Same contract as ``leakhunt.capture._walker.histogram``."""
+    excluded = _exclusions(extra_roots)
+    is_tracked = gc.is_tracked
+    get_referents = gc.get_referents
+    kinds: dict[type, int] = {}
+    stats: dict[type, list[int]] = {}
+    seen: dict[int, Any] = {}  # id -> object; holding it keeps the id unique
+    n_tracked = 0
+
+    def count(o: Any) -> None:
+        tp = type(o)
+        kind = kinds.get(tp)
+        if kind is None:
+            kind = kinds[tp] = _sizeof_kind(tp)
+        if kind == _USER:
+            size = _user_size(o, tp, gc_head)
+        else:
+            try:
+                size = getsizeof(o)
+            except Exception:
+                size = _user_size(o, tp, gc_head)
+        st = stats.get(tp)
+        if st is None:
+            stats[tp] = [1, size]
+        else:
+            st[0] += 1
+            st[1] += size
+
+    def reach(children: list[Any]) -> None:
+        stack = children
+        while stack:
+            c = stack.pop()
+            if is_tracked(c) or id(c) in seen:
+                continue
+            seen[id(c)] = c
+            count(c)
+            stack.extend(get_referents(c))
+            stack.extend(_extra(c))
+
+    for o in objs:
+        if id(o) in excluded:
+            continue
+        n_tracked += 1
+        count(o)
+        children = get_referents(o)
+        children.extend(_extra(o))
+        reach(children)
+    rows = [(tp, st[0], st[1]) for tp, st in stats.items()]
+    info = {"tracked": n_tracked, "untracked": len(seen), "excluded": len(excluded) - 1}
+    return rows, info

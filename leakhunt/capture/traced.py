@@ -1,0 +1,134 @@
+"""Live objects made under tracemalloc: what a hunt's allocation-site step
+asks of the heap. Like the rest of capture, the only code here that touches
+``gc`` and live objects; :mod:`leakhunt.hunt.sites` turns the tracebacks into
+sites.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import tracemalloc
+from _tracemalloc import _get_object_traceback as _tracemalloc_raw
+from typing import Any, Optional
+
+from . import type_name
+
+__all__ = ["collect_garbage", "objects_with_ids", "traceback_of", "traced_objects"]
+
+
+_RAW_TRACEBACK: list[Any] = []
+_PREHEADER_BUG = sys.version_info[:2] == (3, 11)
+_FLAGS = type.__dict__["__flags__"].__get__  # never a metaclass's __getattribute__
+
+
+def preheader_traceback(obj: Any) -> Optional[tracemalloc.Traceback]:
+    """3.11 only: ``tracemalloc.get_object_traceback`` looks for an instance
+    with a managed dict one GC header before the object, where its memory
+    block starts two pointers earlier (fixed in 3.12, python/cpython#101430).
+    Ask tracemalloc for the right address through its C API."""
+    if not _PREHEADER_BUG or not _FLAGS(type(obj)) & (1 << 4):  # Py_TPFLAGS_MANAGED_DICT
+        return None
+    if not _RAW_TRACEBACK:
+        try:
+            import ctypes
+
+            f = ctypes.pythonapi._PyTraceMalloc_GetTraceback
+            f.restype = ctypes.py_object
+            f.argtypes = [ctypes.c_uint, ctypes.c_size_t]
+            _RAW_TRACEBACK.append((f, 4 * ctypes.sizeof(ctypes.c_void_p)))
+        except (ImportError, AttributeError, OSError):
+            _RAW_TRACEBACK.append(None)
+    found = _RAW_TRACEBACK[0]
+    if found is None:
+        return None
+    f, pre = found
+    frames = f(0, id(obj) - pre)
+    return tracemalloc.Traceback(frames) if frames else None
+
+
+def traceback_of(obj: Any) -> Optional[tracemalloc.Traceback]:
+    tb = tracemalloc.get_object_traceback(obj) or preheader_traceback(obj)
+    if tb is not None:
+        return tb
+    # An object from a free list, made before tracing started and reused, has
+    # no trace of its own: use what it was built with, allocated nearby.
+    for r in gc.get_referents(obj):
+        if isinstance(r, type):
+            continue
+        tb = tracemalloc.get_object_traceback(r)
+        if tb is not None:
+            return tb
+    return None
+
+
+def collect_garbage() -> None:
+    """A full collection, so that only objects something holds are found."""
+    gc.collect()
+
+
+def objects_with_ids(ids: set[int]) -> list[Any]:
+    """The gc-tracked live objects whose id() is in ``ids``."""
+    if not ids:
+        return []
+    return [o for o in gc.get_objects() if id(o) in ids]
+
+
+def traced_objects(wanted: set[str], holders: list[Any], limit: int = 200) -> dict[str, list[Any]]:
+    raw_tb = _tracemalloc_raw  # None or raw frames; no Traceback object per object
+    name_of = type_name
+    found: dict[str, list[Any]] = {n: [] for n in wanted}
+    fresh: list[Any] = []
+    fallback: list[Any] = []
+    names: dict[type, Optional[str]] = {}  # type -> its name when wanted, else None
+    objs = gc.get_objects()
+    for o in reversed(objs):  # the gc appends survivors: newest last
+        tp = type(o)
+        if tp not in names:
+            names[tp] = None if issubclass(tp, type) or name_of(tp) not in found else name_of(tp)
+        name = names[tp]
+        if raw_tb(o) is not None:
+            fresh.append(o)
+            if name is not None and len(found[name]) < limit:
+                found[name].append(o)
+        elif name is not None:
+            if preheader_traceback(o) is not None:
+                fresh.append(o)
+                if len(found[name]) < limit:
+                    found[name].append(o)
+            elif len(fallback) < limit * 10:
+                fallback.append(o)  # from a free list, made before tracing: no trace
+    names.clear()
+    fresh.extend(holders)
+    objs.clear()
+    for o in fallback:
+        name = name_of(type(o))
+        if len(found[name]) < limit and traceback_of(o) is not None:
+            found[name].append(o)
+    fallback.clear()
+    # untracked objects: reachable from the new objects, a few hops down
+    untracked = {n for n in wanted if len(found[n]) < limit}
+    if untracked:
+        seen: set[int] = set()
+        layer = fresh
+        for _ in range(3):
+            nxt: list[Any] = []
+            for o in layer:
+                refs = gc.get_referents(o)
+                if isinstance(o, dict):  # the gc does not visit str keys
+                    refs.extend(dict.keys(o))
+                for r in refs:
+                    i = id(r)
+                    if i in seen or isinstance(r, type) or gc.is_tracked(r):
+                        continue
+                    seen.add(i)
+                    nxt.append(r)
+                    name = name_of(type(r))
+                    if name in untracked and len(found[name]) < limit and raw_tb(r) is not None:
+                        found[name].append(r)
+            layer = nxt
+            if len(seen) > 500_000:
+                break
+        layer = []
+    fresh.clear()
+    return found

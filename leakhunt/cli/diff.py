@@ -1,0 +1,114 @@
+"""``leakhunt diff A B``: which types grew between two snapshots, and what holds them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from ..analysis.diff import diff
+from ..files.snapshot_file import read_snapshot
+from ..render import render_diff
+from ..views import diff_view, growth_at_least
+from ._common import (
+    EXIT_OK,
+    PROG,
+    DiffSortOpt,
+    FormatOpt,
+    GateTripped,
+    OutputOpt,
+    SnapshotA,
+    SnapshotB,
+    SortBy,
+    TopOpt,
+    app,
+    color_for,
+    output_format,
+    width_for,
+    write_text,
+)
+
+
+@app.command("diff", short_help="Which types grew between two snapshots, biggest first.")
+def diff_command(
+    a: SnapshotA,
+    b: SnapshotB,
+    sort: DiffSortOpt = SortBy.BYTES,
+    top: TopOpt = 20,
+    min_count: Annotated[
+        int,
+        typer.Option(
+            "--min-count",
+            min=0,
+            metavar="N",
+            help="Only types whose object count changed by at least N. "
+            "0 also lists types whose count held but whose bytes grew.",
+        ),
+    ] = 1,
+    show_all: Annotated[
+        bool,
+        typer.Option("--all", help="Also list types that shrank, after the ones that grew."),
+    ] = False,
+    fmt: FormatOpt = None,
+    output: OutputOpt = None,
+    fail_on_growth: Annotated[
+        Optional[int],
+        typer.Option(
+            "--fail-on-growth",
+            min=1,
+            metavar="N",
+            show_default=False,
+            help="A CI gate: exit 1 when any type grew by N objects or more "
+            "(all types count, whatever --top and --min-count show).",
+        ),
+    ] = None,
+    paths: Annotated[
+        bool,
+        typer.Option(
+            "--paths/--no-paths",
+            help="With graph snapshots (snapshot(..., graph=True)): under each grown type, "
+            "what holds the new objects, the container that grew, and the bytes it retains.",
+        ),
+    ] = True,
+    retained: Annotated[
+        bool,
+        typer.Option(
+            "--retained/--no-retained",
+            help="Compute retained sizes (a dominator tree: the slowest step on big graphs).",
+        ),
+    ] = True,
+) -> int:
+    """Show which types grew between snapshot A and snapshot B, biggest first.
+
+    The header gives both labels, the time between them and the change in
+    RSS, object count and bytes. When both snapshots hold an object graph,
+    each grown type also says what keeps its new objects alive.
+    """
+    d = diff(read_snapshot(a), read_snapshot(b))
+    view = diff_view(
+        d,
+        sort=sort.value,
+        top=top,
+        min_count=min_count,
+        include_shrinking=show_all,
+        paths=paths,
+        retained=retained,
+    )
+    write_text(
+        render_diff(
+            view, output_format(fmt, output), width=width_for(output), color=color_for(output)
+        ),
+        output,
+    )
+    if fail_on_growth is not None:
+        tripped = growth_at_least(d, fail_on_growth)
+        if tripped:
+            shown = ", ".join(f"{t.name} (+{t.count_delta:,})" for t in tripped[:5])
+            more = f" and {len(tripped) - 5} more" if len(tripped) > 5 else ""
+            noun = "type" if len(tripped) == 1 else "types"
+            raise GateTripped(
+                f"{PROG}: --fail-on-growth {fail_on_growth} tripped: {len(tripped)} {noun} "
+                f"grew by {fail_on_growth:,} objects or more between "
+                f"{d.a.display_label} and {d.b.display_label}: {shown}{more}"
+            )
+    return EXIT_OK

@@ -1,0 +1,70 @@
+"""``leakhunt snapshot PID``: ask a running process for a snapshot."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Annotated
+
+import typer
+
+from ..errors import UsageError
+from ._common import (
+    EXIT_OK,
+    app,
+)
+
+
+@app.command("snapshot", short_help="Ask a running process for a snapshot (by signal).")
+def snapshot_command(
+    pid: Annotated[
+        int,
+        typer.Argument(
+            metavar="PID",
+            show_default=False,
+            help="A process started by 'leakhunt run' or that called "
+            "leakhunt.install_signal_handler().",
+        ),
+    ],
+    wait: Annotated[
+        float,
+        typer.Option("--wait", min=0.0, metavar="SECONDS", help="Give up after SECONDS."),
+    ] = 60.0,
+) -> int:
+    """Send the process its snapshot signal and print the path of the
+    snapshot file it writes, once written."""
+    from ..runtime.ondemand import read_receipt, receipt_path, same_process
+
+    def alive() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            raise UsageError(f"snapshot: not allowed to signal process {pid}") from None
+        return True
+
+    if pid <= 0 or not alive():
+        raise UsageError(f"snapshot: no process with pid {pid}")
+    receipt = read_receipt(pid)
+    if receipt is None or not same_process(receipt):
+        raise UsageError(
+            f"snapshot: process {pid} has no leakhunt signal handler (no {receipt_path(pid)}); "
+            "start it with 'leakhunt run' or call leakhunt.install_signal_handler()"
+        )
+    before = receipt.get("seq", 0)
+    os.kill(pid, int(receipt["signal"]))
+    deadline = time.monotonic() + wait
+    while True:
+        r = read_receipt(pid)
+        if r is not None and r.get("seq", 0) != before:
+            if r.get("path"):
+                sys.stdout.write(f"{r['path']}\n")
+                return EXIT_OK
+            raise UsageError(f"snapshot: process {pid} could not write one: {r.get('error')}")
+        if not alive():
+            raise UsageError(f"snapshot: process {pid} exited before writing a snapshot")
+        if time.monotonic() >= deadline:
+            raise UsageError(f"snapshot: no snapshot from process {pid} within {wait:g} s")
+        time.sleep(0.05)

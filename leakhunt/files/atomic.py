@@ -1,0 +1,78 @@
+"""The one atomic writer: every file leakhunt writes (snapshots, timelines'
+rotations aside, reports, graphs, pages) goes through :func:`atomic_write`.
+
+A file is written to a temporary name in the same directory, flushed to disk,
+then renamed (or hard-linked, when it must not replace anything) to its name,
+so a reader sees either the old file, nothing, or the whole new file; a
+crash leaves at most a ``.NAME.PID.N.tmp`` behind. The temporary is created
+with ``O_EXCL | O_NOFOLLOW`` (never through a planted symlink) and mode 0600;
+the rename replaces a symlink at the final name instead of following it.
+Directories leakhunt creates are 0700. Heap data is private by default:
+snapshots, graphs and reports describe a program's memory.
+
+>>> import os, tempfile
+>>> d = tempfile.mkdtemp()
+>>> p = os.path.join(d, "out.txt")
+>>> atomic_write(p, b"hello")
+>>> with open(p, "rb") as f:
+...     f.read(), oct(os.stat(p).st_mode & 0o777)
+(b'hello', '0o600')
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["FILE_MODE", "DIR_MODE", "atomic_write", "make_dirs"]
+
+#: Mode of every file leakhunt writes (before the umask).
+FILE_MODE = 0o600
+#: Mode of every directory leakhunt creates (before the umask).
+DIR_MODE = 0o700
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# Not tempfile.mkstemp: its first use creates a module-level random generator
+# in the host process, which the next snapshot would count as growth.
+_TMP_COUNTER = [0]
+
+
+def make_dirs(directory: str) -> None:
+    """Create ``directory`` and its missing parents, private (0700)."""
+    if directory:
+        os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
+
+
+def atomic_write(path: str, data: bytes, *, clobber: bool = True, mode: int = FILE_MODE) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same
+    directory and a rename, so ``path`` is either absent, unchanged, or
+    complete. With ``clobber=False`` an existing ``path`` raises
+    FileExistsError (the hard link that publishes the file refuses to
+    replace one). Raises OSError as the system reports it."""
+    directory = os.path.dirname(os.path.abspath(path))
+    base = os.path.basename(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+    while True:
+        _TMP_COUNTER[0] += 1
+        tmp = os.path.join(directory, f".{base}.{os.getpid()}.{_TMP_COUNTER[0]}.tmp")
+        try:
+            fd = os.open(tmp, flags, mode)
+            break
+        except FileExistsError:
+            continue
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if clobber:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # atomic, and refuses to overwrite
+            os.unlink(tmp)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,119 @@
+"""The ``graph`` section of a snapshot file (format 1.1): a HeapGraph as
+plain data. Each array is stored as little-endian bytes, zlib-compressed,
+then base64 (JSON has no bytes), with its element type and length; names
+are JSON lists. See docs/snapshot-format.md."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import sys
+import zlib
+from array import array
+from typing import Any
+
+from ..errors import SnapshotFileError
+from ..model.heapgraph import HeapGraph
+
+__all__ = ["graph_from_doc", "graph_to_doc"]
+
+# field -> array typecode (Q: unsigned 64-bit, I: unsigned 32-bit)
+_ARRAYS = {
+    "ids": "Q",
+    "types": "I",
+    "sizes": "Q",
+    "lengths": "I",
+    "offsets": "Q",
+    "targets": "I",
+    "labels": "I",
+}
+_LITTLE = sys.byteorder == "little"
+
+
+def _encode(a: array[int]) -> dict[str, Any]:
+    if not _LITTLE:
+        a = array(a.typecode, a)
+        a.byteswap()
+    data = zlib.compress(a.tobytes(), 1)  # level 1: 3x faster, files ~10% bigger
+    return {"type": a.typecode, "count": len(a), "zlib_base64": base64.b64encode(data).decode()}
+
+
+def graph_to_doc(g: HeapGraph) -> dict[str, Any]:
+    """The JSON document of ``g``."""
+    arrays = {name: _encode(getattr(g, name)) for name in _ARRAYS if getattr(g, name) is not None}
+    return {
+        "nodes": g.n,
+        "edges": g.edge_count,
+        "arrays": arrays,
+        "type_names": list(g.type_names),
+        "label_names": list(g.label_names),
+        "roots": [[node, desc] for node, desc in g.roots],
+    }
+
+
+def _decode(path: str, arrays: Any, name: str, code: str, *, optional: bool = False) -> Any:
+    where = f"graph.arrays.{name}"
+    spec = arrays.get(name) if isinstance(arrays, dict) else None
+    if spec is None:
+        if optional:
+            return None
+        raise SnapshotFileError(path, f"missing field '{where}'")
+    if not isinstance(spec, dict) or spec.get("type") != code:
+        raise SnapshotFileError(path, f"field '{where}' must be an array of type {code!r}")
+    count, data = spec.get("count"), spec.get("zlib_base64")
+    if not isinstance(count, int) or isinstance(count, bool) or not isinstance(data, str):
+        raise SnapshotFileError(path, f"field '{where}' must have an integer count and data")
+    try:
+        raw = zlib.decompress(base64.b64decode(data, validate=True))
+    except (binascii.Error, zlib.error, ValueError):
+        raise SnapshotFileError(path, f"field '{where}': corrupt array data") from None
+    a = array(code)
+    if len(raw) != count * a.itemsize:
+        raise SnapshotFileError(path, f"field '{where}': {count} items announced, data disagrees")
+    a.frombytes(raw)
+    if not _LITTLE:
+        a.byteswap()
+    return a
+
+
+def _names(path: str, doc: dict[str, Any], key: str) -> tuple[str, ...]:
+    v = doc.get(key)
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise SnapshotFileError(path, f"field 'graph.{key}' must be a list of strings")
+    return tuple(v)
+
+
+def graph_from_doc(path: str, doc: Any) -> HeapGraph:
+    """A HeapGraph from the document; SnapshotFileError for anything off."""
+    if not isinstance(doc, dict):
+        raise SnapshotFileError(path, "field 'graph' must be an object")
+    arrays = doc.get("arrays")
+    got = {
+        name: _decode(path, arrays, name, code, optional=name == "lengths")
+        for name, code in _ARRAYS.items()
+    }
+    roots_raw = doc.get("roots")
+    if not isinstance(roots_raw, list) or not all(
+        isinstance(r, list)
+        and len(r) == 2
+        and isinstance(r[0], int)
+        and not isinstance(r[0], bool)
+        and isinstance(r[1], str)
+        for r in roots_raw
+    ):
+        raise SnapshotFileError(path, "field 'graph.roots' must be a list of [node, description]")
+    try:
+        return HeapGraph(
+            ids=got["ids"],
+            types=got["types"],
+            type_names=_names(path, doc, "type_names"),
+            sizes=got["sizes"],
+            offsets=got["offsets"],
+            targets=got["targets"],
+            labels=got["labels"],
+            label_names=_names(path, doc, "label_names"),
+            roots=tuple((int(r[0]), str(r[1])) for r in roots_raw),
+            lengths=got["lengths"],
+        )
+    except ValueError as e:  # HeapGraph's own consistency checks
+        raise SnapshotFileError(path, f"inconsistent object graph: {e}") from None

@@ -1,0 +1,366 @@
+"""Snapshot files: plain JSON (gzip-compressed when the name ends in ``.gz``),
+versioned, written atomically, read defensively.
+
+The format is documented field by field in ``docs/snapshot-format.md``.
+Nothing here evaluates or unpickles anything: a snapshot file is data.
+
+>>> import os, tempfile
+>>> from leakhunt.model import Snapshot, TypeStat
+>>> s = Snapshot("demo", (TypeStat("dict", 2, 464),), 0.0, 0.0, 1, "3.11.7", "0.1.0")
+>>> d = tempfile.mkdtemp()
+>>> p = write_snapshot(s, os.path.join(d, "demo.lhs.json.gz"))
+>>> read_snapshot(p).types
+(TypeStat(name='dict', count=2, size=464),)
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import zlib
+from dataclasses import replace
+from typing import Any, Optional
+
+from .._version import __version__
+from ..errors import SnapshotFileError
+from ..model import GcInfo, ProcessMemory, Snapshot, TracemallocInfo, TypeStat
+from .atomic import atomic_write, make_dirs
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "SUFFIX",
+    "next_snapshot_path",
+    "read_snapshot",
+    "snapshot_from_dict",
+    "snapshot_to_dict",
+    "write_snapshot",
+]
+
+FORMAT_NAME = "leakhunt.snapshot"
+#: major.minor: a reader accepts any minor of its major (unknown fields are
+#: ignored) and refuses a newer major.
+FORMAT_VERSION = "1.1"
+#: What a snapshot without an object graph is written as (readable by 1.0).
+FORMAT_VERSION_NO_GRAPH = "1.0"
+SUFFIX = ".lhs.json.gz"
+_MAJOR = int(FORMAT_VERSION.split(".")[0])
+_GZIP_MAGIC = b"\x1f\x8b"
+_SEQ_RE = re.compile(r"^(\d{4,})-")
+_SLUG_RE = re.compile(r"[^A-Za-z0-9._-]+")
+_VERSION_RE = re.compile(r"(\d+)\.(\d+)")
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _graph_section() -> Any:
+    """The graph section's module, loaded on first use (a graph snapshot
+    imports it before its walk: see capture.take_snapshot)."""
+    from . import graph_section
+
+    return graph_section
+
+
+def _warm_stdlib_caches() -> None:
+    """Fill the stdlib's one-time caches that writing a file touches (gzip
+    packs its header with struct, whose format cache keeps a Struct and its
+    format bytes, on 3.13), so that the first snapshot written does not show
+    up as growth in the next one."""
+    gzip.decompress(gzip.compress(b"{}", mtime=0))
+
+
+_warm_stdlib_caches()
+
+
+def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
+    """The JSON document for ``s`` (see docs/snapshot-format.md)."""
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION if s.graph is not None else FORMAT_VERSION_NO_GRAPH,
+        "label": s.label,
+        "seq": s.seq,
+        "time": {"wall": s.wall_time, "monotonic": s.monotonic_time},
+        "process": {
+            "pid": s.pid,
+            "python": s.python_version,
+            "platform": s.platform,
+            "leakhunt": s.leakhunt_version,
+            "rss": s.memory.rss,
+            "peak_rss": s.memory.peak_rss,
+        },
+        "gc": {
+            "counts": list(s.gc.counts),
+            "collections": list(s.gc.collections),
+            "collected": s.gc.collected,
+            "uncollectable": s.gc.uncollectable,
+            "garbage": s.gc.garbage,
+        },
+        "tracemalloc": (
+            None
+            if s.tracemalloc is None
+            else {"current": s.tracemalloc.current, "peak": s.tracemalloc.peak}
+        ),
+        "capture": {
+            "walker": s.walker,
+            "seconds": s.capture_seconds,
+            "excluded_objects": s.excluded_objects,
+        },
+        "totals": {"count": s.total_count, "size": s.total_size},
+        "types": [{"name": t.name, "count": t.count, "size": t.size} for t in s.types],
+        **({} if s.graph is None else {"graph": _graph_section().graph_to_doc(s.graph)}),
+    }
+
+
+def _encode(s: Snapshot, compress: bool) -> bytes:
+    text = json.dumps(snapshot_to_dict(s), separators=(",", ":"), ensure_ascii=False)
+    data = text.encode("utf-8")
+    if compress:
+        # mtime=0: the same snapshot always gives the same bytes. A graph's
+        # arrays are compressed already; squeezing them again is slow.
+        level = 6 if s.graph is None else 1
+        data = gzip.compress(data, compresslevel=level, mtime=0)
+    return data
+
+
+def write_snapshot(s: Snapshot, path: str) -> str:
+    """Write ``s`` to ``path`` atomically (gzip when it ends in ``.gz``);
+    an existing file is replaced. Returns ``path``."""
+    atomic_write(path, _encode(s, path.endswith(".gz")), clobber=True)
+    return path
+
+
+def _slug(label: Optional[str]) -> str:
+    if not label:
+        return "snapshot"
+    slug = _SLUG_RE.sub("-", label).strip("-.")
+    return slug[:60] or "snapshot"
+
+
+def next_snapshot_path(directory: str, label: Optional[str]) -> str:
+    """``DIR/NNNN-label.lhs.json.gz`` with NNNN one above the highest in DIR."""
+    highest = 0
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        names = []
+    for name in names:
+        m = _SEQ_RE.match(name)
+        if m and name.endswith(SUFFIX):
+            highest = max(highest, int(m.group(1)))
+    return os.path.join(directory, f"{highest + 1:04d}-{_slug(label)}{SUFFIX}")
+
+
+def write_snapshot_in(s: Snapshot, directory: str) -> str:
+    """Write ``s`` into ``directory`` under the next free sequence number.
+    Two processes writing at once never overwrite each other."""
+    make_dirs(directory)
+    data = _encode(s, True)
+    for _ in range(1000):
+        path = next_snapshot_path(directory, s.label)
+        try:
+            atomic_write(path, data, clobber=False)
+            return path
+        except FileExistsError:
+            continue
+    raise OSError(f"{directory}: could not find a free snapshot file name")
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _load_document(path: str) -> Any:
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise SnapshotFileError(path, "no such file") from None
+    except IsADirectoryError:
+        raise SnapshotFileError(path, "is a directory, not a snapshot file") from None
+    except PermissionError:
+        raise SnapshotFileError(path, "permission denied") from None
+    except OSError as e:
+        raise SnapshotFileError(path, f"cannot read: {e.strerror or e}") from None
+    if not raw:
+        raise SnapshotFileError(path, "empty file, not a leakhunt snapshot")
+    if raw[:2] == _GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, gzip.BadGzipFile, zlib.error, OSError):
+            raise SnapshotFileError(
+                path, "truncated or corrupt gzip data (was the write interrupted?)"
+            ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SnapshotFileError(path, "not a text or gzip file, not a leakhunt snapshot") from None
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except ValueError as e:
+        if not isinstance(e, json.JSONDecodeError):
+            raise SnapshotFileError(path, str(e)) from None
+        raise SnapshotFileError(
+            path, f"not valid JSON (line {e.lineno}, column {e.colno}): not a leakhunt snapshot"
+        ) from None
+    except RecursionError:
+        raise SnapshotFileError(path, "JSON nested too deeply: not a leakhunt snapshot") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"not a leakhunt snapshot: JSON holds a non-finite number ({name})")
+
+
+class _Fields:
+    """Typed access to a JSON object, raising one-line errors that name the
+    file and the field."""
+
+    def __init__(self, path: str, obj: Any, where: str) -> None:
+        self.path = path
+        self.where = where
+        if not isinstance(obj, dict):
+            raise SnapshotFileError(path, f"field '{where}' must be an object")
+        self.obj = obj
+
+    def _name(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def _bad(self, key: str, want: str, got: Any) -> SnapshotFileError:
+        return SnapshotFileError(
+            self.path, f"field '{self._name(key)}' must be {want}, got {type(got).__name__}"
+        )
+
+    def sub(self, key: str, *, optional: bool = False) -> Optional[_Fields]:
+        v = self.obj.get(key)
+        if v is None and optional:
+            return None
+        if not isinstance(v, dict):
+            if v is None:
+                raise SnapshotFileError(self.path, f"missing field '{self._name(key)}'")
+            raise self._bad(key, "an object", v)
+        return _Fields(self.path, v, self._name(key))
+
+    def integer(self, key: str, default: Optional[int] = None, *, nullable: bool = False) -> Any:
+        v = self.obj.get(key, default)
+        if v is None and (nullable or default is not None):
+            return v
+        if v is None:
+            raise SnapshotFileError(self.path, f"missing field '{self._name(key)}'")
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise self._bad(key, "an integer", v)
+        return v
+
+    def num(self, key: str, default: Optional[float] = None) -> float:
+        v = self.obj.get(key, default)
+        if v is None:
+            raise SnapshotFileError(self.path, f"missing field '{self._name(key)}'")
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise self._bad(key, "a number", v)
+        return float(v)
+
+    def text(self, key: str, default: Optional[str] = None, *, nullable: bool = False) -> Any:
+        v = self.obj.get(key, default)
+        if v is None and (nullable or default is not None):
+            return v
+        if v is None:
+            raise SnapshotFileError(self.path, f"missing field '{self._name(key)}'")
+        if not isinstance(v, str):
+            raise self._bad(key, "a string", v)
+        return v
+
+    def ints(self, key: str) -> tuple[int, ...]:
+        v = self.obj.get(key, [])
+        if not isinstance(v, list) or any(isinstance(x, bool) or not isinstance(x, int) for x in v):
+            raise self._bad(key, "a list of integers", v)
+        return tuple(v)
+
+
+def major_version(path: str, version: Any, error: type[SnapshotFileError]) -> int:
+    """The MAJOR of a ``"MAJOR.MINOR"`` format version; raises ``error`` (one
+    line naming the file) for anything else. Shared by every versioned file."""
+    m = _VERSION_RE.fullmatch(version) if isinstance(version, str) else None
+    if m is None:
+        raise error(path, f"field 'format_version' must be \"MAJOR.MINOR\", got {version!r}")
+    return int(m.group(1))
+
+
+def _check_header(path: str, doc: Any) -> None:
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
+        raise SnapshotFileError(
+            path, f'not a leakhunt snapshot (no "format": "{FORMAT_NAME}" field)'
+        )
+    version = doc.get("format_version")
+    major = major_version(path, version, SnapshotFileError)
+    if major > _MAJOR:
+        raise SnapshotFileError(
+            path,
+            f"written by a newer leakhunt (format {version}; leakhunt {__version__} reads "
+            f"{_MAJOR}.x): upgrade leakhunt to read it",
+        )
+    if major < 1:
+        raise SnapshotFileError(path, f"unsupported format version {version}")
+
+
+def snapshot_from_dict(doc: Any, path: str = "<snapshot>") -> Snapshot:
+    """Build a Snapshot from a parsed document; unknown fields are ignored."""
+    _check_header(path, doc)
+    top = _Fields(path, doc, "")
+    t = top.sub("time")
+    proc = top.sub("process")
+    gcf = top.sub("gc", optional=True)
+    tm = top.sub("tracemalloc", optional=True)
+    cap = top.sub("capture", optional=True)
+    raw_types = doc.get("types")
+    if not isinstance(raw_types, list):
+        raise SnapshotFileError(path, "missing field 'types' (a list of type statistics)")
+    types: list[TypeStat] = []
+    for i, row in enumerate(raw_types):
+        f = _Fields(path, row, f"types[{i}]")
+        types.append(TypeStat(f.text("name"), f.integer("count"), f.integer("size")))
+    assert t is not None and proc is not None
+    return Snapshot(
+        label=top.text("label", nullable=True),
+        types=tuple(types),
+        wall_time=t.num("wall"),
+        monotonic_time=t.num("monotonic", 0.0),
+        pid=proc.integer("pid", 0),
+        python_version=proc.text("python", ""),
+        leakhunt_version=proc.text("leakhunt", ""),
+        memory=ProcessMemory(
+            rss=proc.integer("rss", nullable=True), peak_rss=proc.integer("peak_rss", nullable=True)
+        ),
+        gc=(
+            GcInfo()
+            if gcf is None
+            else GcInfo(
+                counts=gcf.ints("counts"),
+                collections=gcf.ints("collections"),
+                collected=gcf.integer("collected", 0),
+                uncollectable=gcf.integer("uncollectable", 0),
+                garbage=gcf.integer("garbage", 0),
+            )
+        ),
+        tracemalloc=None
+        if tm is None
+        else TracemallocInfo(tm.integer("current"), tm.integer("peak")),
+        seq=top.integer("seq", 0),
+        walker="unknown" if cap is None else cap.text("walker", "unknown"),
+        capture_seconds=0.0 if cap is None else cap.num("seconds", 0.0),
+        excluded_objects=0 if cap is None else cap.integer("excluded_objects", 0),
+        platform=proc.text("platform", ""),
+        format_version=str(doc["format_version"]),
+        graph=(
+            None
+            if doc.get("graph") is None
+            else _graph_section().graph_from_doc(path, doc["graph"])
+        ),
+    )
+
+
+def read_snapshot(path: str | os.PathLike[str]) -> Snapshot:
+    """Read a snapshot file. Raises SnapshotFileError (one line naming the
+    file and the problem) for anything that is not a readable snapshot."""
+    p = os.fspath(path)
+    doc = _load_document(p)
+    return replace(snapshot_from_dict(doc, p), path=p)

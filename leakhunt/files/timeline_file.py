@@ -1,0 +1,193 @@
+"""The timeline file format (JSON Lines, written by
+:mod:`leakhunt.runtime.monitor`): its name and version, the header check, and
+the reader. See docs/timeline-format.md.
+
+``load_timeline`` tolerates damage at the end (a process killed mid-write
+leaves a truncated last line): unreadable lines are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from ..model.timeline import Timeline
+
+from ..errors import TimelineFileError
+from .snapshot_file import major_version
+
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load_timeline"]
+
+FORMAT_NAME = "leakhunt.timeline"
+#: major.minor, as for snapshot files: readers refuse a newer major.
+FORMAT_VERSION = "1.0"
+_MAJOR = int(FORMAT_VERSION.split(".")[0])
+
+
+def _int(v: Any) -> Optional[int]:
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _num(v: Any) -> Optional[float]:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    return None
+
+
+def _check_header(path: str, first: bytes) -> dict[str, Any]:
+    if first.startswith(b"\x1f\x8b"):
+        raise TimelineFileError(
+            path, "is gzip data, not a timeline (a snapshot file? try 'leakhunt inspect')"
+        )
+    try:
+        doc = json.loads(first)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
+        if isinstance(doc, dict) and doc.get("format") == "leakhunt.snapshot":
+            raise TimelineFileError(path, "is a snapshot, not a timeline (try 'leakhunt inspect')")
+        raise TimelineFileError(
+            path, f'not a leakhunt timeline (its first line has no "format": "{FORMAT_NAME}")'
+        )
+    version = doc.get("format_version")
+    if major_version(path, version, TimelineFileError) > _MAJOR:
+        raise TimelineFileError(
+            path, f"written by a newer leakhunt (timeline format {version}): upgrade leakhunt"
+        )
+    return doc
+
+
+def load_timeline(path: str | os.PathLike[str]) -> Timeline:
+    """Read a timeline file. Raises TimelineFileError (one line naming the
+    file and the problem) for a file that is missing, empty or foreign;
+    lines that cannot be read (a truncated last line) are skipped and
+    counted in ``skipped_lines``."""
+    # the values load here: the monitor (in the measured program) needs only
+    # the format's name and version from this module
+    from ..model.timeline import Mark, Sample, SnapshotMark, Span, Timeline
+
+    p = os.fspath(path)
+    try:
+        with open(p, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise TimelineFileError(p, "no such file") from None
+    except IsADirectoryError:
+        raise TimelineFileError(p, "is a directory, not a timeline file") from None
+    except OSError as e:
+        raise TimelineFileError(p, f"cannot read: {e.strerror or e}") from None
+    lines = raw.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    if not lines or not raw.strip():
+        raise TimelineFileError(p, "is empty, not a leakhunt timeline")
+    head = _check_header(p, lines[0])
+    t0 = _num(head.get("t")) or 0.0
+    samples: list[Sample] = []
+    marks: dict[int, Mark] = {}
+    enters: dict[int, dict[str, Any]] = {}
+    exits: dict[int, dict[str, Any]] = {}
+    snaps: list[SnapshotMark] = []
+    skipped = 0
+    ended = False
+    for line in lines[1:]:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            skipped += 1
+            continue
+        t = _num(rec.get("t")) if isinstance(rec, dict) else None
+        if t is None or not isinstance(rec, dict):
+            skipped += 1
+            continue
+        t -= t0
+        kind = rec.get("kind")
+        if kind == "sample":
+            gcd: dict[str, Any] = rec["gc"] if isinstance(rec.get("gc"), dict) else {}
+            raw_types = rec.get("types")
+            types: tuple[tuple[str, int], ...] = ()
+            if isinstance(raw_types, list):
+                types = tuple(
+                    (str(x[0]), int(x[1]))
+                    for x in raw_types
+                    if isinstance(x, list) and len(x) >= 2 and _int(x[1]) is not None
+                )
+            coll = gcd.get("collections")
+            samples.append(
+                Sample(
+                    t,
+                    rss=_int(rec.get("rss")),
+                    peak_rss=_int(rec.get("peak_rss")),
+                    tm=_int(rec.get("tm")),
+                    tm_peak=_int(rec.get("tm_peak")),
+                    wall=_num(rec.get("wall")),
+                    gc_collections=tuple(c for c in coll if _int(c) is not None)
+                    if isinstance(coll, list)
+                    else (),
+                    objects=_int(rec.get("objects")),
+                    types=types,
+                )
+            )
+        elif kind in ("mark", "enter", "exit") and _int(rec.get("id")) is not None:
+            ident = int(rec["id"])
+            if kind == "mark":
+                marks[ident] = Mark(
+                    t,
+                    str(rec.get("label")),
+                    str(rec.get("thread", "")),
+                    _int(rec.get("rss")),
+                    _int(rec.get("tm")),
+                )
+            else:
+                rec["t"] = t
+                (enters if kind == "enter" else exits)[ident] = rec
+        elif kind == "snapshot":
+            label = rec.get("label")
+            snaps.append(
+                SnapshotMark(
+                    t,
+                    None if label is None else str(label),
+                    rec.get("path") if isinstance(rec.get("path"), str) else None,
+                    _int(rec.get("seq")) or 0,
+                    _int(rec.get("rss")),
+                )
+            )
+        elif kind == "end":
+            ended = True
+        # unknown kinds: a newer minor version; ignored
+    spans = []
+    for ident, en in enters.items():
+        x = exits.get(ident)
+        spans.append(
+            Span(
+                str(en.get("label")),
+                start=en["t"],
+                end=None if x is None else x["t"],
+                rss_start=_int(en.get("rss")),
+                rss_end=None if x is None else _int(x.get("rss")),
+                tm_start=_int(en.get("tm")),
+                tm_end=None if x is None else _int(x.get("tm")),
+                thread=str(en.get("thread", "")),
+                depth=_int(en.get("depth")) or 0,
+                error=None if x is None or x.get("error") is None else str(x.get("error")),
+            )
+        )
+    spans.sort(key=lambda s: s.start)
+    points = sorted((m for i, m in marks.items() if i not in enters), key=lambda m: m.t)
+    return Timeline(
+        path=p,
+        samples=tuple(sorted(samples, key=lambda s: s.t)),
+        marks=tuple(points),
+        spans=tuple(spans),
+        snapshots=tuple(sorted(snaps, key=lambda s: s.t)),
+        pid=_int(head.get("pid")) or 0,
+        python=str(head.get("python", "")),
+        program=str(head.get("program", "")),
+        interval=_num(head.get("interval")) or 0.0,
+        start_wall=_num(head.get("wall")) or 0.0,
+        part=_int(head.get("part")) or 1,
+        ended=ended,
+        skipped_lines=skipped,
+    )

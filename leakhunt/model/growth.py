@@ -1,0 +1,113 @@
+"""What accounts for growth between two graphs: the retainer-path clusters
+whose count grew (ClusterGrowth), the container that accumulates them
+(ContainerGrowth), per type (TypeRetention). Computed by
+:func:`leakhunt.analysis.growth.explain_growth`; shown by ``leakhunt diff``,
+``leakhunt report`` and ``leakhunt hunt`` alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Optional
+
+from .heapgraph import MEMBERS_CAP, Cluster, RetainerPath
+from .owned import owned
+
+__all__ = ["ClusterGrowth", "ContainerGrowth", "TypeRetention", "Unit"]
+
+Unit = Literal["items", "bytes"]
+
+
+@owned
+@dataclass(frozen=True)
+class ContainerGrowth:
+    """The container that accumulates a cluster's objects.
+
+    ``path_text`` is its path in B, root first, with the exact labels
+    (``module app.cache -> ._SESSIONS``). ``length_a`` and ``length_b`` count
+    ``unit``: ``"items"`` (``len()``), or ``"bytes"`` of shallow size when a
+    graph has no lengths. ``length_a`` is 0 when A had no such container.
+    """
+
+    type_name: str
+    path_text: str
+    length_a: int
+    length_b: int
+    unit: Unit = "items"
+    #: the container's node in B
+    node: int = field(default=-1, compare=False, repr=False)
+
+    @property
+    def delta(self) -> int:
+        """How much the container grew, in ``unit``."""
+        return self.length_b - self.length_a
+
+
+@owned
+@dataclass(frozen=True)
+class ClusterGrowth:
+    """The objects of one type whose shortest retainer paths share one
+    ``signature``, counted in A and in B.
+
+    ``path_text`` is the representative path in B, root first, indices and
+    per-object keys masked (``module app -> ._CACHE -> [*] -> Session``), or
+    None when no root reaches the objects (held outside Python).
+    ``retained`` is the bytes freed in B if all ``count_b`` objects became
+    unreachable (None: not computed, or unreachable). ``container`` names
+    the container that accumulates them, when one grew.
+    """
+
+    signature: tuple[str, ...]
+    count_a: int
+    count_b: int
+    size_a: int
+    size_b: int
+    retained: Optional[int]
+    path_text: Optional[str]
+    container: Optional[ContainerGrowth]
+    #: up to 200 of the cluster's nodes in B, spread evenly over its members
+    #: (to draw it, and for allocation sites: :func:`leakhunt.hunt.hunt`)
+    sample: tuple[int, ...] = field(default=(), compare=False, repr=False)
+    #: the representative path in B (exact labels), None when unreachable
+    path: Optional[RetainerPath] = field(default=None, compare=False, repr=False)
+
+    def cluster(self) -> Cluster:
+        """This growth as a :class:`Cluster` of B (to draw it): all of its
+        objects counted, its sample as members."""
+        representative = self.path
+        if representative is None:
+            representative = RetainerPath.unreachable(self.sample[0] if self.sample else 0)
+        return Cluster(
+            signature=self.signature,
+            count=self.count_b,
+            size=self.size_b,
+            retained=self.retained,
+            representative=representative,
+            members=self.sample[:MEMBERS_CAP],
+        )
+
+    @property
+    def reachable(self) -> bool:
+        """False when no Python root reaches the objects."""
+        return self.path_text is not None
+
+    @property
+    def count_delta(self) -> int:
+        return self.count_b - self.count_a
+
+    @property
+    def size_delta(self) -> int:
+        return self.size_b - self.size_a
+
+
+@owned
+@dataclass(frozen=True)
+class TypeRetention:
+    """The clusters that account for one type's growth, biggest growth in
+    bytes first. ``omitted`` clusters grew too but were cut by
+    ``max_clusters``; ``omitted_count`` is their summed count growth."""
+
+    name: str
+    clusters: tuple[ClusterGrowth, ...]
+    omitted: int = 0
+    omitted_count: int = 0

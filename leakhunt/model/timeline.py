@@ -1,0 +1,169 @@
+"""A memory timeline as values: samples, marks, spans and snapshot marks
+(what :mod:`leakhunt.files.timeline_file` reads), and what
+:func:`leakhunt.analysis.timeline.summarize` says of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+__all__ = [
+    "Mark",
+    "Rise",
+    "Sample",
+    "SnapshotMark",
+    "Span",
+    "SpanStat",
+    "Timeline",
+    "TimelineSummary",
+    "TypeGrowth",
+]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One periodic sample; ``t`` in seconds since the monitor started."""
+
+    t: float
+    rss: Optional[int] = None
+    peak_rss: Optional[int] = None
+    tm: Optional[int] = None
+    tm_peak: Optional[int] = None
+    wall: Optional[float] = None
+    gc_collections: tuple[int, ...] = ()
+    objects: Optional[int] = None
+    types: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A point: ``mark("label")`` not used as a context manager."""
+
+    t: float
+    label: str
+    thread: str = ""
+    rss: Optional[int] = None
+    tm: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Span:
+    """A ``with mark(...)`` block or a ``@track`` call. ``end`` is None for
+    a span still open when the file ends."""
+
+    label: str
+    start: float
+    end: Optional[float] = None
+    rss_start: Optional[int] = None
+    rss_end: Optional[int] = None
+    tm_start: Optional[int] = None
+    tm_end: Optional[int] = None
+    thread: str = ""
+    depth: int = 0
+    error: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class SnapshotMark:
+    """A snapshot taken while the monitor ran."""
+
+    t: float
+    label: Optional[str]
+    path: Optional[str] = None
+    seq: int = 0
+    rss: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A whole timeline file, times relative to the monitor's start."""
+
+    path: str
+    samples: tuple[Sample, ...] = ()
+    marks: tuple[Mark, ...] = ()
+    spans: tuple[Span, ...] = ()
+    snapshots: tuple[SnapshotMark, ...] = ()
+    pid: int = 0
+    python: str = ""
+    program: str = ""
+    interval: float = 0.0
+    start_wall: float = 0.0
+    part: int = 1
+    ended: bool = False
+    skipped_lines: int = 0
+
+
+@dataclass(frozen=True)
+class Rise:
+    """A stretch where memory kept rising (dips under the tolerance ignored)."""
+
+    start: float
+    end: float
+    rss_start: int
+    rss_end: int
+    labels: tuple[str, ...] = ()
+
+    @property
+    def rise(self) -> int:
+        return self.rss_end - self.rss_start
+
+    @property
+    def rate(self) -> float:
+        """Bytes per second."""
+        return self.rise / (self.end - self.start) if self.end > self.start else 0.0
+
+
+@dataclass(frozen=True)
+class SpanStat:
+    """How much memory rose inside the spans of one label."""
+
+    label: str
+    calls: int
+    open_calls: int
+    seconds: float
+    rise: int
+    share: Optional[float]
+    #: the same for traced memory (tracemalloc), when it was tracing
+    tm_rise: Optional[int] = None
+    tm_share: Optional[float] = None
+
+    @property
+    def rise_each(self) -> float:
+        return self.rise / self.calls if self.calls else 0.0
+
+    @property
+    def tm_rise_each(self) -> float:
+        return (self.tm_rise or 0) / self.calls if self.calls else 0.0
+
+
+@dataclass(frozen=True)
+class TypeGrowth:
+    name: str
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class TimelineSummary:
+    duration: float
+    first: int
+    last: int
+    peak: int
+    metric: str
+    rises: tuple[Rise, ...]
+    spans: tuple[SpanStat, ...]
+    inside_rise: int
+    outside_rise: int
+    tm_first: Optional[int] = None
+    tm_last: Optional[int] = None
+    tm_inside_rise: Optional[int] = None
+    types: tuple[TypeGrowth, ...] = ()
+    samples: int = 0
+    marks: int = 0
+    snapshots: int = 0
+    skipped_lines: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def rise(self) -> int:
+        return self.last - self.first

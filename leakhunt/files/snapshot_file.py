@@ -19,7 +19,6 @@ import gzip
 import json
 import os
 import re
-import zlib
 from dataclasses import replace
 from typing import Any, Optional
 
@@ -27,6 +26,7 @@ from .._version import __version__
 from ..errors import SnapshotFileError
 from ..model import GcInfo, ProcessMemory, Snapshot, TracemallocInfo, TypeStat
 from .atomic import atomic_write, make_dirs
+from .reading import gunzip_bounded, read_file
 
 __all__ = [
     "FORMAT_NAME",
@@ -172,26 +172,11 @@ def write_snapshot_in(s: Snapshot, directory: str) -> str:
 
 
 def _load_document(path: str) -> Any:
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        raise SnapshotFileError(path, "no such file") from None
-    except IsADirectoryError:
-        raise SnapshotFileError(path, "is a directory, not a snapshot file") from None
-    except PermissionError:
-        raise SnapshotFileError(path, "permission denied") from None
-    except OSError as e:
-        raise SnapshotFileError(path, f"cannot read: {e.strerror or e}") from None
+    raw = read_file(path, what="snapshot")
     if not raw:
         raise SnapshotFileError(path, "empty file, not a leakhunt snapshot")
     if raw[:2] == _GZIP_MAGIC:
-        try:
-            raw = gzip.decompress(raw)
-        except (EOFError, gzip.BadGzipFile, zlib.error, OSError):
-            raise SnapshotFileError(
-                path, "truncated or corrupt gzip data (was the write interrupted?)"
-            ) from None
+        raw = gunzip_bounded(raw, path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

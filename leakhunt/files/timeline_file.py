@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..model.timeline import Timeline
 
 from ..errors import TimelineFileError
+from .reading import read_file
 from .snapshot_file import major_version
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load_timeline"]
@@ -69,15 +70,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
     from ..model.timeline import Mark, Sample, SnapshotMark, Span, Timeline
 
     p = os.fspath(path)
-    try:
-        with open(p, "rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        raise TimelineFileError(p, "no such file") from None
-    except IsADirectoryError:
-        raise TimelineFileError(p, "is a directory, not a timeline file") from None
-    except OSError as e:
-        raise TimelineFileError(p, f"cannot read: {e.strerror or e}") from None
+    raw = read_file(p, what="timeline", error=TimelineFileError)
     lines = raw.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()

@@ -1,0 +1,157 @@
+"""The one way leakhunt opens a file to read: every reader (snapshots,
+timelines, V8 heap snapshots) comes through here, so that none of them can
+hang on a FIFO, read a device forever, or inflate a small file into
+gigabytes.
+
+- Only regular files are read: the file is opened with ``O_NONBLOCK`` (a
+  FIFO without a writer does not block the open) and checked with
+  ``fstat`` on the open descriptor (no race with a swapped path); FIFOs,
+  sockets, character and block devices are refused in one line.
+- At most ``max_bytes`` are read (:data:`MAX_FILE_BYTES` by default).
+- gzip data is inflated in a stream with a hard cap on its output
+  (:func:`gunzip_bounded`): a bomb is refused once it passes the cap,
+  having used no more memory than the cap.
+
+Errors are the caller's file error class (one line naming the file).
+
+>>> import os, tempfile
+>>> p = os.path.join(tempfile.mkdtemp(), "x.json")
+>>> with open(p, "w") as f:
+...     _ = f.write("{}")
+>>> read_file(p, what="snapshot")
+b'{}'
+>>> read_file("/dev/zero", what="snapshot")
+Traceback (most recent call last):
+...
+leakhunt.errors.SnapshotFileError: /dev/zero: is a character device, not a snapshot file
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import zlib
+from typing import Optional
+
+from ..errors import SnapshotFileError
+
+__all__ = ["MAX_FILE_BYTES", "MAX_INFLATED_BYTES", "gunzip_bounded", "read_file"]
+
+#: The largest file any reader reads whole, unless told otherwise
+#: ($LEAKHUNT_MAX_FILE_BYTES overrides it, in bytes).
+MAX_FILE_BYTES = int(os.environ.get("LEAKHUNT_MAX_FILE_BYTES", "") or 16 * 2**30)
+#: The most bytes gzip data may inflate to ($LEAKHUNT_MAX_INFLATED_BYTES).
+MAX_INFLATED_BYTES = int(os.environ.get("LEAKHUNT_MAX_INFLATED_BYTES", "") or 16 * 2**30)
+#: gzip data inflates to at most this many times its own size (or 64 MiB):
+#: files leakhunt writes stay far below it, a decompression bomb does not.
+MAX_RATIO = 32
+_RATIO_FLOOR = 64 * 2**20
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+_CHUNK = 1 << 20
+
+
+def _kind(mode: int) -> Optional[str]:
+    for test, name in _KINDS:
+        if test(mode):
+            return name
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
+def read_file(
+    path: str,
+    *,
+    what: str,
+    error: type[SnapshotFileError] = SnapshotFileError,
+    max_bytes: Optional[int] = None,
+) -> bytes:
+    """The whole content of the regular file ``path``; ``error(path, problem)``
+    for a missing, unreadable, special or too big file. ``what`` names the
+    kind of file expected, for the messages (``snapshot``, ``timeline``)."""
+    limit = MAX_FILE_BYTES if max_bytes is None else max_bytes
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise error(path, "no such file") from None
+    except IsADirectoryError:
+        raise error(path, f"is a directory, not a {what} file") from None
+    except PermissionError:
+        raise error(path, "permission denied") from None
+    except OSError as e:
+        raise error(path, f"cannot read: {e.strerror or e}") from None
+    try:
+        st = os.fstat(fd)
+        kind = _kind(st.st_mode)
+        if kind is not None:
+            raise error(path, f"is {kind}, not a {what} file")
+        if st.st_size > limit:
+            raise error(
+                path,
+                f"is {st.st_size:,} bytes, more than leakhunt reads ({limit:,}; "
+                "set LEAKHUNT_MAX_FILE_BYTES to raise the limit)",
+            )
+        chunks = []
+        total = 0
+        while True:
+            chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:  # the file grew while being read
+                raise error(path, f"grew past {limit:,} bytes while being read")
+        return b"".join(chunks)
+    except OSError as e:
+        raise error(path, f"cannot read: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
+
+
+def gunzip_bounded(
+    data: bytes,
+    path: str,
+    *,
+    error: type[SnapshotFileError] = SnapshotFileError,
+    max_bytes: Optional[int] = None,
+) -> bytes:
+    """``data`` (one or more gzip members) inflated, refused with
+    ``error(path, ...)`` when corrupt or when it would inflate past
+    ``max_bytes`` (:data:`MAX_INFLATED_BYTES` by default). Memory stays
+    within the cap: the output is produced in bounded steps. Without
+    ``max_bytes`` the cap is :data:`MAX_RATIO` times the input (at least
+    64 MiB), and never more than :data:`MAX_INFLATED_BYTES`."""
+    if max_bytes is None:
+        max_bytes = min(MAX_INFLATED_BYTES, max(_RATIO_FLOOR, MAX_RATIO * len(data)))
+    limit = max_bytes
+    out: list[bytes] = []
+    total = 0
+    rest = data
+    try:
+        while rest:
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            pending = rest
+            while pending:
+                piece = d.decompress(pending, _CHUNK)
+                total += len(piece)
+                if total > limit:
+                    raise error(
+                        path,
+                        f"inflates to more than {limit:,} bytes: not a file leakhunt wrote "
+                        "(set LEAKHUNT_MAX_INFLATED_BYTES to raise the limit)",
+                    )
+                out.append(piece)
+                pending = d.unconsumed_tail
+                if d.eof:
+                    break
+            if not d.eof:
+                raise error(path, "truncated or corrupt gzip data (was the write interrupted?)")
+            rest = d.unused_data.lstrip(b"\0")  # trailing zeros (padding) end the stream
+    except zlib.error:
+        raise error(path, "truncated or corrupt gzip data (was the write interrupted?)") from None
+    return b"".join(out)

@@ -125,9 +125,10 @@ class HuntResult:
 
     def __repr__(self) -> str:
         causes = len({x.group or -i for i, x in enumerate(self.leaks)})
+        types = len(self.leaks)
         return (
             f"<HuntResult {self.target!r}: {causes} leak{'s' if causes != 1 else ''}, "
-            f"{len(self.leaks)} growing types, {self.iterations} calls>"
+            f"{types} growing type{'s' if types != 1 else ''}, {self.iterations} calls>"
         )
 
     def __str__(self) -> str:

@@ -129,6 +129,24 @@ class Snapshot:
             return self.label
         return f"#{self.seq}" if self.seq else "(unlabelled)"
 
+    def __repr__(self) -> str:
+        """Short, whatever the heap: ``<Snapshot 'after' #2: 66,026 objects,
+        185 types, 5,437,112 bytes, graph>``."""
+        seq = f" #{self.seq}" if self.seq and self.label else ""
+        label = repr(self.label) if self.label else self.display_label
+        graph = ", graph" if self.graph is not None else ""
+        return (
+            f"<Snapshot {label}{seq}: {self.total_count:,} objects, {len(self.types):,} types, "
+            f"{self.total_size:,} bytes{graph}>"
+        )
+
+    def __str__(self) -> str:
+        """The snapshot as ``leakhunt inspect`` shows it (its 20 biggest types)."""
+        from ..render import render_inspect
+        from ..views import inspect_view
+
+        return render_inspect(inspect_view(self))
+
 
 @owned
 @dataclass(frozen=True)
@@ -184,3 +202,20 @@ class SnapshotDiff:
         g = [d for d in self.deltas if d.count_delta > 0]
         g.sort(key=lambda d: (-d.count_delta, -d.size_delta, d.name))
         return tuple(g)
+
+    def __repr__(self) -> str:
+        """Short: ``<SnapshotDiff 'before' -> 'after': 3 types grew, +1,200 objects>``."""
+        grew = sum(1 for d in self.deltas if d.count_delta > 0)
+        return (
+            f"<SnapshotDiff {self.a.display_label!r} -> {self.b.display_label!r}: "
+            f"{grew} type{'s' if grew != 1 else ''} grew, {self.count_delta:+,} objects>"
+        )
+
+    def __str__(self) -> str:
+        """The diff as ``leakhunt diff`` prints it: the 20 types that grew
+        most in bytes and, for graph snapshots, what holds them (retained
+        sizes left out: they are the slow part; ``leakhunt diff`` has them)."""
+        from ..render import render_diff
+        from ..views import diff_view
+
+        return render_diff(diff_view(self, top=20, retained=False))

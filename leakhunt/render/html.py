@@ -70,7 +70,7 @@ __all__ = [
     "SnapshotMeta",
     "SpanRow",
     "TimelineSection",
-    "Verdict",
+    "PageKind",
     "render_html",
 ]
 
@@ -81,7 +81,8 @@ MAX_ITEMS = 100
 MAX_TEXT = 400
 SVG_BUDGET = 8 * 2**20
 
-Verdict = Literal["growth", "leak", "clean", "info"]
+#: What the page says at its top: growth (a diff), leak or clean (a hunt), info.
+PageKind = Literal["growth", "leak", "clean", "info"]
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ class HtmlReport:
     """The whole page (see the module docstring)."""
 
     title: str
-    verdict_kind: Verdict
+    verdict_kind: PageKind
     verdict: str
     facts: tuple[tuple[str, str], ...] = ()
     top: tuple[tuple[str, str], ...] = ()

@@ -25,7 +25,7 @@ from ..analysis.graph_view import retainer_graph_of_clusters
 from ..model import SnapshotDiff
 from ..views import DiffView
 from .dot import render_dot
-from .html import ClusterEntry, HtmlReport, SnapshotMeta, Verdict
+from .html import ClusterEntry, HtmlReport, PageKind, SnapshotMeta
 from .svg import SvgError, clean_svg, graphviz_svg
 from .words import HELD_OUTSIDE, container_sentence, fmt_bytes, fmt_count, fmt_duration
 
@@ -85,7 +85,7 @@ def _cluster_entries(
     return entries, notes
 
 
-def _verdict(d: SnapshotDiff, view: DiffView, clusters: list[ClusterEntry]) -> tuple[Verdict, str]:
+def _verdict(d: SnapshotDiff, view: DiffView, clusters: list[ClusterEntry]) -> tuple[PageKind, str]:
     grown = [t for t in d.deltas if t.count_delta > 0]
     a, b = view.a.display_label, view.b.display_label
     if not grown:

@@ -3,6 +3,7 @@ neither the CLI framework nor the test framework."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -100,3 +101,35 @@ def test_import_leakhunt_adds_few_objects_to_the_heap() -> None:
 def test_version_is_a_release_string() -> None:
     parts = leakhunt.__version__.split(".")
     assert len(parts) == 3 and all(p.isdigit() for p in parts)
+
+
+def test_values_print_for_people_and_repr_short() -> None:
+    # GIVEN two snapshots around 300 new dicts
+    a = leakhunt.snapshot("before", save=False)
+    keep = [{"i": i} for i in range(300)]
+    b = leakhunt.snapshot("after", save=False)
+    d = leakhunt.diff(a, b)
+    # THEN the reprs are one short line, whatever the heap
+    assert re.fullmatch(
+        r"<Snapshot 'after' #\d+: [\d,]+ objects, [\d,]+ types, [\d,]+ bytes>", repr(b)
+    )
+    assert re.fullmatch(r"<SnapshotDiff 'before' -> 'after': \d+ types? grew, \+[\d,]+ objects>",
+                        repr(d))  # fmt: skip
+    # AND str() is the report a person reads: the diff's table, the inspect view
+    table = str(d)
+    row = next(line for line in table.splitlines() if line.startswith("dict "))
+    assert "+300" in row.split()
+    assert str(b).startswith("snapshot  after (#")
+    del keep
+
+
+def test_hunt_result_prints_its_report() -> None:
+    kept = []
+
+    def handle() -> None:
+        kept.append(bytearray(64))
+
+    r = leakhunt.hunt(handle, iterations=5, warmup=1, trace=False, graph=False)
+    assert repr(r) == "<HuntResult 'test_hunt_result_prints_its_report.<locals>.handle': " \
+        "1 leak, 1 growing type, 5 calls>"  # fmt: skip
+    assert str(r).startswith("LEAK  bytearray  +1 per call")

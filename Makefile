@@ -56,8 +56,8 @@ test-all:
 	done
 
 lint: setup
-	$(PY) -m ruff check leakhunt tests scenarios bench scripts
-	$(PY) -m ruff format --check leakhunt tests scenarios bench scripts
+	$(PY) -m ruff check leakhunt tests scenarios bench scripts examples
+	$(PY) -m ruff format --check leakhunt tests scenarios bench scripts examples
 	$(PY) -m mypy
 	$(PY) scripts/check_imports.py
 

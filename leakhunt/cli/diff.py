@@ -84,6 +84,7 @@ def diff_command(
     RSS, object count and bytes. When both snapshots hold an object graph,
     each grown type also says what keeps its new objects alive.
     """
+    output_format(fmt, output)  # a wrong -o (e.g. .html) is refused before any loading
     d = diff(read_snapshot(a), read_snapshot(b))
     view = diff_view(
         d,

@@ -74,6 +74,11 @@ def test_run_passes_the_exit_code_through_and_writes_a_timeline(tmp_path: Path) 
     assert r.returncode == 7, r.stderr
     assert r.stdout == f"argv ['{app}', '7'] __main__\n"
     assert r.stderr.startswith("leakhunt run: pid ")
+    # the last line says what to do next
+    assert (
+        r.stderr.splitlines()[-1]
+        == "leakhunt run: timeline in tl.jsonl; next: leakhunt timeline tl.jsonl"
+    )
     tl = load_timeline(tmp_path / "tl.jsonl")
     assert tl.ended and tl.skipped_lines == 0 and tl.samples
     assert [sp.label for sp in tl.spans] == ["work"] * 9

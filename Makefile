@@ -52,7 +52,8 @@ test: setup
 
 test-all:
 	@for v in $(VERSIONS); do \
-		$(MAKE) --no-print-directory test PYTHON=python$$v VENV=.venv-$$v || exit 1; \
+		py=$$(sh scripts/find-python.sh $$v) || exit 1; \
+		$(MAKE) --no-print-directory test PYTHON=$$py VENV=.venv-$$v || exit 1; \
 	done
 
 lint: setup

@@ -290,6 +290,14 @@ resolve_kind(typeent *e)
         if (PyDescr_TYPE(md) == &PyBaseObject_Type) {
             e->kind = KIND_DEFAULT;
         }
+        else if (!PyType_IsSubtype(e->tp, PyDescr_TYPE(md))) {
+            /* a C __sizeof__ borrowed by an unrelated class
+             * (`__sizeof__ = dict.__sizeof__`): its C function assumes
+             * the layout of its own type. sys.getsizeof refuses such an
+             * object (the descriptor's type check); the walk uses
+             * object.__sizeof__'s formula, as for a Python __sizeof__. */
+            e->kind = KIND_USER;
+        }
         else if ((flags & (METH_VARARGS | METH_KEYWORDS | METH_NOARGS | METH_O |
                            METH_FASTCALL
 #ifdef METH_METHOD
@@ -303,9 +311,14 @@ resolve_kind(typeent *e)
             e->kind = KIND_CCALL;
         }
     }
-    else if (Py_IS_TYPE(d, &PyWrapperDescr_Type) || PyCFunction_Check(d)) {
-        e->kind = KIND_CCALL;
+    else if (Py_IS_TYPE(d, &PyWrapperDescr_Type)) {
+        /* sys.getsizeof checks a wrapper's type itself; an unrelated one
+         * would only fail there: take the formula at once */
+        e->kind = PyType_IsSubtype(e->tp, PyDescr_TYPE((PyDescrObject *)d)) ? KIND_CCALL
+                                                                              : KIND_USER;
     }
+    /* anything else (a builtin function such as gc.collect or print
+     * stored as __sizeof__, a Python function) is not called: KIND_USER */
 }
 
 static typeent *

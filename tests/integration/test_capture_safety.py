@@ -1,0 +1,64 @@
+"""Capture is safe inside someone else's process (issue 14): hostile
+classes cannot crash it or make it call their code, and no Python frame holds
+the list of all objects while another thread can run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from leakhunt import capture
+
+needs_c = pytest.mark.skipif(capture.walker_name() != "c", reason="needs the compiled walker")
+
+
+def run_py(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+BORROWED = "dict list set frozenset str bytearray tuple bytes int".split()
+
+
+@pytest.mark.parametrize("pure", ["0", "1"])
+@pytest.mark.parametrize("graph", [False, True])
+def test_a_borrowed_c_sizeof_is_never_called_on_a_foreign_object(pure: str, graph: bool) -> None:
+    # GIVEN classes whose __sizeof__ is a C method of another type, or a
+    # builtin function with a side effect (gc.collect, print)
+    # WHEN a snapshot counts them (in a child process: a crash is an exit code)
+    r = run_py(
+        f"""
+        import gc, sys, leakhunt
+        kinds = {BORROWED!r}
+        classes = [type("Evil_" + k, (), {{"__sizeof__": getattr(__builtins__, k).__sizeof__}})
+                   for k in kinds]
+        classes.append(type("Evil_collect", (), {{"__sizeof__": gc.collect}}))
+        classes.append(type("Evil_print", (), {{"__sizeof__": print}}))
+        keep = [c() for c in classes for _ in range(100)]
+        s = leakhunt.snapshot(save=False, graph={graph})
+        for c in classes:
+            st = s.stat("__main__." + c.__qualname__)
+            print(c.__qualname__, st.count, st.size)
+        # object.__sizeof__ plus the gc header and the managed pre-header
+        print("expected", sys.getsizeof(object.__new__(type("Plain", (), {{}}))))
+        """,
+        env={"LEAKHUNT_PURE_PYTHON": pure},
+    )
+    # THEN the process survives, nothing is printed by `print`, and every
+    # instance is counted with the size of an ordinary instance
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.split("\n")
+    expected = int(lines[-2].split()[1])
+    rows = [line.split() for line in lines[:-2]]
+    assert [row[0] for row in rows] == [f"Evil_{k}" for k in [*BORROWED, "collect", "print"]]
+    for name, count, size in rows:
+        assert (int(count), int(size)) == (100, 100 * expected), name

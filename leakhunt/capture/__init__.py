@@ -170,20 +170,19 @@ def _own_frames() -> tuple[Any, ...]:
 def _histogram(
     extra_roots: tuple[Any, ...],
 ) -> tuple[list[tuple[type, int, int]], dict[str, int], str]:
-    use_c = _C_HISTOGRAM is not None and not _STATE.force_python
-    objs = gc.get_objects()
-    try:
-        if use_c:
-            assert _C_HISTOGRAM is not None
-            try:
-                rows, info = _C_HISTOGRAM(objs, extra_roots, sys.getsizeof, _GC_HEAD)
-                return rows, info, "c"
-            except MemoryError:
-                pass  # the Python twin needs less contiguous memory; try it
-        rows, info = _pywalk.histogram(objs, extra_roots, sys.getsizeof, _GC_HEAD)
-        return rows, info, "python"
-    finally:
-        del objs
+    # The compiled walker lists the objects itself (None) and drops the list
+    # before it returns: a list of every object alive in a Python frame holds
+    # an extra reference to tuples other threads are still filling, and
+    # their tuple(generator) fails (issue 14 item 2). The Python twin cannot
+    # avoid that; it is the fallback where nothing could be compiled.
+    if _C_HISTOGRAM is not None and not _STATE.force_python:
+        try:
+            rows, info = _C_HISTOGRAM(None, extra_roots, sys.getsizeof, _GC_HEAD)
+            return rows, info, "c"
+        except MemoryError:
+            pass  # the Python twin needs less contiguous memory; try it
+    rows, info = _pywalk.histogram(gc.get_objects(), extra_roots, sys.getsizeof, _GC_HEAD)
+    return rows, info, "python"
 
 
 def _gc_info() -> GcInfo:
@@ -250,9 +249,8 @@ def take_snapshot(
         try:
             if graph:
                 assert _C_GRAPH is not None
-                # gc.get_objects() goes straight into the call, never into
-                # a local of this frame, for the same reason as the roots
-                res = _C_GRAPH(gc.get_objects(), extra_roots, sys.getsizeof, _GC_HEAD, box.take())
+                # the walker lists the objects itself (see _histogram)
+                res = _C_GRAPH(None, extra_roots, sys.getsizeof, _GC_HEAD, box.take())
                 rows, info, walker = res["rows"], res["info"], "c"
             else:
                 rows, info, walker = _histogram(extra_roots)

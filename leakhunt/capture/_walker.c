@@ -748,6 +748,32 @@ walk_start(walker *w, PyObject *extra_roots, PyObject *also_ours, size_t visited
     return compute_exclusions(w, extra_roots);
 }
 
+/* The list of every gc-tracked object, made here when the caller passes
+ * None. It holds a reference to each object, among them tuples that another
+ * thread may still be filling (tuple(generator) resizes its tuple in place
+ * and refuses when the count says it is shared): so it must never be alive
+ * while bytecode runs. Made, used and dropped inside one call of this
+ * module, which runs no bytecode and never releases the GIL, no other
+ * thread can see the extra references (issue 14 item 2). A list passed in
+ * is used as it is (tests, and the caller's own choice). New reference. */
+static PyObject *gc_get_objects; /* gc.get_objects */
+
+static PyObject *
+all_objects(PyObject *objs)
+{
+    if (objs == Py_None) {
+        /* args not NULL: Argument Clinic's fast path, as a call from Python */
+        PyObject *unused[1] = {NULL};
+        return PyObject_Vectorcall(gc_get_objects, unused, 0, NULL);
+    }
+    if (!PyList_Check(objs)) {
+        PyErr_SetString(PyExc_TypeError, "objs must be a list or None");
+        return NULL;
+    }
+    Py_INCREF(objs);
+    return objs;
+}
+
 /* Every tracked object that is not ours, and what it reaches. */
 static int
 walk_objects(walker *w, PyObject *objs)
@@ -806,7 +832,8 @@ walk_free(walker *w)
 
 PyDoc_STRVAR(histogram_doc,
 "histogram(objs, extra_roots, getsizeof, gc_head) -> (rows, info)\n\n"
-"Count every object in the gc list `objs` and every untracked object they\n"
+"Count every object in the gc list `objs` (None: every gc-tracked object,\n"
+"listed inside the call and dropped before it returns) and every untracked object they\n"
 "reference (at any depth, once each), by type. The objects in\n"
 "`extra_roots`, and tracked objects referenced only from those, are\n"
 "leakhunt's own and are skipped.\n"
@@ -820,26 +847,30 @@ histogram(PyObject *self, PyObject *args)
     walker w;
     PyObject *rows = NULL, *info = NULL, *result = NULL;
 
-    if (!PyArg_ParseTuple(args, "O!O!On:histogram", &PyList_Type, &objs, &PyTuple_Type,
-                          &extra_roots, &getsizeof, &gc_head))
+    if (!PyArg_ParseTuple(args, "OO!On:histogram", &objs, &PyTuple_Type, &extra_roots,
+                          &getsizeof, &gc_head))
         return NULL;
+    if ((objs = all_objects(objs)) == NULL) return NULL;
 
     memset(&w, 0, sizeof(w));
     w.getsizeof = getsizeof;
     w.shortcut_ok = 1;
     w.gc_head = gc_head;
     n = PyList_GET_SIZE(objs);
-    if (walk_start(&w, extra_roots, NULL, (size_t)n / 4 + 1024) < 0 ||
+    /* the call's own argument tuple is new, tracked, and in the list */
+    if (walk_start(&w, extra_roots, args, (size_t)n / 4 + 1024) < 0 ||
         walk_objects(&w, objs) < 0 || (rows = walk_rows(&w)) == NULL)
         goto done;
     info = Py_BuildValue("{s:n,s:n,s:n}", "tracked", w.n_tracked, "untracked", w.n_untracked,
-                         "excluded", (Py_ssize_t)w.excluded.used - 1);
+                         "excluded", (Py_ssize_t)w.excluded.used - 2);
     if (info == NULL) goto done;
     result = PyTuple_Pack(2, rows, info);
 done:
     Py_XDECREF(rows);
     Py_XDECREF(info);
     walk_free(&w);
+    Py_DECREF(objs); /* before any bytecode can run again: see all_objects */
+    if (result == NULL && !PyErr_Occurred()) PyErr_NoMemory();
     return result;
 }
 
@@ -860,9 +891,10 @@ graph(PyObject *self, PyObject *args)
     graphbuf g;
     PyObject *rows = NULL, *result = NULL, *roots = NULL, *array_type = NULL;
 
-    if (!PyArg_ParseTuple(args, "O!O!OnO!:graph", &PyList_Type, &objs, &PyTuple_Type,
-                          &extra_roots, &getsizeof, &gc_head, &PyTuple_Type, &root_objs))
+    if (!PyArg_ParseTuple(args, "OO!OnO!:graph", &objs, &PyTuple_Type, &extra_roots,
+                          &getsizeof, &gc_head, &PyTuple_Type, &root_objs))
         return NULL;
+    if ((objs = all_objects(objs)) == NULL) return NULL;
     memset(&w, 0, sizeof(w));
     memset(&g, 0, sizeof(g));
     w.getsizeof = getsizeof;
@@ -893,6 +925,7 @@ graph(PyObject *self, PyObject *args)
         g.lbl_class = (uint32_t)d;
     }
     if (walk_start(&w, extra_roots, root_objs, (size_t)n * 2 + 1024) < 0 ||
+        ptrmap_add(&w.excluded, args, 0) < 0 || /* new, tracked, in the list */
         walk_objects(&w, objs) < 0)
         goto done;
     /* roots the gc does not track (frames made objects for this walk) */
@@ -921,7 +954,7 @@ graph(PyObject *self, PyObject *args)
     g_ids_from_map(&w);
     result = Py_BuildValue("{s:O,s:{s:n,s:n,s:n},s:O,s:O,s:O}", "rows", rows, "info", "tracked",
                            w.n_tracked, "untracked", w.n_untracked, "excluded",
-                           (Py_ssize_t)w.excluded.used - 2, "type_objects", g.type_list,
+                           (Py_ssize_t)w.excluded.used - 3, "type_objects", g.type_list,
                            "label_names", g.label_list, "roots", roots);
     if (result == NULL) goto done;
 #define HANDOVER(key, code, buf, count, item, bytes)                            \
@@ -951,6 +984,8 @@ done:
     Py_XDECREF(array_type);
     graphbuf_free(&g);
     walk_free(&w);
+    Py_DECREF(objs); /* before any bytecode can run again: see all_objects */
+    if (result == NULL && !PyErr_Occurred()) PyErr_NoMemory();
     return result;
 }
 
@@ -1137,7 +1172,20 @@ static struct PyModuleDef walker_module = {
 PyMODINIT_FUNC
 PyInit__walker(void)
 {
+    PyObject *gc;
     str_sizeof = PyUnicode_InternFromString("__sizeof__");
     if (str_sizeof == NULL) return NULL;
+    gc = PyImport_ImportModule("gc");
+    if (gc == NULL) return NULL;
+    gc_get_objects = PyObject_GetAttrString(gc, "get_objects");
+    Py_DECREF(gc);
+    if (gc_get_objects == NULL) return NULL;
+    {   /* once now, at import: whatever a first call sets up for itself
+         * (an argument parser's tuple of keyword names) is made before the
+         * first snapshot, not counted by it */
+        PyObject *warm = all_objects(Py_None);
+        if (warm == NULL) return NULL;
+        Py_DECREF(warm);
+    }
     return PyModule_Create(&walker_module);
 }

@@ -4,14 +4,14 @@ from collections.abc import Callable
 from typing import Any
 
 def histogram(
-    objs: list[Any],
+    objs: list[Any] | None,
     extra_roots: tuple[Any, ...],
     getsizeof: Callable[[Any], int],
     gc_head: int,
     /,
 ) -> tuple[list[tuple[type, int, int]], dict[str, int]]: ...
 def graph(
-    objs: list[Any],
+    objs: list[Any] | None,
     extra_roots: tuple[Any, ...],
     getsizeof: Callable[[Any], int],
     gc_head: int,

@@ -62,3 +62,35 @@ def test_a_borrowed_c_sizeof_is_never_called_on_a_foreign_object(pure: str, grap
     assert [row[0] for row in rows] == [f"Evil_{k}" for k in [*BORROWED, "collect", "print"]]
     for name, count, size in rows:
         assert (int(count), int(size)) == (100, 100 * expected), name
+
+
+@needs_c
+@pytest.mark.parametrize("graph", [False, True])
+def test_program_threads_never_see_the_walks_references(graph: bool) -> None:
+    # GIVEN program threads that build tuples from generators (the tuple is
+    # resized in place, which fails if anything else holds a reference)
+    # WHEN snapshots run in a loop meanwhile, with frequent thread switches
+    r = run_py(
+        f"""
+        import sys, threading, leakhunt
+        sys.setswitchinterval(1e-5)
+        errors, stop = [], []
+        def program_thread():
+            while not stop:
+                try:
+                    tuple(x for x in range(50))
+                except SystemError as e:
+                    errors.append(e)
+        threads = [threading.Thread(target=program_thread) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for _ in range(40):
+            leakhunt.snapshot(save=False, collect=False, graph={graph})
+        stop.append(1)
+        for t in threads:
+            t.join()
+        print(len(errors))
+        """
+    )
+    # THEN no program thread ever failed
+    assert (r.returncode, r.stdout, r.stderr) == (0, "0\n", "")

@@ -51,14 +51,19 @@ try:
 
     _C_HISTOGRAM: Optional[Callable[..., Any]] = _walker.histogram
     _C_GRAPH: Optional[Callable[..., Any]] = _walker.graph
+    _KNOWN_LAYOUTS = bool(getattr(_walker, "KNOWN_LAYOUTS", 1))
+    _LAYOUTS_CHECKED_UP_TO = str(getattr(_walker, "LAYOUTS_CHECKED_UP_TO", ""))
 except ImportError:  # no compiler at install time: the pure-Python twin
     _C_HISTOGRAM = None
     _C_GRAPH = None
+    _KNOWN_LAYOUTS = True  # the twin reads no private layout
+    _LAYOUTS_CHECKED_UP_TO = ""
 
 __all__ = [
     "DEFAULT_DIR",
     "LeakhuntWarning",
     "checkpoint",
+    "layouts_known",
     "snapshot",
     "take_snapshot",
     "type_histogram",
@@ -88,6 +93,7 @@ class _State:
         self.seq = 0
         self.names: dict[type, str] = {}
         self.force_python = os.environ.get("LEAKHUNT_PURE_PYTHON", "") not in ("", "0")
+        self.warned_layouts = False
 
 
 _STATE = _State()
@@ -119,6 +125,19 @@ class _Roots:
 def walker_name() -> str:
     """``"c"`` when the compiled walker is in use, else ``"python"``."""
     return "c" if _C_HISTOGRAM is not None and not _STATE.force_python else "python"
+
+
+def layouts_known() -> bool:
+    """Whether the compiled walker reads CPython's private layouts (this
+    Python is one it was checked against, up to 3.13). When False, graph
+    snapshots name fewer edges (generic ``(in TYPE)`` labels where an
+    attribute name or a generator's local would be) and a LeakhuntWarning
+    says so once per process; counts and sizes are the same.
+
+    >>> isinstance(layouts_known(), bool)
+    True
+    """
+    return _KNOWN_LAYOUTS
 
 
 def type_name(tp: type) -> str:
@@ -224,6 +243,17 @@ def take_snapshot(
             stacklevel=2,
         )
         graph = False
+    if graph and not _KNOWN_LAYOUTS and not _STATE.warned_layouts:
+        _STATE.warned_layouts = True
+        warnings.warn(
+            LeakhuntWarning(
+                f"leakhunt: the graph walker does not read this Python's private layouts "
+                f"({_PYTHON_VERSION}; checked up to {_LAYOUTS_CHECKED_UP_TO or '?'}, GIL "
+                "builds): attribute names kept without a __dict__ and generators' locals "
+                "get generic labels"
+            ),
+            stacklevel=2,
+        )
     # Everything the walk must not count is made before gc.get_objects().
     # The roots (every module, every frame) go to the walker from an owned
     # box emptied by the call: a local naming them would put them inside the

@@ -24,72 +24,7 @@
  * structure of a capture).
  */
 
-#if PY_VERSION_HEX >= 0x030B0000
-/* CPython's own layouts for instance attributes stored without a dict
- * (3.11+). Checked against the headers of each version (see
- * Include/internal/pycore_dict.h, pycore_object.h); only read, never
- * written. */
-typedef struct {
-    Py_ssize_t dk_refcnt;
-    uint8_t dk_log2_size;
-    uint8_t dk_log2_index_bytes;
-    uint8_t dk_kind;
-    uint32_t dk_version;
-    Py_ssize_t dk_usable;
-    Py_ssize_t dk_nentries;
-    char dk_indices[];
-} lh_dictkeys;
-
-typedef struct {
-    PyObject *me_key;
-    PyObject *me_value;
-} lh_unicode_entry;
-
-/* _PyInterpreterFrame (Include/internal/pycore_frame.h) up to its locals,
- * per version; read only. A generator embeds one (gi_iframe, a public
- * field); a 3.11 frame object points at one. */
-typedef struct {
-#if PY_VERSION_HEX >= 0x030D0000
-    PyObject *f_executable; /* the code object, or None */
-    void *previous;
-    PyObject *f_funcobj, *f_globals, *f_builtins, *f_locals, *frame_obj;
-    void *instr_ptr;
-    int stacktop;
-    uint16_t return_offset;
-    char owner;
-#elif PY_VERSION_HEX >= 0x030C0000
-    PyCodeObject *f_code;
-    void *previous;
-    PyObject *f_funcobj, *f_globals, *f_builtins, *f_locals, *frame_obj;
-    void *prev_instr;
-    int stacktop;
-    uint16_t return_offset;
-    char owner;
-#else
-    PyObject *f_func, *f_globals, *f_builtins, *f_locals;
-    PyCodeObject *f_code;
-    PyObject *frame_obj;
-    void *previous;
-    void *prev_instr;
-    int stacktop;
-    char is_entry; /* bool */
-    char owner;
-#endif
-    PyObject *localsplus[1];
-} lh_iframe;
-
-#if PY_VERSION_HEX < 0x030C0000
-/* 3.11's PyFrameObject (Include/internal/pycore_frame.h), up to f_frame */
-typedef struct {
-    PyObject_HEAD
-    PyFrameObject *f_back;
-    lh_iframe *f_frame;
-} lh_frameobj;
-#endif
-
-#define LH_CO_FAST_CELL 0x40 /* Include/internal/pycore_code.h, 3.11-3.13 */
-#define LH_CO_FAST_FREE 0x80
-#endif
+/* The CPython layouts graph mode reads are in _cpython.h. */
 
 #define LH_MAX_CAND 96
 
@@ -598,43 +533,17 @@ static int
 cand_instance(graphbuf *g, PyObject *o)
 {
     PyTypeObject *tp = Py_TYPE(o);
-#if PY_VERSION_HEX >= 0x030B0000
+#if LH_HAVE_MANAGED_ATTRS
     if (PyType_HasFeature(tp, Py_TPFLAGS_MANAGED_DICT)) {
-        PyObject *dict = NULL;
-        PyObject **values = NULL;
-        Py_ssize_t capacity = PY_SSIZE_T_MAX; /* slots in `values` */
-#if PY_VERSION_HEX >= 0x030D0000
-        dict = ((PyObject **)o)[-3];
-        if (PyType_HasFeature(tp, (1UL << 2)) /* Py_TPFLAGS_INLINE_VALUES */) {
-            uint8_t *hdr = (uint8_t *)((char *)o + tp->tp_basicsize);
-            if (hdr[3] /* valid */) {
-                values = (PyObject **)(hdr + 8);
-                capacity = hdr[0];
-            }
-        }
-#elif PY_VERSION_HEX >= 0x030C0000
-        {
-            uintptr_t dorv = ((uintptr_t *)o)[-3];
-            if (dorv & 1) values = (PyObject **)(dorv + 1);
-            else dict = (PyObject *)dorv;
-        }
-#else
-        values = ((PyObject ***)o)[-4];
-        dict = ((PyObject **)o)[-3];
-#endif
+        PyObject *dict, **values;
+        Py_ssize_t capacity, i, n;
+        lh_managed_attrs(o, &dict, &values, &capacity);
         if (dict != NULL && cand_add(g, dict, g->lbl_dict) < 0) return -1;
-        if (values != NULL && PyType_HasFeature(tp, Py_TPFLAGS_HEAPTYPE)) {
-            lh_dictkeys *keys = (lh_dictkeys *)((PyHeapTypeObject *)tp)->ht_cached_keys;
-            if (keys != NULL) {
-                lh_unicode_entry *ent = (lh_unicode_entry *)(
-                    &keys->dk_indices[(size_t)1 << keys->dk_log2_index_bytes]);
-                Py_ssize_t i;
-                for (i = 0; i < keys->dk_nentries && i < capacity && g->ncand < LH_MAX_CAND;
-                     i++) {
-                    if (values[i] != NULL && ent[i].me_key != NULL) {
-                        if (cand_add(g, values[i], g_label_attr(g, ent[i].me_key)) < 0) return -1;
-                    }
-                }
+        n = values != NULL ? lh_shared_key_count(tp) : 0;
+        for (i = 0; i < n && i < capacity && g->ncand < LH_MAX_CAND; i++) {
+            PyObject *key = lh_shared_key(tp, i);
+            if (values[i] != NULL && key != NULL) {
+                if (cand_add(g, values[i], g_label_attr(g, key)) < 0) return -1;
             }
         }
         return 0;
@@ -715,7 +624,7 @@ emit_named(walker *w, PyObject *v, int64_t label)
     return 0;
 }
 
-#if PY_VERSION_HEX >= 0x030B0000
+#if LH_HAVE_IFRAME
 /* The locals of an interpreter frame by name (3.11+): localsplus[i] is
  * named co_localsplusnames[i]; a cell or free variable by its cell's
  * contents. Read straight from the frame: no f_locals dict is made and no
@@ -728,13 +637,8 @@ emit_iframe_locals(walker *w, lh_iframe *f)
     PyCodeObject *co;
     PyObject *names, *kinds;
     Py_ssize_t i, n;
-#if PY_VERSION_HEX >= 0x030D0000
-    if (f->f_executable == NULL || !PyCode_Check(f->f_executable)) return 0;
-    co = (PyCodeObject *)f->f_executable;
-#else
-    co = f->f_code;
-    if (co == NULL || !PyCode_Check(co)) return 0;
-#endif
+    co = lh_iframe_code(f);
+    if (co == NULL) return 0;
     names = co->co_localsplusnames;
     kinds = co->co_localspluskinds;
     if (names == NULL || !PyTuple_Check(names) || kinds == NULL || !PyBytes_Check(kinds))
@@ -762,11 +666,8 @@ emit_iframe_locals(walker *w, lh_iframe *f)
 static int
 emit_generator_locals(walker *w, PyObject *o)
 {
-    PyGenObject *gen = (PyGenObject *)o; /* the three share this head */
-    /* created or suspended (< 0 on 3.11-3.13); a running one's frame is
-     * named through its thread's frame object */
-    if (gen->gi_frame_state >= 0) return 0;
-    return emit_iframe_locals(w, (lh_iframe *)gen->gi_iframe);
+    lh_iframe *f = lh_generator_frame(o);
+    return f == NULL ? 0 : emit_iframe_locals(w, f);
 }
 #endif
 
@@ -834,10 +735,13 @@ emit_frame_locals(walker *w, PyObject *o)
     Py_XDECREF(lists[0]); Py_XDECREF(lists[1]); Py_XDECREF(lists[2]);
     Py_DECREF(co);
     return 0;
-#else
-    lh_iframe *f = ((lh_frameobj *)o)->f_frame;
+#elif LH_HAVE_IFRAME
+    lh_iframe *f = lh_frame_object_frame(o);
     (void)g;
     return f == NULL ? 0 : emit_iframe_locals(w, f);
+#else
+    (void)g; (void)o; /* 3.11 layouts unknown: generic labels */
+    return 0;
 #endif
 }
 
@@ -964,7 +868,7 @@ graph_node(walker *w, PyObject *o)
     else if (PyFrame_Check(o)) {
         if (emit_frame_locals(w, o) < 0) return -1;
     }
-#if PY_VERSION_HEX >= 0x030B0000
+#if LH_HAVE_IFRAME
     else if (PyGen_Check(o) || PyCoro_CheckExact(o) || PyAsyncGen_CheckExact(o)) {
         if (emit_generator_locals(w, o) < 0) return -1;
     }

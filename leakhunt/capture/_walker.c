@@ -39,28 +39,9 @@
 #endif
 
 /* ------------------------------------------------------------------ */
-/* Is o tracked by the gc? PyObject_GC_IsTracked() inlined: the walk asks
- * this for every reference, and the call is a measurable part of the time.
- * The gc header sits right before the object in every GIL build of
- * 3.8-3.13; a free-threaded build uses the public function.              */
-
-#ifdef Py_GIL_DISABLED
-#define is_tracked(o) PyObject_GC_IsTracked(o)
-#else
-typedef struct {
-    uintptr_t gc_next;
-    uintptr_t gc_prev;
-} lh_gchead;
-
-static inline int
-is_tracked(PyObject *o)
-{
-    PyTypeObject *tp = Py_TYPE(o);
-    if (!PyType_HasFeature(tp, Py_TPFLAGS_HAVE_GC)) return 0;
-    if (tp->tp_is_gc != NULL && !tp->tp_is_gc(o)) return 0;
-    return ((lh_gchead *)o)[-1].gc_next != 0;
-}
-#endif
+/* Every private CPython layout, bounded above by the last version checked:
+ * is_tracked() and what graph mode reads (see _cpython.h). */
+#include "_cpython.h"
 
 /* ------------------------------------------------------------------ */
 /* pointer hash set / map (open addressing, linear probing)            */
@@ -1187,5 +1168,15 @@ PyInit__walker(void)
         if (warm == NULL) return NULL;
         Py_DECREF(warm);
     }
-    return PyModule_Create(&walker_module);
+    {
+        PyObject *m = PyModule_Create(&walker_module);
+        if (m == NULL) return NULL;
+        /* 1: the private layouts of _cpython.h are read; 0: generic labels */
+        if (PyModule_AddIntConstant(m, "KNOWN_LAYOUTS", LH_KNOWN_LAYOUTS) < 0 ||
+            PyModule_AddStringConstant(m, "LAYOUTS_CHECKED_UP_TO", LH_CHECKED_UP_TO) < 0) {
+            Py_DECREF(m);
+            return NULL;
+        }
+        return m;
+    }
 }

@@ -3,6 +3,9 @@
 from collections.abc import Callable
 from typing import Any
 
+KNOWN_LAYOUTS: int
+LAYOUTS_CHECKED_UP_TO: str
+
 def histogram(
     objs: list[Any] | None,
     extra_roots: tuple[Any, ...],

@@ -4,13 +4,18 @@ the list of all objects while another thread can run."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 import textwrap
+from pathlib import Path
 
 import pytest
 
+import leakhunt
 from leakhunt import capture
 
 needs_c = pytest.mark.skipif(capture.walker_name() != "c", reason="needs the compiled walker")
@@ -94,3 +99,55 @@ def test_program_threads_never_see_the_walks_references(graph: bool) -> None:
     )
     # THEN no program thread ever failed
     assert (r.returncode, r.stdout, r.stderr) == (0, "0\n", "")
+
+
+_HEAP = """
+import json, sys, warnings, leakhunt
+from leakhunt.capture import _walker
+class Node:
+    def __init__(self, i):
+        self.payload = [i]
+def gen():
+    held = Node(-1)
+    yield held
+KEEP = [Node(i) for i in range(50)]
+G = gen(); next(G)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    a = leakhunt.snapshot(save=False, graph=True)
+    b = leakhunt.snapshot(save=False, graph=True)
+counts = {t.name: t.count for t in a.types if t.name.startswith("__main__.")}
+print(json.dumps({"known": _walker.KNOWN_LAYOUTS, "counts": counts,
+                  "nodes": len(a.graph.ids) > 1000,
+                  "why": leakhunt.why(KEEP[3]).text,
+                  "warnings": [str(w.message) for w in caught]}))
+"""
+
+
+@needs_c
+def test_past_the_checked_versions_the_walker_reads_no_private_layout(tmp_path: Path) -> None:
+    # GIVEN the walker built as it is past the last CPython checked
+    # (-DLH_GENERIC_LAYOUTS compiles none of _cpython.h's layouts)
+    cc = shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0])
+    if cc is None:
+        pytest.skip("no C compiler")
+    pkg = Path(leakhunt.__file__).parent
+    copy = tmp_path / "generic" / "leakhunt"  # not in the cwd: the normal run imports from there
+    shutil.copytree(pkg, copy, ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    out = copy / "capture" / ("_walker" + sysconfig.get_config_var("EXT_SUFFIX"))
+    subprocess.run(
+        [cc, "-shared", "-fPIC", "-O0", "-DLH_GENERIC_LAYOUTS",
+         "-I" + sysconfig.get_paths()["include"], str(copy / "capture" / "_walker.c"), "-o", str(out)],
+        check=True, capture_output=True,
+    )
+    # WHEN the same heap is captured with the generic build and the normal one
+    generic = json.loads(run_py(_HEAP, env={"PYTHONPATH": str(copy.parent)}).stdout)
+    normal = json.loads(run_py(_HEAP).stdout)
+    # THEN the generic build says so, once, and counts exactly the same
+    assert (generic["known"], normal["known"]) == (0, 1), (generic, normal)
+    assert len(generic["warnings"]) == 1 and "generic labels" in generic["warnings"][0]
+    assert normal["warnings"] == []
+    assert generic["counts"] == normal["counts"] == {"__main__.Node": 51}
+    # and still finds paths through what public structures say
+    assert generic["nodes"] and normal["why"] == "module __main__ -> .KEEP -> [3] -> __main__.Node"
+    assert generic["why"] == normal["why"]

@@ -61,6 +61,7 @@ except ImportError:  # no compiler at install time: the pure-Python twin
 
 __all__ = [
     "DEFAULT_DIR",
+    "KEY_MODES",
     "LeakhuntWarning",
     "checkpoint",
     "layouts_known",
@@ -75,6 +76,13 @@ __all__ = [
 DEFAULT_DIR = "leakhunt-snapshots"
 
 PathArg = Union[str, "os.PathLike[str]", None]
+
+#: Which dict keys a graph snapshot keeps as edge labels (``keys=``):
+#: "namespaces" (the default) only identifier-shaped keys of namespace dicts
+#: (module globals, class and instance attributes: names, not data); "names"
+#: also identifier-shaped str keys of every other dict; "all" every str, int,
+#: bytes and float key. A key not kept is labelled by its type, ``[<str>]``.
+KEY_MODES = ("namespaces", "names", "all")
 
 _GC_HEAD = sys.getsizeof([]) - [].__sizeof__()
 _type_module = type.__dict__["__module__"].__get__
@@ -220,6 +228,7 @@ def take_snapshot(
     *,
     collect: bool = True,
     graph: bool = False,
+    keys: str = "namespaces",
     _probe_frames: tuple[Any, ...] = (),
 ) -> Snapshot:
     """Capture a Snapshot of the live heap without writing it anywhere.
@@ -228,12 +237,16 @@ def take_snapshot(
     (``Snapshot.graph``): every counted object as a node, every reference as
     a labelled edge, rooted at the modules and the threads' frames. That
     needs the compiled walker; without it the graph is None (with a
-    LeakhuntWarning).
+    LeakhuntWarning). ``keys`` says which dict keys the graph's edge labels
+    keep (see KEY_MODES): by default none of your data, only the names of
+    globals and attributes.
 
     >>> s = take_snapshot("doc")
     >>> s.stat("dict").count > 0
     True
     """
+    if keys not in KEY_MODES:
+        raise LeakhuntError(f"keys={keys!r}: use one of {', '.join(map(repr, KEY_MODES))}")
     t0 = time.perf_counter()
     was_enabled = gc.isenabled()
     heap_graph = None
@@ -280,7 +293,9 @@ def take_snapshot(
             if graph:
                 assert _C_GRAPH is not None
                 # the walker lists the objects itself (see _histogram)
-                res = _C_GRAPH(None, extra_roots, sys.getsizeof, _GC_HEAD, box.take())
+                res = _C_GRAPH(
+                    None, extra_roots, sys.getsizeof, _GC_HEAD, box.take(), KEY_MODES.index(keys)
+                )
                 rows, info, walker = res["rows"], res["info"], "c"
             else:
                 rows, info, walker = _histogram(extra_roots)
@@ -377,13 +392,13 @@ def type_histogram(*, collect: bool = False) -> list[tuple[str, int, int]]:
     return sorted(((n, c, s) for n, (c, s) in merged.items()), key=lambda r: (-r[1], r[0]))
 
 
-def live_graph(label: str, caller: Any) -> HeapGraph:
+def live_graph(label: str, caller: Any, *, keys: str = "namespaces") -> HeapGraph:
     """The object graph of the live heap, for why() and show_retainers().
 
     ``caller`` is the frame that asked: a probe, so its locals holding the
     object in question are not retainers. Raises LeakhuntError where no
     graph can be captured (no compiled walker)."""
-    s = take_snapshot(label, graph=True, _probe_frames=(caller,))
+    s = take_snapshot(label, graph=True, keys=keys, _probe_frames=(caller,))
     if s.graph is None:
         raise LeakhuntError(
             f"leakhunt.{label}: no object graph was captured (graph capture needs the "
@@ -420,6 +435,7 @@ def snapshot(
     collect: bool = True,
     save: bool = True,
     graph: bool = False,
+    keys: str = "namespaces",
 ) -> Snapshot:
     """Take a checkpoint: count live objects by type and write a snapshot file.
 
@@ -428,7 +444,9 @@ def snapshot(
     ``$LEAKHUNT_DIR``, else to ``./leakhunt-snapshots/``, named
     ``NNNN-label.lhs.json.gz`` with NNNN the next free number (sortable).
     ``save=False`` keeps the snapshot in memory only. ``graph=True`` also
-    records the object graph, for retainer paths (see take_snapshot). ``collect`` runs
+    records the object graph, for retainer paths (see take_snapshot), whose
+    labels keep no dict key of your data unless ``keys`` asks ("names",
+    "all"; see KEY_MODES). ``collect`` runs
     ``gc.collect()`` first so that garbage is not mistaken for growth.
 
     Never raises because of the heap: a file that cannot be written gives a
@@ -439,7 +457,7 @@ def snapshot(
     >>> s.path.endswith("0001-before.lhs.json.gz")
     True
     """
-    s = take_snapshot(label, collect=collect, graph=graph)
+    s = take_snapshot(label, collect=collect, graph=graph, keys=keys)
     if save:
         s = _save(s, path)
     for hook in tuple(SNAPSHOT_HOOKS):

@@ -106,6 +106,8 @@ struct graphbuf_s {
     lh_cand cand[LH_MAX_CAND];
     int ncand;
     uint32_t fallback;     /* label for a reference no candidate names */
+    int keys_mode;         /* LH_KEYS_*: which dict keys become labels */
+    Py_ssize_t named_labels; /* key and attribute labels made (capped) */
     uint32_t lbl_key, lbl_item, lbl_dict, lbl_class;
 };
 typedef struct graphbuf_s graphbuf;
@@ -181,15 +183,55 @@ short_text(PyObject *s)
     }
 }
 
-/* ['key'] for str/int/bytes keys (exact types: their repr is C code),
- * [<Type>] for any other key. */
-static int64_t
-g_label_key(graphbuf *g, PyObject *key)
+/* Dict keys are data: a session token, an e-mail address, an
+ * environment variable's name. Unless asked, an edge from a dict to its
+ * value is labelled by the key's type, [<str>] (issue 14, "no secrets by
+ * default"); keys="names" keeps identifier-shaped str keys, keys="all"
+ * every key. Identifier-shaped keys of namespace dicts (the .__dict__ of a
+ * module, class, instance, function) are names, not data, and are kept in
+ * every mode: that is decided after the walk, once every .__dict__ edge is
+ * known (g_name_namespaces). At most LH_MAX_NAMED_LABELS distinct key and
+ * attribute labels are made per capture, so the labels of a dict of 10M
+ * distinct keys cost what 65,536 do (issue 14 item 11); past that, keys
+ * are labelled by type. */
+enum { LH_KEYS_NAMESPACES = 0, LH_KEYS_NAMES = 1, LH_KEYS_ALL = 2 };
+#define LH_MAX_NAMED_LABELS 65536
+
+static int
+lh_name_shaped(PyObject *key)
 {
+    int r;
+    if (!PyUnicode_CheckExact(key) || PyUnicode_GET_LENGTH(key) > 100) return 0;
+    r = PyUnicode_IsIdentifier(key);
+    if (r < 0) { PyErr_Clear(); return 0; }
+    return r;
+}
+
+/* [<Type>]: the label of a key by its type, one per type */
+static int64_t
+g_key_type_label(walker *w, PyObject *key)
+{
+    typeent *e = type_entry(w, Py_TYPE(key));
+    if (e == NULL) return -1;
+    if (e->keylabel == 0) {
+        int64_t id = g_label_obj(w->g, PyUnicode_FromFormat("[<%s>]", Py_TYPE(key)->tp_name));
+        if (id < 0) return -1;
+        e->keylabel = (uint32_t)id + 1;
+    }
+    return (int64_t)e->keylabel - 1;
+}
+
+/* ['key'] for str/int/bytes keys (exact types: their repr is C code),
+ * [<Type>] for any other key, or once the budget of labels is spent. */
+static int64_t
+g_key_text_label(walker *w, PyObject *key)
+{
+    graphbuf *g = w->g;
     Py_ssize_t slot = ptrmap_find(&g->key_labels, key);
     PyObject *text = NULL;
     int64_t id;
     if (slot >= 0) return g->key_labels.vals[slot];
+    if (g->named_labels >= LH_MAX_NAMED_LABELS) return g_key_type_label(w, key);
     if (PyUnicode_CheckExact(key)) {
         PyObject *s = short_text(key);
         if (s == NULL) return -1;
@@ -210,11 +252,21 @@ g_label_key(graphbuf *g, PyObject *key)
         Py_DECREF(r);
     }
     else {
-        text = PyUnicode_FromFormat("[<%s>]", Py_TYPE(key)->tp_name);
+        return g_key_type_label(w, key);
     }
     id = g_label_obj(g, text);
     if (id >= 0 && ptrmap_add(&g->key_labels, key, (Py_ssize_t)id) < 0) return -1;
+    g->named_labels++;
     return id;
+}
+
+static int64_t
+g_label_key(walker *w, PyObject *key)
+{
+    int mode = w->g->keys_mode;
+    if (mode == LH_KEYS_ALL || (mode == LH_KEYS_NAMES && lh_name_shaped(key)))
+        return g_key_text_label(w, key);
+    return g_key_type_label(w, key);
 }
 
 /* .name for an attribute name (a str), cached by the name object */
@@ -227,6 +279,8 @@ g_label_attr(graphbuf *g, PyObject *name)
     if (name == NULL || !PyUnicode_Check(name)) return g->fallback;
     slot = ptrmap_find(&g->attr_labels, name);
     if (slot >= 0) return g->attr_labels.vals[slot];
+    if (g->named_labels >= LH_MAX_NAMED_LABELS) return g->fallback;
+    g->named_labels++;
     s = short_text(name);
     if (s == NULL) return -1;
     id = g_label_obj(g, PyUnicode_FromFormat(".%U", s));
@@ -809,7 +863,7 @@ graph_node(walker *w, PyObject *o)
         Py_ssize_t pos = 0;
         PyObject *k, *v;
         while (PyDict_Next(o, &pos, &k, &v)) {
-            if (g_emit(w, v, g_label_key(g, k)) < 0 || g_emit(w, k, g->lbl_key) < 0) return -1;
+            if (g_emit(w, v, g_label_key(w, k)) < 0 || g_emit(w, k, g->lbl_key) < 0) return -1;
         }
         if (PyDict_CheckExact(o)) return g_flush(w, node);
         /* a subclass's own references (its __dict__, slots) follow; its
@@ -912,6 +966,48 @@ g_resolve(walker *w)
     }
     while (node < g->n) g->offsets[++node] = (uint32_t)kept;
     g->e = kept;
+}
+
+/* Identifier-shaped str keys of namespace dicts get their names back
+ * (see g_label_key): a dict is a namespace when some edge into it is
+ * .__dict__, known only once the walk is done. Its item edges come in
+ * pairs, the value's edge then the key's (<key>); the key object is found
+ * from its node's address (g_ids_from_map has run; the objects are alive,
+ * held by the list of all objects, and no code has run since the walk). */
+static int
+g_name_namespaces(walker *w)
+{
+    graphbuf *g = w->g;
+    typeent *st;
+    uint32_t redacted;
+    uint8_t *ns;
+    Py_ssize_t e, v;
+    if (g->keys_mode == LH_KEYS_ALL || g->e == 0) return 0;
+    st = type_entry(w, &PyUnicode_Type);
+    if (st == NULL) return -1;
+    if (st->keylabel == 0) return 0; /* no str key was labelled [<str>] */
+    redacted = st->keylabel - 1;
+    ns = (uint8_t *)PyMem_RawCalloc((size_t)g->n / 8 + 1, 1);
+    if (ns == NULL) return -1;
+    for (e = 0; e < g->e; e++)
+        if (g->labels[e] == g->lbl_dict) ns[g->targets[e] >> 3] |= (uint8_t)(1u << (g->targets[e] & 7));
+    for (v = 0; v < g->n; v++) {
+        uint64_t end;
+        if (!(ns[v >> 3] & (1u << (v & 7)))) continue;
+        end = g->offsets[v + 1];
+        for (e = g->offsets[v]; (uint64_t)e + 1 < end; e++) {
+            PyObject *key;
+            int64_t id;
+            if (g->labels[e] != redacted || g->labels[e + 1] != g->lbl_key) continue;
+            key = (PyObject *)(uintptr_t)g->ids[g->targets[e + 1]];
+            if (!lh_name_shaped(key)) continue;
+            id = g_key_text_label(w, key);
+            if (id < 0) { PyMem_RawFree(ns); return -1; }
+            g->labels[e] = (uint32_t)id;
+        }
+    }
+    PyMem_RawFree(ns);
+    return 0;
 }
 
 /* The nodes' addresses, made in place from the visited map: each key moves to the slot of its node number, following

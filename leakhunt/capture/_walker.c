@@ -189,6 +189,7 @@ typedef struct {
     Py_ssize_t presize;
     Py_ssize_t gid;     /* graph mode: 1 + index in the type list; 0 = none */
     uint32_t fallback;  /* graph mode: 1 + label id of "(in TYPE)" */
+    uint32_t keylabel;  /* graph mode: 1 + label id of "[<TYPE>]" for keys */
     int memb_done;      /* graph mode: members below worked out */
     Py_ssize_t nmemb;   /* graph mode: object members (slots...) */
     Py_ssize_t *moff;
@@ -872,8 +873,9 @@ graph(PyObject *self, PyObject *args)
     graphbuf g;
     PyObject *rows = NULL, *result = NULL, *roots = NULL, *array_type = NULL;
 
-    if (!PyArg_ParseTuple(args, "OO!OnO!:graph", &objs, &PyTuple_Type, &extra_roots,
-                          &getsizeof, &gc_head, &PyTuple_Type, &root_objs))
+    int keys = 0;
+    if (!PyArg_ParseTuple(args, "OO!OnO!|i:graph", &objs, &PyTuple_Type, &extra_roots,
+                          &getsizeof, &gc_head, &PyTuple_Type, &root_objs, &keys))
         return NULL;
     if ((objs = all_objects(objs)) == NULL) return NULL;
     memset(&w, 0, sizeof(w));
@@ -881,6 +883,7 @@ graph(PyObject *self, PyObject *args)
     w.getsizeof = getsizeof;
     w.gc_head = gc_head;
     w.g = &g;
+    g.keys_mode = keys;
     n = PyList_GET_SIZE(objs);
     g.label_ids = PyDict_New();
     g.label_list = PyList_New(0);
@@ -933,6 +936,10 @@ graph(PyObject *self, PyObject *args)
      * over one at a time, each buffer freed as soon as its copy exists, so
      * the peak stays near one graph, not two. */
     g_ids_from_map(&w);
+    if (g_name_namespaces(&w) < 0) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        goto done;
+    }
     result = Py_BuildValue("{s:O,s:{s:n,s:n,s:n},s:O,s:O,s:O}", "rows", rows, "info", "tracked",
                            w.n_tracked, "untracked", w.n_untracked, "excluded",
                            (Py_ssize_t)w.excluded.used - 3, "type_objects", g.type_list,

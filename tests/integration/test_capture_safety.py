@@ -151,3 +151,105 @@ def test_past_the_checked_versions_the_walker_reads_no_private_layout(tmp_path: 
     # and still finds paths through what public structures say
     assert generic["nodes"] and normal["why"] == "module __main__ -> .KEEP -> [3] -> __main__.Node"
     assert generic["why"] == normal["why"]
+
+
+SECRETS_APP = """
+import leakhunt, sys
+SESSIONS = {"sk_live_SECRETTOKEN0001": object(), "alice@example.com": object(),
+            b"DB_PASSWORD": 1, 4242424242: 2}
+class Holder:
+    def __init__(self):
+        self.cache_v2 = {"pool": [1]}
+HOLDER = Holder()
+HOLDER.__dict__  # a real instance dict (3.11+ keeps attributes inline until asked)
+s = leakhunt.snapshot("s", path="snaps", graph=True, keys=sys.argv[1])
+print(s.path)
+"""
+
+SECRET_KEYS = ["sk_live_SECRETTOKEN0001", "alice@example.com", "DB_PASSWORD", "4242424242", "'pool'"]
+
+
+def _file_text(path: str) -> str:
+    import gzip
+
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return f.read()
+
+
+@needs_c
+@pytest.mark.parametrize(
+    ("keys", "kept"),
+    [
+        ("namespaces", []),
+        ("names", ["sk_live_SECRETTOKEN0001", "'pool'"]),
+        ("all", SECRET_KEYS),
+    ],
+)
+def test_graph_files_hold_no_dict_keys_of_data_unless_asked(
+    tmp_path: Path, keys: str, kept: list[str]
+) -> None:
+    # GIVEN a program whose dicts are keyed by tokens, e-mails, bytes and ints
+    (tmp_path / "app.py").write_text(SECRETS_APP, encoding="utf-8")
+    # WHEN it writes a graph snapshot with keys=...
+    r = subprocess.run(
+        [sys.executable, "app.py", keys], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode == 0, r.stderr
+    path = tmp_path / r.stdout.strip()
+    text = _file_text(str(path))
+    # THEN the file holds exactly the keys asked for, and always the names of
+    # globals and attributes (keys of namespace dicts)
+    assert [k for k in SECRET_KEYS if k in text] == kept
+    assert "['SESSIONS']" in text and "['cache_v2']" in text
+    assert "[<str>]" in text or keys == "all"
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+@needs_c
+def test_retainer_paths_keep_names_and_mask_data_keys() -> None:
+    # GIVEN an object held by a global dict under a data key, and one held
+    # by an attribute
+    r = run_py(
+        """
+        import leakhunt
+        class Session: pass
+        class App:
+            def __init__(self):
+                self.current = Session()
+        SESSIONS = {"tok-123": Session()}
+        APP = App()
+        print(leakhunt.why(SESSIONS["tok-123"]).text)
+        print(leakhunt.why(APP.current).text)
+        """
+    )
+    # THEN the data key is shown by its type, the names as they are
+    assert r.stdout.splitlines() == [
+        "module __main__ -> .SESSIONS -> [<str>] -> __main__.Session",
+        "module __main__ -> .APP -> .current -> __main__.Session",
+    ], r.stderr
+
+
+@needs_c
+def test_unknown_keys_mode_is_refused() -> None:
+    with pytest.raises(leakhunt.LeakhuntError, match="keys='some'"):
+        leakhunt.snapshot(save=False, graph=True, keys="some")
+
+
+@needs_c
+@pytest.mark.parametrize("keys", ["namespaces", "all"])
+def test_graph_labels_do_not_grow_with_distinct_dict_keys(keys: str) -> None:
+    # GIVEN dicts of 1,000 and of 100,000 distinct keys (issue 14 item 11:
+    # every key became a label, 10M keys cost 2.2 GiB)
+    def labels(n: int) -> int:
+        big = {f"session-token-{i:012d}": None for i in range(n)}
+        try:
+            return len(leakhunt.snapshot(save=False, graph=True, keys=keys).graph.label_names)
+        finally:
+            del big
+
+    small, large = labels(1_000), labels(100_000)
+    # THEN the labels stay within the documented budget of 65,536 named labels
+    if keys == "namespaces":
+        assert large - small < 100
+    else:
+        assert small < large <= small + 65_536

@@ -169,8 +169,15 @@ def test_graph_section_damage_is_one_line(tmp_path: Path) -> None:
     assert "\n" not in str(e.value)
     doc = storage.snapshot_to_dict(s)
     doc["graph"]["arrays"]["targets"]["count"] = 5  # type: ignore[index]
-    with pytest.raises(SnapshotFileError, match="data disagrees"):
+    with pytest.raises(SnapshotFileError, match="targets and labels disagree"):
         storage.read_snapshot(_write(tmp_path / "bad2.lhs.json.gz", doc))
+    doc["graph"]["arrays"]["labels"]["count"] = 5  # type: ignore[index]
+    with pytest.raises(SnapshotFileError, match="data disagrees"):
+        storage.read_snapshot(_write(tmp_path / "bad3.lhs.json.gz", doc))
+    doc["graph"]["arrays"]["labels"]["count"] = 2**40  # type: ignore[index]
+    doc["graph"]["arrays"]["targets"]["count"] = 2**40  # type: ignore[index]
+    with pytest.raises(SnapshotFileError, match="more than its data can hold"):
+        storage.read_snapshot(_write(tmp_path / "bad4.lhs.json.gz", doc))
 
 
 def test_a_1_0_reader_would_ignore_the_graph(tmp_path: Path) -> None:

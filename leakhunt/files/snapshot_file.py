@@ -26,7 +26,7 @@ from .._version import __version__
 from ..errors import SnapshotFileError
 from ..model import GcInfo, ProcessMemory, Snapshot, TracemallocInfo, TypeStat
 from .atomic import atomic_write, make_dirs
-from .reading import gunzip_bounded, read_file
+from .reading import DataError, gunzip_bounded, parse_json, read_file
 
 __all__ = [
     "FORMAT_NAME",
@@ -182,19 +182,15 @@ def _load_document(path: str) -> Any:
     except UnicodeDecodeError:
         raise SnapshotFileError(path, "not a text or gzip file, not a leakhunt snapshot") from None
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        return parse_json(text)
+    except DataError as e:
+        raise SnapshotFileError(path, f"{e}: not a leakhunt snapshot") from None
     except ValueError as e:
         if not isinstance(e, json.JSONDecodeError):
             raise SnapshotFileError(path, str(e)) from None
         raise SnapshotFileError(
             path, f"not valid JSON (line {e.lineno}, column {e.colno}): not a leakhunt snapshot"
         ) from None
-    except RecursionError:
-        raise SnapshotFileError(path, "JSON nested too deeply: not a leakhunt snapshot") from None
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"not a leakhunt snapshot: JSON holds a non-finite number ({name})")
 
 
 class _Fields:

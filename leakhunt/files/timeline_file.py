@@ -8,7 +8,6 @@ leaves a truncated last line): unreadable lines are skipped and counted.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -16,7 +15,7 @@ if TYPE_CHECKING:
     from ..model.timeline import Timeline
 
 from ..errors import TimelineFileError
-from .reading import read_file
+from .reading import DataError, parse_json, read_file
 from .snapshot_file import major_version
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load_timeline"]
@@ -28,11 +27,12 @@ _MAJOR = int(FORMAT_VERSION.split(".")[0])
 
 
 def _int(v: Any) -> Optional[int]:
-    return v if isinstance(v, int) and not isinstance(v, bool) else None
+    return v if type(v) is int else None
 
 
 def _num(v: Any) -> Optional[float]:
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
+    # parse_json keeps every number finite, integers under 21 digits
+    if type(v) is int or type(v) is float:
         return float(v)
     return None
 
@@ -43,8 +43,10 @@ def _check_header(path: str, first: bytes) -> dict[str, Any]:
             path, "is gzip data, not a timeline (a snapshot file? try 'leakhunt inspect')"
         )
     try:
-        doc = json.loads(first)
-    except ValueError:
+        doc = parse_json(first.decode("utf-8"))
+    except DataError as e:
+        raise TimelineFileError(path, f"its first line {e}: not a leakhunt timeline") from None
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError among them
         doc = None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
         if isinstance(doc, dict) and doc.get("format") == "leakhunt.snapshot":
@@ -87,8 +89,8 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
     ended = False
     for line in lines[1:]:
         try:
-            rec = json.loads(line)
-        except ValueError:
+            rec = parse_json(line.decode("utf-8"))
+        except ValueError:  # bad JSON or UTF-8, huge or non-finite numbers, surrogates
             skipped += 1
             continue
         t = _num(rec.get("t")) if isinstance(rec, dict) else None

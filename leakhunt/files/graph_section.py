@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import SnapshotFileError
 from ..model.heapgraph import HeapGraph
+from .snapshot_file import clean_text
 
 __all__ = ["graph_from_doc", "graph_to_doc"]
 
@@ -46,9 +47,9 @@ def graph_to_doc(g: HeapGraph) -> dict[str, Any]:
         "nodes": g.n,
         "edges": g.edge_count,
         "arrays": arrays,
-        "type_names": list(g.type_names),
-        "label_names": list(g.label_names),
-        "roots": [[node, desc] for node, desc in g.roots],
+        "type_names": [clean_text(t) for t in g.type_names],
+        "label_names": [clean_text(t) for t in g.label_names],
+        "roots": [[node, clean_text(desc)] for node, desc in g.roots],
     }
 
 

@@ -75,12 +75,29 @@ def _warm_stdlib_caches() -> None:
 _warm_stdlib_caches()
 
 
+def clean_text(text: str) -> str:
+    r"""``text`` as it can be stored: a lone surrogate (a file name read with
+    ``os.listdir`` on a Latin-1 name, a hand-made ``__qualname__``) becomes
+    its backslash escape (``caf\udce9``) instead of failing the write.
+
+    >>> clean_text("caf\udce9")
+    'caf\\udce9'
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
     """The JSON document for ``s`` (see docs/snapshot-format.md)."""
     return {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION if s.graph is not None else FORMAT_VERSION_NO_GRAPH,
-        "label": s.label,
+        "label": None if s.label is None else clean_text(s.label),
         "seq": s.seq,
         "time": {"wall": s.wall_time, "monotonic": s.monotonic_time},
         "process": {
@@ -109,7 +126,7 @@ def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
             "excluded_objects": s.excluded_objects,
         },
         "totals": {"count": s.total_count, "size": s.total_size},
-        "types": [{"name": t.name, "count": t.count, "size": t.size} for t in s.types],
+        "types": [{"name": clean_text(t.name), "count": t.count, "size": t.size} for t in s.types],
         **({} if s.graph is None else {"graph": _graph_section().graph_to_doc(s.graph)}),
     }
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
+import operator
 import os
 import sys
 import zlib
@@ -57,6 +59,8 @@ def graph_to_doc(g: HeapGraph) -> dict[str, Any]:
 # match, 258 bytes, in a 2-bit code at best): an array announcing more items
 # than its compressed data can hold is refused before anything is inflated.
 _DEFLATE_MAX_RATIO = 1032
+# Retained sizes are sums of sizes kept in unsigned 64-bit arrays.
+_MAX_TOTAL_SIZE = 2**62
 #: The most bytes all the arrays of one graph section may inflate to
 #: ($LEAKHUNT_MAX_GRAPH_BYTES overrides it): about 100 million objects.
 MAX_GRAPH_BYTES = int(os.environ.get("LEAKHUNT_MAX_GRAPH_BYTES", "") or 8 * 2**30)
@@ -153,6 +157,14 @@ def graph_from_doc(path: str, doc: Any) -> HeapGraph:
         for r in roots_raw
     ):
         raise SnapshotFileError(path, "field 'graph.roots' must be a list of [node, description]")
+    offsets, sizes = got["offsets"], got["sizes"]
+    # What HeapGraph does not check and the analyses rely on: each node's
+    # edges end where the next node's start, and the retained sizes (sums
+    # of sizes in unsigned 64-bit arrays) cannot overflow.
+    if not all(map(operator.le, offsets, itertools.islice(offsets, 1, None))):
+        raise SnapshotFileError(path, "inconsistent object graph: offsets decrease")
+    if sum(sizes) >= _MAX_TOTAL_SIZE:
+        raise SnapshotFileError(path, "inconsistent object graph: sizes add up past any heap")
     try:
         return HeapGraph(
             ids=got["ids"],

@@ -5,18 +5,12 @@ edges in CSR form), RetainerPath (how a root reaches one object) and Cluster
 
 from __future__ import annotations
 
-import itertools
-import operator
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import InitVar, dataclass, field
 from typing import Optional
 
 from .owned import owned
-
-# Retained sizes are sums of sizes kept in unsigned 64-bit arrays: a graph
-# read from a file whose sizes add up past this is refused, not overflowed.
-_MAX_TOTAL_SIZE = 2**62
 
 __all__ = [
     "HELD_OUTSIDE",
@@ -113,8 +107,6 @@ class HeapGraph:
             raise ValueError("HeapGraph: offsets must have n + 1 entries and start at 0")
         if self.offsets[n] != len(self.targets) or len(self.labels) != len(self.targets):
             raise ValueError("HeapGraph: offsets[n], targets and labels disagree on the edge count")
-        if self.lengths is not None and len(self.lengths) != n:
-            raise ValueError(f"HeapGraph: lengths ({len(self.lengths)}) must have one entry per node")
         for node, _ in self.roots:
             if not 0 <= node < n:
                 raise ValueError(f"HeapGraph: root node {node} out of range 0..{n - 1}")
@@ -128,11 +120,6 @@ class HeapGraph:
             raise ValueError("HeapGraph: a type index points past type_names")
         if self.labels and max(self.labels) >= len(self.label_names):
             raise ValueError("HeapGraph: a label index points past label_names")
-        offsets = self.offsets
-        if not all(map(operator.le, offsets, itertools.islice(offsets, 1, None))):
-            raise ValueError("HeapGraph: offsets must not decrease (node i's edges end where i+1's start)")
-        if self.sizes and sum(self.sizes) >= _MAX_TOTAL_SIZE:
-            raise ValueError("HeapGraph: the sizes add up to more than any heap holds")
 
     def __repr__(self) -> str:
         return f"HeapGraph(n={self.n}, edges={self.edge_count}, roots={len(self.roots)})"

@@ -15,6 +15,7 @@ import zlib
 from array import array
 from typing import Any
 
+from .._text import printable, printable_all
 from ..errors import SnapshotFileError
 from ..model.heapgraph import HeapGraph
 from .snapshot_file import clean_text
@@ -114,7 +115,7 @@ def _names(path: str, doc: dict[str, Any], key: str) -> tuple[str, ...]:
     v = doc.get(key)
     if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
         raise SnapshotFileError(path, f"field 'graph.{key}' must be a list of strings")
-    return tuple(v)
+    return printable_all(v)  # names are shown escaped everywhere (leakhunt._text)
 
 
 def graph_from_doc(path: str, doc: Any) -> HeapGraph:
@@ -175,7 +176,7 @@ def graph_from_doc(path: str, doc: Any) -> HeapGraph:
             targets=got["targets"],
             labels=got["labels"],
             label_names=_names(path, doc, "label_names"),
-            roots=tuple((int(r[0]), str(r[1])) for r in roots_raw),
+            roots=tuple((int(r[0]), printable(r[1])) for r in roots_raw),
             lengths=got["lengths"],
         )
     except ValueError as e:  # HeapGraph's own consistency checks

@@ -22,6 +22,7 @@ import re
 from dataclasses import replace
 from typing import Any, Optional
 
+from .._text import printable
 from .._version import __version__
 from ..errors import SnapshotFileError
 from ..model import GcInfo, ProcessMemory, Snapshot, TracemallocInfo, TypeStat
@@ -315,10 +316,11 @@ def snapshot_from_dict(doc: Any, path: str = "<snapshot>") -> Snapshot:
     types: list[TypeStat] = []
     for i, row in enumerate(raw_types):
         f = _Fields(path, row, f"types[{i}]")
-        types.append(TypeStat(f.text("name"), f.integer("count"), f.integer("size")))
+        # names are shown escaped everywhere (see leakhunt._text)
+        types.append(TypeStat(printable(f.text("name")), f.integer("count"), f.integer("size")))
     assert t is not None and proc is not None
     return Snapshot(
-        label=top.text("label", nullable=True),
+        label=None if doc.get("label") is None else printable(top.text("label")),
         types=tuple(types),
         wall_time=t.num("wall"),
         monotonic_time=t.num("monotonic", 0.0),

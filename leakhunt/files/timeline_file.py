@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 if TYPE_CHECKING:
     from ..model.timeline import Timeline
 
+from .._text import printable
 from ..errors import TimelineFileError
 from .reading import DataError, parse_json, read_file
 from .snapshot_file import major_version
@@ -35,6 +36,11 @@ def _num(v: Any) -> Optional[float]:
     if type(v) is int or type(v) is float:
         return float(v)
     return None
+
+
+def _str(v: Any) -> str:
+    """A label or name from the file, safe to print (leakhunt._text)."""
+    return printable(v if isinstance(v, str) else str(v))
 
 
 def _check_header(path: str, first: bytes) -> dict[str, Any]:
@@ -105,7 +111,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
             types: tuple[tuple[str, int], ...] = ()
             if isinstance(raw_types, list):
                 types = tuple(
-                    (str(x[0]), int(x[1]))
+                    (_str(x[0]), int(x[1]))
                     for x in raw_types
                     if isinstance(x, list) and len(x) >= 2 and _int(x[1]) is not None
                 )
@@ -130,8 +136,8 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
             if kind == "mark":
                 marks[ident] = Mark(
                     t,
-                    str(rec.get("label")),
-                    str(rec.get("thread", "")),
+                    _str(rec.get("label")),
+                    _str(rec.get("thread", "")),
                     _int(rec.get("rss")),
                     _int(rec.get("tm")),
                 )
@@ -143,7 +149,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
             snaps.append(
                 SnapshotMark(
                     t,
-                    None if label is None else str(label),
+                    None if label is None else _str(label),
                     rec.get("path") if isinstance(rec.get("path"), str) else None,
                     _int(rec.get("seq")) or 0,
                     _int(rec.get("rss")),
@@ -157,16 +163,16 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
         x = exits.get(ident)
         spans.append(
             Span(
-                str(en.get("label")),
+                _str(en.get("label")),
                 start=en["t"],
                 end=None if x is None else x["t"],
                 rss_start=_int(en.get("rss")),
                 rss_end=None if x is None else _int(x.get("rss")),
                 tm_start=_int(en.get("tm")),
                 tm_end=None if x is None else _int(x.get("tm")),
-                thread=str(en.get("thread", "")),
+                thread=_str(en.get("thread", "")),
                 depth=_int(en.get("depth")) or 0,
-                error=None if x is None or x.get("error") is None else str(x.get("error")),
+                error=None if x is None or x.get("error") is None else _str(x.get("error")),
             )
         )
     spans.sort(key=lambda s: s.start)
@@ -178,8 +184,8 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
         spans=tuple(spans),
         snapshots=tuple(sorted(snaps, key=lambda s: s.t)),
         pid=_int(head.get("pid")) or 0,
-        python=str(head.get("python", "")),
-        program=str(head.get("program", "")),
+        python=_str(head.get("python", "")),
+        program=_str(head.get("program", "")),
         interval=_num(head.get("interval")) or 0.0,
         start_wall=_num(head.get("wall")) or 0.0,
         part=_int(head.get("part")) or 1,

@@ -4,11 +4,21 @@ the reader. See docs/timeline-format.md.
 
 ``load_timeline`` tolerates damage at the end (a process killed mid-write
 leaves a truncated last line): unreadable lines are skipped and counted.
+Lines are read as bounded data: NaN and Infinity are refused, integers are
+at most 20 digits, floats must be finite, nesting stays shallow; a header
+that breaks these rules refuses the file, a record that does is skipped.
+
+>>> _loads(b'{"t": 1.5, "rss": 12}')
+{'t': 1.5, 'rss': 12}
+>>> _loads(b'{"t": NaN}')
+Traceback (most recent call last):
+ValueError: NaN is not a number a timeline may hold
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -23,12 +33,69 @@ __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load_timeline"]
 
 FORMAT_NAME = "leakhunt.timeline"
 #: major.minor, as for snapshot files: readers refuse a newer major.
-FORMAT_VERSION = "1.0"
+#: 1.1 added the live heap: ``heap`` on every record, ``heap_py`` on
+#: samples, ``tid`` on span entries and the header's ``heap`` source.
+FORMAT_VERSION = "1.1"
 _MAJOR = int(FORMAT_VERSION.split(".")[0])
+#: the deepest nesting a record may have (the deepest written is 3)
+_MAX_DEPTH = 16
+_MAX_INT_DIGITS = 20
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a timeline may hold")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+        raise ValueError(f"an integer of {len(text)} digits")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    v = float(text)
+    if not math.isfinite(v):
+        raise ValueError(f"{text[:20]} is too large a number")
+    return v
+
+
+_DECODER = json.JSONDecoder(
+    parse_constant=_refuse_constant, parse_int=_bounded_int, parse_float=_finite_float
+)
+
+
+def _depth_ok(line: bytes) -> bool:
+    """No deeper nesting than _MAX_DEPTH, counted on the raw bytes before
+    the recursive decoder could overflow the stack (brackets inside strings
+    count too, which only errs on the side of refusing)."""
+    depth = 0
+    for c in line:
+        if c == 0x5B or c == 0x7B:
+            depth += 1
+            if depth > _MAX_DEPTH:
+                return False
+        elif c == 0x5D or c == 0x7D:
+            depth -= 1
+    return True
+
+
+def _loads(line: bytes) -> Any:
+    """One line as bounded JSON; ValueError for anything else."""
+    if line.count(b"[") + line.count(b"{") > _MAX_DEPTH and not _depth_ok(line):
+        raise ValueError("nested too deep")
+    try:
+        return _DECODER.decode(line.decode("utf-8"))
+    except (UnicodeDecodeError, RecursionError) as e:
+        raise ValueError(str(e)) from None
 
 
 def _int(v: Any) -> Optional[int]:
     return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def _size(v: Any) -> Optional[int]:
+    """A byte count: an integer >= 0 (a damaged negative one reads as unknown)."""
+    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
 
 
 def _num(v: Any) -> Optional[float]:
@@ -43,7 +110,7 @@ def _check_header(path: str, first: bytes) -> dict[str, Any]:
             path, "is gzip data, not a timeline (a snapshot file? try 'leakhunt inspect')"
         )
     try:
-        doc = json.loads(first)
+        doc = _loads(first)
     except ValueError:
         doc = None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
@@ -87,7 +154,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
     ended = False
     for line in lines[1:]:
         try:
-            rec = json.loads(line)
+            rec = _loads(line)
         except ValueError:
             skipped += 1
             continue
@@ -111,16 +178,18 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
             samples.append(
                 Sample(
                     t,
-                    rss=_int(rec.get("rss")),
-                    peak_rss=_int(rec.get("peak_rss")),
-                    tm=_int(rec.get("tm")),
-                    tm_peak=_int(rec.get("tm_peak")),
+                    rss=_size(rec.get("rss")),
+                    peak_rss=_size(rec.get("peak_rss")),
+                    tm=_size(rec.get("tm")),
+                    tm_peak=_size(rec.get("tm_peak")),
                     wall=_num(rec.get("wall")),
                     gc_collections=tuple(c for c in coll if _int(c) is not None)
                     if isinstance(coll, list)
                     else (),
                     objects=_int(rec.get("objects")),
                     types=types,
+                    heap=_size(rec.get("heap")),
+                    heap_py=_size(rec.get("heap_py")),
                 )
             )
         elif kind in ("mark", "enter", "exit") and _int(rec.get("id")) is not None:
@@ -130,8 +199,9 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
                     t,
                     str(rec.get("label")),
                     str(rec.get("thread", "")),
-                    _int(rec.get("rss")),
-                    _int(rec.get("tm")),
+                    _size(rec.get("rss")),
+                    _size(rec.get("tm")),
+                    _size(rec.get("heap")),
                 )
             else:
                 rec["t"] = t
@@ -144,7 +214,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
                     None if label is None else str(label),
                     rec.get("path") if isinstance(rec.get("path"), str) else None,
                     _int(rec.get("seq")) or 0,
-                    _int(rec.get("rss")),
+                    _size(rec.get("rss")),
                 )
             )
         elif kind == "end":
@@ -158,13 +228,16 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
                 str(en.get("label")),
                 start=en["t"],
                 end=None if x is None else x["t"],
-                rss_start=_int(en.get("rss")),
-                rss_end=None if x is None else _int(x.get("rss")),
-                tm_start=_int(en.get("tm")),
-                tm_end=None if x is None else _int(x.get("tm")),
+                rss_start=_size(en.get("rss")),
+                rss_end=None if x is None else _size(x.get("rss")),
+                tm_start=_size(en.get("tm")),
+                tm_end=None if x is None else _size(x.get("tm")),
                 thread=str(en.get("thread", "")),
                 depth=_int(en.get("depth")) or 0,
                 error=None if x is None or x.get("error") is None else str(x.get("error")),
+                heap_start=_size(en.get("heap")),
+                heap_end=None if x is None else _size(x.get("heap")),
+                tid=_int(en.get("tid")) or 0,
             )
         )
     spans.sort(key=lambda s: s.start)
@@ -183,4 +256,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
         part=_int(head.get("part")) or 1,
         ended=ended,
         skipped_lines=skipped,
+        heap_source=str(head["heap"]) if isinstance(head.get("heap"), str) else None,
+        heap_missing=str(head.get("heap_missing") or ""),
+        format_version=str(head.get("format_version", "")),
     )

@@ -33,6 +33,10 @@ class Sample:
     gc_collections: tuple[int, ...] = ()
     objects: Optional[int] = None
     types: tuple[tuple[str, int], ...] = ()
+    #: the live heap (malloc's and pymalloc's bytes in use; format 1.1) and
+    #: pymalloc's part of it
+    heap: Optional[int] = None
+    heap_py: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Mark:
     thread: str = ""
     rss: Optional[int] = None
     tm: Optional[int] = None
+    heap: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,18 @@ class Span:
     thread: str = ""
     depth: int = 0
     error: Optional[str] = None
+    #: the live heap at entry and exit (format 1.1)
+    heap_start: Optional[int] = None
+    heap_end: Optional[int] = None
+    #: the thread's ident (names can repeat); 0 when the file does not say
+    tid: int = 0
+
+    @property
+    def kept(self) -> Optional[int]:
+        """The live heap the span left behind (exit minus entry)."""
+        if self.heap_start is None or self.heap_end is None:
+            return None
+        return self.heap_end - self.heap_start
 
 
 @dataclass(frozen=True)
@@ -91,6 +108,12 @@ class Timeline:
     part: int = 1
     ended: bool = False
     skipped_lines: int = 0
+    #: the live-heap counter the file's "heap" figures come from
+    #: ("mallinfo2+pymalloc"); None for a file without one (format 1.0, or
+    #: written where there is none: ``heap_missing`` then says why)
+    heap_source: Optional[str] = None
+    heap_missing: str = ""
+    format_version: str = ""
 
 
 @dataclass(frozen=True)

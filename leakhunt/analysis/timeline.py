@@ -54,7 +54,12 @@ Series = list[tuple[float, int]]
 #: at most this many labels get a least-squares estimate (the others are
 #: pooled), and at most this many points are fitted
 _FIT_LABELS = 12
-_FIT_POINTS = 4000
+#: overlapping pairs of calls weighed at most (beyond: no estimate)
+_MAX_OVERLAPS = 2_000_000
+#: where calls keep memory is searched for only up to this many (calls +
+#: pairs) x labels; at most this many calls are observations of the fit
+_MAX_SEARCH = 200_000
+_FIT_CALLS = 20_000
 
 
 def traced_series(tl: Timeline) -> Series:
@@ -240,53 +245,110 @@ def _solve(matrix: list[list[float]], rhs: list[float]) -> Optional[list[float]]
     return x
 
 
-def _estimate(series: Series, spans: tuple[Span, ...], labels: list[str]) -> dict[str, float]:
-    """Kept per call of each label, by least squares: the live heap at every
-    point against, per label, the calls started plus the calls ended by then
-    (halved: a call counts half at entry and half at exit, wherever inside
-    it the memory was kept), with an intercept. Calls of several threads
-    overlap at random phases, so each label's own steps stand out of the
-    sum. Labels past the biggest _FIT_LABELS are pooled into one regressor."""
-    if len(series) < 4 or not labels:
-        return {}
+def _fit(
+    items: list[tuple[float, float, int, object, int]],
+    pairs: list[tuple[int, int, float, float]],
+    where: list[Optional[float]],
+    ncols: int,
+    stride: int = 1,
+) -> tuple[float, list[float]]:
+    """Least squares for :func:`_estimate` with the given guess of where in
+    its calls each unknown keeps memory (a fraction of the call's time, or
+    None: spread evenly), made robust by reweighting (Huber): a reading
+    taken while another thread held a big temporary throws two calls' changes
+    off, and must not steer the fit. Returns (residual, kept per call)."""
+    rows = [[0.0] * ncols for _ in items]
+    for i, it in enumerate(items):
+        rows[i][it[2]] += 1.0
+    for i, j, lo, hi in pairs:
+        for s, o in ((i, j), (j, i)):
+            o0, o1, c = items[o][0], items[o][1], items[o][2]
+            pos = where[c]
+            if pos is None:
+                w = 1.0 if o1 <= o0 else max(hi - lo, 0.0) / (o1 - o0)
+            else:
+                at = o0 + pos * (o1 - o0)
+                w = 1.0 if items[s][0] <= at < items[s][1] or at == items[s][1] == o1 else 0.0
+            rows[s][c] += w
+    # every call's overlaps weigh in; every stride-th call is an observation
+    rows, items = rows[::stride], items[::stride]
+    weights = [1.0] * len(items)
+    sol: Optional[list[float]] = None
+    res = float("inf")
+    for _ in range(8):
+        xtx = [[0.0] * ncols for _ in range(ncols)]
+        xty = [0.0] * ncols
+        for row, it, wt in zip(rows, items, weights, strict=True):
+            for r in range(ncols):
+                if row[r]:
+                    for k in range(ncols):
+                        xtx[r][k] += wt * row[r] * row[k]
+                    xty[r] += wt * row[r] * it[4]
+        for r in range(ncols):  # a touch of ridge: labels always run together stay solvable
+            xtx[r][r] += 1e-9 * (xtx[r][r] or 1.0)
+        sol = _solve(xtx, xty)
+        if sol is None:
+            return float("inf"), []
+        errs = [
+            abs(it[4] - sum(a * b for a, b in zip(row, sol, strict=True)))
+            for row, it in zip(rows, items, strict=True)
+        ]
+        scale = 1.4826 * sorted(errs)[len(errs) // 2] or 1.0
+        c = 1.345 * scale
+        weights = [1.0 if e <= c else c / e for e in errs]
+        res = sum(min(e, c) * (2 * e - min(e, c)) for e in errs)  # Huber's loss x 2
+    return res, sol or []
+
+
+def _estimate(spans: tuple[Span, ...], labels: list[str], end: float) -> dict[str, float]:
+    """Kept per call of each label when spans of several threads overlap,
+    by least squares over the calls: a call's live-heap change (exit minus
+    entry) is what it kept itself plus what the overlapping calls of
+    *other* threads kept while it ran (calls of the same thread nested
+    inside count for both, as on clear steps). Where inside its calls a
+    label keeps memory (at the start, the middle, the end, or spread) is
+    not known: each label's guess is the one that fits best (coordinate
+    descent over those four). Labels past the biggest _FIT_LABELS are
+    pooled into one unknown; {} when the system cannot be solved or the
+    overlaps are too many to weigh."""
     fitted = labels[:_FIT_LABELS]
     col = {label: i for i, label in enumerate(fitted)}
     pooled = len(labels) > len(fitted)
     ncols = len(fitted) + (1 if pooled else 0)
-    events: list[tuple[float, int]] = []
+    items: list[tuple[float, float, int, object, int]] = []
     for sp in spans:
         c = col.get(sp.label, len(fitted) if pooled else -1)
-        if c < 0:
+        kept = sp.kept
+        if c < 0 or kept is None or sp.end is None:
             continue
-        events.append((sp.start, c))
-        if sp.end is not None:
-            events.append((sp.end, c))
-    events.sort()
-    step = max(1, len(series) // _FIT_POINTS)
-    counts = [0.0] * ncols
-    xtx = [[0.0] * (ncols + 1) for _ in range(ncols + 1)]
-    xty = [0.0] * (ncols + 1)
-    base = series[0][1]
-    j = 0
-    for i in range(0, len(series), step):
-        t, v = series[i]
-        while j < len(events) and events[j][0] <= t:
-            counts[events[j][1]] += 0.5
-            j += 1
-        x = [*counts, 1.0]
-        y = float(v - base)
-        for r in range(ncols + 1):
-            xr = x[r]
-            if xr:
-                row = xtx[r]
-                for k in range(ncols + 1):
-                    row[k] += xr * x[k]
-                xty[r] += xr * y
-    # a touch of ridge: labels that always run together stay solvable
-    for r in range(ncols):
-        xtx[r][r] += 1e-6 * (xtx[r][r] or 1.0)
-    sol = _solve(xtx, xty)
-    if sol is None:
+        items.append((sp.start, sp.end, c, _thread_key(sp), kept))
+    items.sort(key=lambda x: x[0])
+    pairs: list[tuple[int, int, float, float]] = []
+    for i, (a0, a1, _, ta, _) in enumerate(items):
+        for j in range(i + 1, len(items)):
+            b0, b1, _, tb, _ = items[j]
+            if b0 > a1:
+                break
+            if ta != tb:
+                pairs.append((i, j, max(a0, b0), min(a1, b1)))
+                if len(pairs) > _MAX_OVERLAPS:
+                    return {}
+    if not items:
+        return {}
+    where: list[Optional[float]] = [None] * ncols
+    stride = max(1, len(items) // _FIT_CALLS)
+    best, sol = _fit(items, pairs, where, ncols, stride)
+    if (len(items) // stride + len(pairs)) * ncols <= _MAX_SEARCH:
+        for _ in range(2):
+            for c in range(ncols):
+                for guess in (0.0, 0.5, 1.0, None):
+                    if guess == where[c]:
+                        continue
+                    trial = [*where[:c], guess, *where[c + 1 :]]
+                    res, got = _fit(items, pairs, trial, ncols, stride)
+                    if res < best * 0.999:
+                        best, sol, where = res, got, trial
+    if not sol:
         return {}
     return {label: sol[col[label]] for label in fitted}
 
@@ -438,7 +500,7 @@ def summarize(tl: Timeline, *, top_rises: int = 3) -> TimelineSummary:
     estimates: dict[str, float] = {}
     if amb_total and abs(amb_total) * 2 > abs(kept_inside) + abs(amb_total):
         order = sorted(by_label, key=lambda k: (-abs(amb.get(k, 0)), k))
-        estimates = _estimate(kseries, tl.spans, order)
+        estimates = _estimate(tl.spans, order, end)
     stats = []
     for label, mine in by_label.items():
         closed = [sp for sp in mine if sp.end is not None]

@@ -557,8 +557,9 @@ def summarize(tl: Timeline, *, top_rises: int = 3) -> TimelineSummary:
         # memory taken and given back, which the allocator keeps cached
         slack = max(abs(kept_total) // 20, 1 << 20)
         for x in stats:
-            if x.rise - max(x.kept, 0) > slack:
-                disagree.append((x.label, x.rise, x.kept))
+            kept = x.kept if x.kept_each_estimate is None else round(x.kept_each * x.calls)
+            if x.rise - max(kept, 0) > slack:
+                disagree.append((x.label, x.rise, kept))
         disagree.sort(key=lambda d: (d[2] - d[1], d[0]))
     else:
         if tl.heap_missing:

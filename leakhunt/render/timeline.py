@@ -17,7 +17,7 @@ import os
 from typing import Any, Literal, Optional
 
 from ..errors import UsageError
-from ..model.timeline import Timeline, TimelineSummary
+from ..model.timeline import Rise, Timeline, TimelineSummary
 from .words import fmt_bytes, fmt_count, fmt_duration
 
 __all__ = [
@@ -67,9 +67,45 @@ def _headline(s: TimelineSummary) -> str:
     )
 
 
+def _heap_headline(s: TimelineSummary) -> Optional[str]:
+    """ "live heap (malloc + pymalloc) kept 47.7 MiB over 1.2 s, ..." """
+    if s.heap_first is None or s.heap_last is None or s.heap_peak is None:
+        return None
+    d = s.heap_last - s.heap_first
+    verb = f"kept {fmt_bytes(d)} more" if d > 0 else (
+        f"gave back {fmt_bytes(-d)}" if d < 0 else "did not change"
+    )  # fmt: skip
+    return (
+        f"live heap (malloc + pymalloc) {verb} over {fmt_duration(s.duration)}, from "
+        f"{fmt_bytes(s.heap_first)} to {fmt_bytes(s.heap_last)} (peak {fmt_bytes(s.heap_peak)})"
+    )
+
+
+def _kept_attribution(s: TimelineSummary) -> Optional[str]:
+    """ "99% of the live heap kept was kept inside 'x' (25 calls, +1.9 MiB kept each)" """
+    if s.kept_metric != "heap" or not s.spans:
+        return None
+    total = (s.heap_last or 0) - (s.heap_first or 0)
+    top = s.spans[0]
+    if total <= 0:
+        return "the live heap did not grow: no span kept memory"
+    if top.kept_each * top.calls <= 0 and top.kept_each_estimate is None and top.kept <= 0:
+        return "no span kept memory: what the live heap kept, it kept outside spans"
+    calls = f"{fmt_count(top.calls)} call{'' if top.calls == 1 else 's'}"
+    if top.open_calls:
+        calls += f", {top.open_calls} still open"
+    est = " (estimated: threads overlapped)" if top.kept_each_estimate is not None else ""
+    return (
+        f"{100 * (top.kept_share or 0.0):.0f}% of the live heap kept was kept inside "
+        f"{top.label!r} ({calls}, {fmt_bytes(round(top.kept_each), signed=True)} kept each){est}"
+    )
+
+
 def _attribution(s: TimelineSummary, *, traced: bool) -> Optional[str]:
     """ "93% of the rise happened inside 'x' (211 calls, +5.6 MiB each)", for
-    RSS or for traced memory."""
+    RSS or for traced memory; with a live heap, the live heap's sentence."""
+    if not traced and s.kept_metric == "heap":
+        return _kept_attribution(s)
     total = (s.tm_last or 0) - (s.tm_first or 0) if traced else s.rise
     if total <= 0 or not s.spans:
         return None
@@ -78,7 +114,7 @@ def _attribution(s: TimelineSummary, *, traced: bool) -> Optional[str]:
         rise, share, each = top.tm_rise or 0, top.tm_share or 0.0, top.tm_rise_each
         what = "the traced rise (tracemalloc)"
     else:
-        top = s.spans[0]
+        top = max(s.spans, key=lambda x: (x.rise, x.label))
         rise, share, each = top.rise, top.share or 0.0, top.rise_each
         what = "the rise" if s.tm_first is None else "the RSS rise"
     if rise <= 0:
@@ -92,17 +128,117 @@ def _attribution(s: TimelineSummary, *, traced: bool) -> Optional[str]:
     )
 
 
+def _disagreement(label: str, rss: int, kept: int) -> str:
+    return (
+        f"RSS rose {fmt_bytes(rss)} inside {label!r}, which kept "
+        f"{fmt_bytes(kept, signed=True)} of live heap: it gave back what it took, and the "
+        "allocator keeps the freed memory cached (RSS does not fall; RSS deltas would blame it)"
+    )
+
+
+def _rise_line(i: int, r: Rise) -> str:
+    where = f", inside {', '.join(repr(x) for x in r.labels)}" if r.labels else ""
+    if r.kept is None:
+        fate = ""
+    elif r.stayed:
+        fate = ", kept" if r.given_back * 10 < r.rise else (
+            f", kept {fmt_bytes(r.kept)} (gave back {fmt_bytes(r.given_back)})"
+        )  # fmt: skip
+    else:
+        fate = f", given back ({fmt_bytes(max(r.kept, 0))} of it kept)"
+    return (
+        f"  {i}. {fmt_bytes(r.rise, signed=True)} in {fmt_duration(r.end - r.start)} "
+        f"(at {fmt_duration(r.start)} .. {fmt_duration(r.end)}, "
+        f"{fmt_bytes(round(r.rate))}/s){fate}{where}"
+    )
+
+
+def _kept_table(s: TimelineSummary) -> list[str]:
+    lines = ["", "Live heap kept inside spans, most kept first:"]
+    w = max(5, *(len(x.label) for x in s.spans[:20]))
+    lines.append(
+        f"  {'label':<{w}}  {'calls':>7}  {'time':>10}  {'kept':>11}  {'kept each':>11}  "
+        f"{'peak each':>11}  {'given back':>11}  {'share':>5}  {'RSS change':>11}"
+    )
+    for x in s.spans[:20]:
+        est = x.kept_each_estimate is not None
+        kept = round(x.kept_each * x.calls) if est else x.kept
+        share = "-" if x.kept_share is None else f"{100 * x.kept_share:.0f}%"
+        peak = fmt_bytes(round(x.peak_each), signed=True) if x.peaks_seen else "-"
+        back = fmt_bytes(round(x.given_back_each)) if x.peaks_seen else "-"
+        mark = "~" if est else ""
+        lines.append(
+            f"  {x.label:<{w}}  {fmt_count(x.calls):>7}  {fmt_duration(x.seconds):>10}  "
+            f"{mark + fmt_bytes(kept, signed=True):>11}  "
+            f"{mark + fmt_bytes(round(x.kept_each), signed=True):>11}  {peak:>11}  {back:>11}  "
+            f"{share:>5}  {fmt_bytes(x.rise, signed=True):>11}"
+        )
+    if len(s.spans) > 20:
+        lines.append(f"  ... and {len(s.spans) - 20} more labels")
+    out = f"  outside any span: {fmt_bytes(s.kept_outside, signed=True)} kept"
+    if s.kept_ambiguous:
+        out += (
+            f"; while spans of several threads ran at once: "
+            f"{fmt_bytes(s.kept_ambiguous, signed=True)} (~: estimated per label)"
+        )
+    lines.append(out)
+    lines.append(
+        "  (peak each: how far the live heap rose above a call's entry, over the calls a "
+        "sample or another span's boundary fell inside; given back: peak less kept)"
+    )
+    return lines
+
+
+def _rss_table(s: TimelineSummary) -> list[str]:
+    lines = ["", "Memory change inside spans, biggest rise first:"]
+    w = max(5, *(len(x.label) for x in s.spans[:20]))
+    has_tm = s.tm_first is not None
+    head = (
+        f"  {'label':<{w}}  {'calls':>7}  {'time':>10}  {'RSS change':>11}  {'each':>11}  "
+        f"{'share':>5}"
+    )
+    if has_tm:
+        head += f"  {'traced':>11}  {'each':>11}  {'share':>5}"
+    lines.append(head)
+    for x in s.spans[:20]:
+        share = "-" if x.share is None else f"{100 * x.share:.0f}%"
+        row = (
+            f"  {x.label:<{w}}  {fmt_count(x.calls):>7}  {fmt_duration(x.seconds):>10}  "
+            f"{fmt_bytes(x.rise, signed=True):>11}  "
+            f"{fmt_bytes(round(x.rise_each), signed=True):>11}  {share:>5}"
+        )
+        if has_tm:
+            tshare = "-" if x.tm_share is None else f"{100 * x.tm_share:.0f}%"
+            row += (
+                f"  {fmt_bytes(x.tm_rise or 0, signed=True):>11}  "
+                f"{fmt_bytes(round(x.tm_rise_each), signed=True):>11}  {tshare:>5}"
+            )
+        lines.append(row)
+    if len(s.spans) > 20:
+        lines.append(f"  ... and {len(s.spans) - 20} more labels")
+    outside = f"  outside any span: {fmt_bytes(s.outside_rise, signed=True)}"
+    if s.tm_inside_rise is not None and s.tm_first is not None and s.tm_last is not None:
+        tm_out = s.tm_last - s.tm_first - s.tm_inside_rise
+        outside += f" RSS, {fmt_bytes(tm_out, signed=True)} traced"
+    lines.append(outside + " (spans in threads running at once share a rise)")
+    return lines
+
+
 def render_timeline_text(tl: Timeline, s: TimelineSummary) -> str:
-    """The summary: a headline, the attribution sentence, then tables of
-    span labels, the biggest rises, types that grew and snapshots."""
+    """The summary: a headline (the live heap, then RSS), the attribution
+    sentence, then tables of span labels, the biggest rises (kept or given
+    back), types that grew and snapshots."""
     rate = f" every {tl.interval:g} s" if tl.interval else ""
     lines = [
         f"{tl.path}: {tl.program + ', ' if tl.program else ''}pid {tl.pid}, "
         f"python {tl.python or '?'}, "
         f"{fmt_count(s.samples)} sample{'' if s.samples == 1 else 's'}{rate}"
         f"{'' if tl.ended else ' (no end record: the process was still running or died)'}",
-        _headline(s),
     ]
+    heap = _heap_headline(s)
+    if heap:
+        lines.append(heap)
+    lines.append(_headline(s))
     if s.tm_first is not None and s.tm_last is not None:
         lines.append(
             f"traced Python memory (tracemalloc) went from {fmt_bytes(s.tm_first)} "
@@ -112,47 +248,14 @@ def render_timeline_text(tl: Timeline, s: TimelineSummary) -> str:
         att = _attribution(s, traced=traced)
         if att:
             lines.append(att)
+    for label, rss, kept in s.disagreements[:3]:
+        lines.append(_disagreement(label, rss, kept))
     if s.spans:
-        lines += ["", "Memory change inside spans, biggest rise first:"]
-        w = max(5, *(len(x.label) for x in s.spans[:20]))
-        has_tm = s.tm_first is not None
-        head = (
-            f"  {'label':<{w}}  {'calls':>7}  {'time':>10}  {'RSS change':>11}  {'each':>11}  "
-            f"{'share':>5}"
-        )
-        if has_tm:
-            head += f"  {'traced':>11}  {'each':>11}  {'share':>5}"
-        lines.append(head)
-        for x in s.spans[:20]:
-            share = "-" if x.share is None else f"{100 * x.share:.0f}%"
-            row = (
-                f"  {x.label:<{w}}  {fmt_count(x.calls):>7}  {fmt_duration(x.seconds):>10}  "
-                f"{fmt_bytes(x.rise, signed=True):>11}  "
-                f"{fmt_bytes(round(x.rise_each), signed=True):>11}  {share:>5}"
-            )
-            if has_tm:
-                tshare = "-" if x.tm_share is None else f"{100 * x.tm_share:.0f}%"
-                row += (
-                    f"  {fmt_bytes(x.tm_rise or 0, signed=True):>11}  "
-                    f"{fmt_bytes(round(x.tm_rise_each), signed=True):>11}  {tshare:>5}"
-                )
-            lines.append(row)
-        if len(s.spans) > 20:
-            lines.append(f"  ... and {len(s.spans) - 20} more labels")
-        outside = f"  outside any span: {fmt_bytes(s.outside_rise, signed=True)}"
-        if s.tm_inside_rise is not None and s.tm_first is not None and s.tm_last is not None:
-            tm_out = s.tm_last - s.tm_first - s.tm_inside_rise
-            outside += f" RSS, {fmt_bytes(tm_out, signed=True)} traced"
-        lines.append(outside + " (spans in threads running at once share a rise)")
+        lines += _kept_table(s) if s.kept_metric == "heap" else _rss_table(s)
     if s.rises:
-        lines += ["", "Biggest rises:"]
-        for i, r in enumerate(s.rises, 1):
-            where = f", inside {', '.join(repr(x) for x in r.labels)}" if r.labels else ""
-            lines.append(
-                f"  {i}. {fmt_bytes(r.rise, signed=True)} in {fmt_duration(r.end - r.start)} "
-                f"(at {fmt_duration(r.start)} .. {fmt_duration(r.end)}, "
-                f"{fmt_bytes(round(r.rate))}/s){where}"
-            )
+        what = " (live heap)" if s.kept_metric == "heap" else ""
+        lines += ["", f"Biggest rises{what}, what stayed first:"]
+        lines += [_rise_line(i, r) for i, r in enumerate(s.rises, 1)]
     if s.types:
         lines += ["", "Types that grew (objects, at the first and the last type count):"]
         w = max(len(g.name) for g in s.types[:10])

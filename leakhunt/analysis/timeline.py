@@ -59,7 +59,7 @@ _MAX_OVERLAPS = 2_000_000
 #: where calls keep memory is searched for only up to this many (calls +
 #: pairs) x labels; at most this many calls are observations of the fit
 _MAX_SEARCH = 200_000
-_FIT_CALLS = 20_000
+_FIT_CALLS = 4_000
 
 
 def traced_series(tl: Timeline) -> Series:

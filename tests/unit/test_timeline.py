@@ -302,7 +302,7 @@ def test_png_has_the_magic_and_a_sane_size(tmp_path: Path) -> None:
     png = render_timeline_image(tl, summarize(tl), "png")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
-    assert (width, height) == (1100, 600)
+    assert (width, height) == (1100, 700)
     assert 10_000 < len(png) < 500_000
 
 

@@ -26,7 +26,7 @@ A span's kept bytes are the live heap its call left behind (exit minus
 entry); a call that frees more than it allocates adds to the *released*
 counter instead, so both stay counters and ``kept - released`` is the net.
 Label values are bounded: at most ``max_labels`` span labels (later ones
-are counted under ``"other"``) and ``top_types`` types, so a label made
+are counted together under ``"other"``) and ``top_types`` types, so a label made
 per request cannot blow up Prometheus's series. Type counts walk the heap:
 they are refreshed at most every ``types_interval`` seconds and never more
 often than a 0.5% share of the time (as the monitor's), otherwise the last

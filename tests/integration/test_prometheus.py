@@ -41,6 +41,7 @@ def export_invoices():            # the leak: keeps 200 kB per call
 def render_dashboard():           # no leak: 6 MB of temporaries, freed
     tmp = [bytearray(2_000_000) for _ in range(3)]
     del tmp
+leakhunt.snapshot("start", path="snaps")
 end = time.monotonic() + float(sys.argv[1])
 while time.monotonic() < end:
     with leakhunt.mark("render_dashboard"):
@@ -120,6 +121,57 @@ def test_closed_collector_counts_nothing_and_the_import_is_lazy() -> None:
     code = "import sys, leakhunt; print('prometheus_client' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+DASHBOARD = Path(__file__).resolve().parents[2] / "docs" / "grafana-dashboard.json"
+
+
+def dashboard_queries() -> list[str]:
+    """The PromQL of every panel of docs/grafana-dashboard.json, with
+    Grafana's variables given values."""
+    doc = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    out = []
+    for panel in doc["panels"]:
+        for target in panel["targets"]:
+            expr = target["expr"]
+            for var, val in (("$job", ".*"), ("$instance", ".*"),
+                             ("$__rate_interval", "5s"), ("$__range", "1m")):  # fmt: skip
+                expr = expr.replace(var, val)
+            out.append(expr)
+    return out
+
+
+def test_the_grafana_dashboard_is_grafana_json_over_these_metrics() -> None:
+    doc = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    # what Grafana's dashboard model requires of an importable dashboard
+    assert isinstance(doc["title"], str) and doc["title"]
+    assert isinstance(doc["uid"], str) and len(doc["uid"]) <= 40
+    assert isinstance(doc["schemaVersion"], int) and doc["schemaVersion"] >= 30
+    names = {v["name"] for v in doc["templating"]["list"]}
+    assert {"datasource", "job", "instance"} <= names
+    ids = [p["id"] for p in doc["panels"]]
+    assert len(ids) == len(set(ids)) and len(ids) >= 6
+    for panel in doc["panels"]:
+        assert panel["type"] in ("timeseries", "stat")
+        grid = panel["gridPos"]
+        assert all(isinstance(grid[k], int) for k in ("h", "w", "x", "y"))
+        assert 0 < grid["w"] and grid["x"] + grid["w"] <= 24
+        assert panel["datasource"]["uid"] == "${datasource}"
+        assert panel["targets"] and all(t["refId"] and t["expr"] for t in panel["targets"])
+    # every metric a panel reads is one the collector exposes
+    registry = CollectorRegistry()
+    c = LeakhuntCollector(registry=registry)
+    with leakhunt.mark("x"):
+        pass
+    c._last_snapshot = 1.0  # as after a snapshot
+    exposed = {name for name, _ in samples(registry)}
+    c.close()
+    import re
+
+    used = set()
+    for expr in dashboard_queries():
+        used |= set(re.findall(r"\bleakhunt_[a-z_]+", expr))
+    assert used and used <= exposed, used - exposed
 
 
 def free_port() -> int:
@@ -214,6 +266,10 @@ def test_a_real_prometheus_scrapes_leakhunt_run(tmp_path: Path) -> None:
         assert abs(later_net - first_net) < 0.05 * (later - first)
         up = query(prom_port, 'up{job="app"}')
         assert up and up[0]["value"][1] == "1"
+        # the example Grafana dashboard's queries all run on this Prometheus
+        for expr in dashboard_queries():
+            result = query(prom_port, expr)
+            assert result, f"no data for the dashboard's {expr!r}"
         heap = value(prom_port, "sum(leakhunt_live_heap_bytes)")
         assert heap is None or heap > 0
         assert value(prom_port, "leakhunt_process_rss_bytes") is not None

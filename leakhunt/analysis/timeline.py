@@ -413,7 +413,7 @@ def _rises(
         # and all of the rise stays up to the last floor point in the window
         if j > i and low_after[j] - values[i] > tol:
             for k in {j, floor[j]} - {dq[0] if dq else -1}:
-                if k > i:
+                if k > i and values[k] - values[i] > tol:
                     rise = values[k] - values[i]
                     best.append((min(low_after[k] - values[i], rise), rise, i, k))
     # rises that mostly stayed first, most kept first; then those mostly
@@ -425,13 +425,17 @@ def _rises(
             chosen.append((kept, rise, i, k))
             if len(chosen) == top:
                 break
-    # then the spikes given back that were bigger than a rise listed (at most 2)
+    # then the spikes given back that were bigger than a rise listed (at most
+    # 2; they may overlap a rise that stayed: a spike on a staircase)
     smallest = min((r[1] for r in chosen), default=0)
     spikes: list[tuple[int, int, int, int]] = []
     for kept, rise, i, k in sorted(best, key=lambda r: (-r[1], r[2])):
         if len(spikes) == 2 or (chosen and len(chosen) == top and rise <= smallest):
             break
-        if kept * 2 < rise and all(k <= a or i >= b for _, _, a, b in chosen + spikes):
+        given = spikes + [c for c in chosen if 2 * c[0] < c[1]]
+        if kept * 2 < rise and all(k <= a or i >= b for _, _, a, b in given) and all(
+            (i, k) != (a, b) for _, _, a, b in chosen
+        ):
             spikes.append((kept, rise, i, k))
     chosen += spikes[: max(2, top - len(chosen))]
     out = []

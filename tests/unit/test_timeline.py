@@ -401,3 +401,187 @@ def test_matplotlib_is_imported_only_when_drawing() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout == "False\n"
+
+
+# ------------------------------------------------------------------ the live heap (issue 11)
+
+
+def write_11(path: Path, records: list[dict[str, Any]], **head: Any) -> Path:
+    header = {"format": "leakhunt.timeline", "format_version": "1.1", "kind": "header",
+              "pid": 7, "interval": 1.0, "t": T0, "heap": "mallinfo2+pymalloc", **head}  # fmt: skip
+    lines = [json.dumps(header)] + [json.dumps(r) for r in records]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def dashboard_run(calls: int, *, threads: int = 1) -> list[dict[str, Any]]:
+    """GIVEN the issue's program: 'render_dashboard' takes 6 MB of
+    temporaries and frees them, but the allocator keeps them cached, so RSS
+    rises inside it and not in 'export_invoices', which keeps 2 MB a call
+    in memory that was already resident. With several threads, each runs
+    the loop at its own phase."""
+    recs: list[dict[str, Any]] = [{"kind": "sample", "t": T0, "rss": 100 * MB, "heap": 50 * MB}]
+    events = []
+    ident = 0
+    for th in range(threads):
+        t = T0 + 0.1 + th * 0.013
+        for _ in range(calls):
+            for label, dur in (("render_dashboard", 0.021), ("export_invoices", 0.02)):
+                ident += 1
+                events.append((t, "enter", ident, label, th))
+                events.append((t + dur, "exit", ident, label, th))
+                t += dur + 0.001
+    events.sort()
+    heap, rss = 50 * MB, 100 * MB
+    for t, kind, ident, label, th in events:
+        rec: dict[str, Any] = {"kind": kind, "id": ident, "t": t}
+        if kind == "enter":
+            rec.update(label=label, thread=f"T{th}", tid=th + 1, depth=0)
+        rec.update(rss=rss, heap=heap)
+        recs.append(rec)
+        if kind == "enter" and label == "export_invoices":
+            heap += 2 * MB  # kept at once, in cached memory: RSS does not move
+        if kind == "enter" and label == "render_dashboard":
+            rss += 2 * MB  # the temporaries' pages; the live heap gives them back
+    recs.append({"kind": "sample", "t": events[-1][0] + 0.01, "rss": rss, "heap": heap})
+    recs.append({"kind": "end", "t": events[-1][0] + 0.01})
+    return recs
+
+
+def test_spans_are_ranked_by_the_live_heap_they_kept(tmp_path: Path) -> None:
+    tl = load_timeline(write_11(tmp_path / "t.jsonl", dashboard_run(25)))
+    s = summarize(tl)
+    assert s.kept_metric == "heap" and tl.heap_source == "mallinfo2+pymalloc"
+    by = {x.label: x for x in s.spans}
+    assert [x.label for x in s.spans] == ["export_invoices", "render_dashboard"]
+    ex, rd = by["export_invoices"], by["render_dashboard"]
+    assert (ex.calls, ex.kept, ex.kept_each, ex.kept_share) == (25, 50 * MB, 2 * MB, 1.0)
+    assert (rd.kept, rd.rise) == (0, 50 * MB)  # RSS alone would blame it
+    assert s.disagreements == (("render_dashboard", 50 * MB, 0),)
+    assert (s.kept_inside, s.kept_outside, s.kept_ambiguous) == (50 * MB, 0, 0)
+    text = render_timeline_text(tl, s)
+    lines = text.splitlines()
+    assert lines[1].startswith("live heap (malloc + pymalloc) kept 50.0 MiB more over")
+    assert lines[2].startswith("memory (RSS) rose 50.0 MiB over")
+    assert lines[3] == (
+        "100% of the live heap kept was kept inside 'export_invoices' "
+        "(25 calls, +2.0 MiB kept each)"
+    )
+    assert lines[4].startswith(
+        "RSS rose 50.0 MiB inside 'render_dashboard', which kept 0 B of live heap: "
+        "it gave back what it took"
+    )
+    assert "note:" not in text
+
+
+def test_threads_overlapping_are_told_apart_by_estimation(tmp_path: Path) -> None:
+    tl = load_timeline(write_11(tmp_path / "t.jsonl", dashboard_run(25, threads=4)))
+    s = summarize(tl)
+    assert s.threads == 4 and s.kept_ambiguous == 200 * MB
+    ex, rd = s.spans
+    assert ex.label == "export_invoices" and ex.kept_each_estimate is not None
+    assert ex.kept_each == pytest.approx(2 * MB, rel=0.02)
+    assert abs(rd.kept_each) < 0.02 * MB
+    assert ex.kept_share is not None and ex.kept_share >= 0.98
+    text = render_timeline_text(tl, s)
+    assert "(estimated: threads overlapped)" in text
+    assert "note: spans of several threads ran at once" in text
+
+
+def test_peak_per_call_and_what_was_given_back(tmp_path: Path) -> None:
+    # GIVEN 'resize' rises 40 MB inside (a sample sees it) and gives back all
+    # but 1 MB; 'cache' keeps 3 MB with no reading inside
+    recs = [
+        {"kind": "sample", "t": T0, "rss": 100 * MB, "heap": 10 * MB},
+        {"kind": "enter", "id": 1, "label": "resize", "t": T0 + 1, "rss": 100 * MB, "heap": 10 * MB},
+        {"kind": "sample", "t": T0 + 2, "rss": 140 * MB, "heap": 50 * MB},
+        {"kind": "exit", "id": 1, "t": T0 + 3, "rss": 140 * MB, "heap": 11 * MB},
+        {"kind": "enter", "id": 2, "label": "cache", "t": T0 + 4, "rss": 140 * MB, "heap": 11 * MB},
+        {"kind": "exit", "id": 2, "t": T0 + 5, "rss": 140 * MB, "heap": 14 * MB},
+        {"kind": "sample", "t": T0 + 6, "rss": 140 * MB, "heap": 14 * MB},
+    ]
+    s = summarize(load_timeline(write_11(tmp_path / "t.jsonl", recs)))
+    by = {x.label: x for x in s.spans}
+    assert [x.label for x in s.spans] == ["cache", "resize"]
+    assert (by["resize"].peak_each, by["resize"].peaks_seen, by["resize"].given_back_each) == (
+        40 * MB, 1, 39 * MB,
+    )  # fmt: skip
+    assert (by["cache"].peak_each, by["cache"].peaks_seen) == (3 * MB, 0)
+    # the rise inside 'resize' was given back: it comes after what stayed
+    assert s.rises[-1].labels == ("resize",) and not s.rises[-1].stayed
+    assert s.rises[-1].given_back == 39 * MB
+
+
+def test_a_file_without_a_live_heap_says_so_everywhere(tmp_path: Path, cli: Callable[..., Result]) -> None:
+    why = "no live-heap counter: the C library has no mallinfo2 (glibc 2.33+)"
+    recs = [{k: v for k, v in r.items() if k != "heap"} for r in dashboard_run(5)]
+    path = write_11(tmp_path / "t.jsonl", recs, heap=None, heap_missing=why)
+    tl = load_timeline(path)
+    assert tl.heap_source is None and tl.heap_missing == why
+    s = summarize(tl)
+    assert s.kept_metric == "rss" and s.spans[0].label == "render_dashboard"
+    note = f"{why}: spans are ranked by RSS"
+    assert note in s.notes[0]
+    r = cli("timeline", path)
+    assert f"note: {note}" in r.stdout
+    for ext in (".svg", ".html"):
+        r = cli("timeline", path, "-o", tmp_path / f"t{ext}")
+        assert note in r.stderr
+        body = (tmp_path / f"t{ext}").read_text()
+        assert "no live heap in this file" in body or "no live-heap counter" in body
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        '{"kind": "sample", "t": NaN, "rss": 1}',
+        '{"kind": "sample", "t": Infinity, "rss": 1}',
+        '{"kind": "sample", "t": 1e400, "rss": 1}',
+        '{"kind": "sample", "t": 1, "rss": ' + "9" * 400 + "}",
+        '{"kind": "sample", "t": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"kind": "sample", "t": 1, "rss": -5, "heap": -1}',
+    ],
+)
+def test_hostile_numbers_and_nesting_are_skipped_or_refused(
+    tmp_path: Path, bad: str, cli: Callable[..., Result]
+) -> None:
+    # GIVEN the bad value in a record: the record is skipped (or its
+    # negative sizes read as unknown), the rest is drawn
+    path = write_timeline(tmp_path / "t.jsonl", report_run(2), tail=bad + "\n")
+    tl = load_timeline(path)
+    assert tl.skipped_lines == (0 if "-5" in bad else 1)
+    for out in ("", tmp_path / "t.svg", tmp_path / "t.html"):
+        r = cli("timeline", path, *(("-o", out) if out else ()))
+        assert r.returncode == 0, r.stderr
+    # GIVEN the bad value in the header: one line, exit 2
+    head = bad.replace('"kind": "sample"', '"format": "leakhunt.timeline", "kind": "header"')
+    path.write_text(head + "\n" + json.dumps({"kind": "sample", "t": 1, "rss": 1}) + "\n")
+    r = cli("timeline", path)
+    if "-5" in bad:
+        assert r.returncode == 2 and "format_version" in r.stderr or r.returncode == 0
+    else:
+        assert r.returncode == 2 and len(r.stderr.splitlines()) == 1
+        assert "not a leakhunt timeline" in r.stderr
+
+
+def test_twenty_thousand_labels_read_in_one_pass(tmp_path: Path) -> None:
+    from leakhunt.analysis.timeline import _coverage
+
+    recs = []
+    for k in range(20_000):
+        recs += [
+            {"kind": "enter", "id": k + 1, "label": f"request {k}", "t": T0 + k * 0.01,
+             "rss": 10**7 + 1000 * k, "heap": 10**6 + 1000 * k},
+            {"kind": "exit", "id": k + 1, "t": T0 + k * 0.01 + 0.005,
+             "rss": 10**7 + 1000 * k + 512, "heap": 10**6 + 1000 * k + 700},
+        ]  # fmt: skip
+    tl = load_timeline(write_11(tmp_path / "t.jsonl", recs))
+    s = summarize(tl)
+    assert len(s.spans) == 20_000 and s.kept_inside == 20_000 * 700
+    assert all(x.kept == 700 and x.calls == 1 for x in s.spans)
+    # only the labels open at a step are carried (the old code carried all
+    # labels ever seen: quadratic)
+    cover = _coverage([(sp.start, 0) for sp in tl.spans] + [(1e9, 0)], tl.spans, 1e9)
+    assert max(len(labels) for labels, _ in cover) == 1
+    text = render_timeline_text(tl, s)
+    assert "... and 19980 more labels" in text

@@ -1,6 +1,6 @@
 # One command per task; the same locally and in CI (.ci/run).
 #   make demo   set up leakhunt (no dev tools, no browser), then watch a real leak being found
-#   make test   set everything up (dev tools, Graphviz, Chromium), then run the suite
+#   make test   set everything up (dev tools, Graphviz, Chromium, Prometheus), then run the suite
 #   make lint   ruff + mypy (strict on the package) + the import boundaries of design.md
 #   make bench  benchmark against gc.collect(), objgraph, pympler, guppy3; monitor overhead
 #   make eval   hunt every scenario; print recall, retainer-path accuracy, false alarms
@@ -18,7 +18,7 @@ PYTEST_ARGS ?= -n 2
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 VERSIONS ?= 3.10 3.11 3.12 3.13
 
-.PHONY: setup demo test test-all lint bench eval fuzz clean graphviz chromium
+.PHONY: setup demo test test-all lint bench eval fuzz clean graphviz chromium prometheus
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python >= 3.10 or pass PYTHON=..."; exit 2; }
@@ -43,7 +43,11 @@ graphviz:
 chromium:
 	@sh scripts/ensure-chromium.sh
 
-setup: $(DEV) graphviz chromium
+# the real Prometheus server scraping `leakhunt run --prometheus` (tests/integration/test_prometheus.py)
+prometheus:
+	@sh scripts/ensure-prometheus.sh
+
+setup: $(DEV) graphviz chromium prometheus
 
 demo: $(CORE) graphviz
 	@$(PY) scripts/demo.py

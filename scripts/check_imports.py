@@ -66,6 +66,8 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
     "jinja2": ("leakhunt.render",),
     "markupsafe": ("leakhunt.render",),
     "matplotlib": ("leakhunt.render",),
+    # an optional extra: never imported by `import leakhunt`
+    "prometheus_client": ("leakhunt.runtime.metrics",),
 }
 
 

@@ -37,13 +37,15 @@ from typing import Any, Optional
 
 from .. import capture
 from ..model import ContainerGrowth, Snapshot, owned
-from ..model.hunt import AllocationSite, HuntResult, Leak, WarmupGrowth
+from ..model.hunt import AllocationSite, BoundedGrowth, HuntResult, Leak, WarmupGrowth
+from .bounds import judge_bounds
 from .explain import Explained, container_key, explain, growing_containers, ranked
 from .sites import trace_sites
 from .verdict import SeriesVerdict, classify
 
 __all__ = [
     "AllocationSite",
+    "BoundedGrowth",
     "HuntResult",
     "Leak",
     "SeriesVerdict",
@@ -252,6 +254,9 @@ def _analyse(
                 nodes=(k.node,),
             )
         )
+    filling: list[BoundedGrowth] = []
+    if gn is not None:
+        leaks, filling = judge_bounds(leaks, gn)
     leaks = ranked(leaks)
     bounded.sort(key=lambda w: (w.when != "warm-up", -w.size, w.type_name))
     return HuntResult(
@@ -266,4 +271,5 @@ def _analyse(
         traced=traced,
         graph=g0 is not None and gn is not None,
         notes=tuple(notes),
+        bounded=tuple(filling),
     )

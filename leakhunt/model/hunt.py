@@ -15,7 +15,15 @@ from .owned import owned
 if TYPE_CHECKING:
     from .heapgraph import HeapGraph
 
-__all__ = ["AllocationSite", "HuntResult", "Kind", "Leak", "WarmupGrowth"]
+__all__ = [
+    "AllocationSite",
+    "BoundedGrowth",
+    "DeclaredBound",
+    "HuntResult",
+    "Kind",
+    "Leak",
+    "WarmupGrowth",
+]
 
 Kind = Literal["objects", "container"]
 
@@ -34,6 +42,25 @@ class AllocationSite:
     def __str__(self) -> str:
         where = f"{self.filename}:{self.lineno}"
         return f"{where} in {self.function}()" if self.function else where
+
+
+@owned
+@dataclass(frozen=True)
+class DeclaredBound:
+    """A bound a growing container declares at run time, read from the
+    container (a deque's ``maxlen``, an ``lru_cache``'s ``maxsize``) or from
+    the object that owns it (an attribute such as ``maxsize``): ``fill`` is
+    how many items the container holds now."""
+
+    holder_type: str
+    holder_path: str
+    attribute: str
+    bound: int
+    fill: int
+
+    @property
+    def exceeded(self) -> bool:
+        return self.fill > self.bound
 
 
 @owned
@@ -72,6 +99,8 @@ class Leak:
     #: 1 in rank order); the first of a group is the object nearest to the
     #: container, the others are held through it
     group: int = 0
+    #: a bound the accumulating container declares and has grown past
+    bound: Optional[DeclaredBound] = None
 
     @property
     def paths(self) -> tuple[Optional[str], ...]:
@@ -96,6 +125,19 @@ class WarmupGrowth:
 
 @owned
 @dataclass(frozen=True)
+class BoundedGrowth:
+    """A type that grew steadily during the measured calls, held by a
+    container that declares a bound it has not reached: a cache still
+    filling, not a leak."""
+
+    type_name: str
+    per_iteration: float
+    bytes_per_iteration: float
+    bound: DeclaredBound
+
+
+@owned
+@dataclass(frozen=True)
 class HuntResult:
     """What :func:`leakhunt.hunt` found. ``leaks`` are ranked by confidence,
     then by bytes per call; ``warmup_only`` lists growth that stopped.
@@ -112,6 +154,8 @@ class HuntResult:
     traced: bool
     graph: bool
     notes: tuple[str, ...] = ()
+    #: steady growth held by containers that declare a bound not yet reached
+    bounded: tuple[BoundedGrowth, ...] = ()
     #: the object graph after the last call, when asked (``keep_graph``)
     final_graph: Optional[HeapGraph] = field(default=None, compare=False, repr=False)
 

@@ -26,9 +26,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..model.hunt import HuntResult, Leak
+from ..model.hunt import BoundedGrowth, DeclaredBound, HuntResult, Leak
 from .json import cluster_to_dict, container_to_dict
-from .words import HELD_OUTSIDE, container_sentence, fmt_bytes, fmt_count, fmt_rate
+from .words import (
+    HELD_OUTSIDE,
+    bound_sentence,
+    container_sentence,
+    fmt_bytes,
+    fmt_count,
+    fmt_rate,
+)
 
 __all__ = ["hunt_to_dict", "render_hunt_json", "render_hunt_text"]
 
@@ -62,8 +69,27 @@ def _leak_lines(result: HuntResult, leak: Leak, max_paths: int) -> list[str]:
     if leak.container:
         sentence = container_sentence(leak.container, calls=result.iterations)
         lines.append(f"{_INDENT}growing: {sentence}")
+    if leak.bound is not None:
+        lines.append(f"{_INDENT}bound: {bound_sentence(leak.bound)}")
     if result.traced:
         lines.append(f"{_INDENT}allocated at: {leak.allocated_at or _UNKNOWN_SITE}")
+    return lines
+
+
+def _bounded_lines(result: HuntResult, max_types: int = 4) -> list[str]:
+    """Steady growth held by a container still filling towards the bound it
+    declares: one line per container, the types it holds after it."""
+    by_holder: dict[tuple[str, str], list[BoundedGrowth]] = {}
+    for g in result.bounded:
+        by_holder.setdefault((g.bound.holder_type, g.bound.holder_path), []).append(g)
+    lines = []
+    for members in by_holder.values():
+        held = ", ".join(
+            f"{g.type_name} {fmt_rate(g.per_iteration)}/call" for g in members[:max_types]
+        )
+        more = f" and {len(members) - max_types} more" if len(members) > max_types else ""
+        lines.append(f"not a leak: {bound_sentence(members[0].bound)}")
+        lines.append(f"{_INDENT}grew during the measured calls: {held}{more}")
     return lines
 
 
@@ -95,6 +121,7 @@ def render_hunt_text(result: HuntResult, *, max_paths: int = 3, max_others: int 
         i = j
     if result.leaks:
         lines.append("")
+    lines.extend(_bounded_lines(result))
     bounded = result.warmup_only
     if bounded:
         warm = [w for w in bounded if w.when == "warm-up"]
@@ -154,6 +181,17 @@ def _leak(leak: Leak) -> dict[str, Any]:
         ),
         "counts": list(leak.counts),
         "sizes": list(leak.sizes),
+        "bound": None if leak.bound is None else _bound(leak.bound),
+    }
+
+
+def _bound(b: DeclaredBound) -> dict[str, Any]:
+    return {
+        "holder": b.holder_path,
+        "holder_type": b.holder_type,
+        "attribute": b.attribute,
+        "bound": b.bound,
+        "fill": b.fill,
     }
 
 
@@ -174,6 +212,15 @@ def hunt_to_dict(result: HuntResult) -> dict[str, Any]:
         "traced": result.traced,
         "graph": result.graph,
         "notes": list(result.notes),
+        "bounded": [
+            {
+                "type": g.type_name,
+                "per_iteration": g.per_iteration,
+                "bytes_per_iteration": g.bytes_per_iteration,
+                **_bound(g.bound),
+            }
+            for g in result.bounded
+        ],
     }
 
 

@@ -15,6 +15,7 @@ from typing import Optional
 
 from ..model import HELD_OUTSIDE as _HELD_OUTSIDE_SENTENCE
 from ..model import ClusterGrowth, ContainerGrowth, TypeRetention
+from ..model.hunt import DeclaredBound
 from ..views import DiffView, InspectView
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "HELD_OUTSIDE_REACHED",
     "HELD_OUTSIDE_SENTENCE",
     "HELD_OUTSIDE_WHY",
+    "bound_sentence",
     "cluster_count",
     "container_growth",
     "container_sentence",
@@ -250,3 +252,21 @@ def more_paths(r: TypeRetention) -> str:
     """What to say about clusters cut by ``max_clusters``."""
     noun = "path" if r.omitted == 1 else "paths"
     return f"and {r.omitted:,} more {noun} ({fmt_count(r.omitted_count, signed=True)} objects)"
+
+
+def bound_sentence(b: DeclaredBound) -> str:
+    """A declared bound and how full it is.
+
+    >>> print(bound_sentence(DeclaredBound("collections.deque", "module m -> .RECENT",
+    ...     "maxlen", 500, 120)))
+    the collections.deque at module m -> .RECENT is bounded: fills to 500 (maxlen), now 120
+    >>> print(bound_sentence(DeclaredBound("app.Cache", "module m -> .CACHE",
+    ...     "maxsize", 40, 84)))
+    the app.Cache at module m -> .CACHE declares maxsize 40 but holds 84: past its own bound
+    """
+    where = f"the {b.holder_type} at {b.holder_path}"
+    if b.exceeded:
+        return (
+            f"{where} declares {b.attribute} {b.bound:,} but holds {b.fill:,}: past its own bound"
+        )
+    return f"{where} is bounded: fills to {b.bound:,} ({b.attribute}), now {b.fill:,}"

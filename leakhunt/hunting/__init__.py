@@ -39,6 +39,7 @@ from .. import capture
 from ..model import ContainerGrowth, Snapshot, owned
 from ..model.hunt import AllocationSite, BoundedGrowth, HuntResult, Leak, WarmupGrowth
 from .bounds import judge_bounds
+from .replaced import replaced_objects
 from .explain import Explained, container_key, explain, growing_containers, ranked
 from .sites import trace_sites
 from .verdict import SeriesVerdict, classify
@@ -254,6 +255,31 @@ def _analyse(
                 nodes=(k.node,),
             )
         )
+    if g0 is not None and gn is not None:
+        for tname, vb in sorted(in_place.items()):
+            counts, sizes = series[tname]
+            for r in replaced_objects(g0, gn, tname, sizes[-1] - sizes[0]):
+                leaks.append(
+                    Leak(
+                        type_name=tname,
+                        kind="container",
+                        per_iteration=0.0,
+                        bytes_per_iteration=round((r.length_b - r.length_a) / iterations, 1),
+                        grew_in=vb.grew_in,
+                        steps=vb.steps,
+                        confidence=vb.confidence,
+                        clusters=(),
+                        container=ContainerGrowth(
+                            tname, r.path_text, r.length_a, r.length_b, "bytes", r.node
+                        ),
+                        allocated_at=None,
+                        counts=tuple(counts),
+                        sizes=tuple(sizes),
+                        nodes=(r.node,),
+                        holders=(r.holder,),
+                        holder_type=r.holder_type,
+                    )
+                )
     filling: list[BoundedGrowth] = []
     if gn is not None:
         leaks, filling = judge_bounds(leaks, gn)

@@ -101,6 +101,9 @@ class Leak:
     group: int = 0
     #: a bound the accumulating container declares and has grown past
     bound: Optional[DeclaredBound] = None
+    #: for an object replaced each call by a bigger one (``container`` in
+    #: bytes, at the attribute's path): the type of the object holding it
+    holder_type: str = ""
 
     @property
     def paths(self) -> tuple[Optional[str], ...]:

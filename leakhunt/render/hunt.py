@@ -35,6 +35,7 @@ from .words import (
     fmt_bytes,
     fmt_count,
     fmt_rate,
+    replaced_sentence,
 )
 
 __all__ = ["hunt_to_dict", "render_hunt_json", "render_hunt_text"]
@@ -48,9 +49,11 @@ _UNKNOWN_SITE = (
 
 def _headline(leak: Leak) -> str:
     per_call = f"{fmt_bytes(round(leak.bytes_per_iteration), signed=True)}/call"
+    grew = f"grew in {leak.grew_in}/{leak.steps} calls"
     if leak.kind == "objects":
-        grew = f"grew in {leak.grew_in}/{leak.steps} calls"
         return f"{fmt_rate(leak.per_iteration)} per call ({per_call}), {grew}"
+    if leak.holder_type:
+        return f"{per_call} in one object replaced by a bigger one (no new objects), {grew}"
     items = f"{fmt_rate(leak.items_per_iteration)} items per call"  # one growing container
     objects = f", {fmt_rate(leak.per_iteration)} objects" if leak.per_iteration else ""
     return f"{items}{objects} ({per_call})"
@@ -66,7 +69,10 @@ def _leak_lines(result: HuntResult, leak: Leak, max_paths: int) -> list[str]:
         lines.append(f"{_INDENT}... and {len(paths) - len(shown)} more paths")
     if not paths and result.graph:
         lines.append(f"{_INDENT}held by: (no retainer path found)")
-    if leak.container:
+    if leak.container and leak.holder_type:
+        sentence = replaced_sentence(leak.container, leak.holder_type, calls=result.iterations)
+        lines.append(f"{_INDENT}growing: {sentence}")
+    elif leak.container:
         sentence = container_sentence(leak.container, calls=result.iterations)
         lines.append(f"{_INDENT}growing: {sentence}")
     if leak.bound is not None:
@@ -182,6 +188,7 @@ def _leak(leak: Leak) -> dict[str, Any]:
         "counts": list(leak.counts),
         "sizes": list(leak.sizes),
         "bound": None if leak.bound is None else _bound(leak.bound),
+        "holder_type": leak.holder_type or None,
     }
 
 

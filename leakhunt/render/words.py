@@ -24,6 +24,7 @@ __all__ = [
     "HELD_OUTSIDE_SENTENCE",
     "HELD_OUTSIDE_WHY",
     "bound_sentence",
+    "replaced_sentence",
     "cluster_count",
     "container_growth",
     "container_sentence",
@@ -270,3 +271,18 @@ def bound_sentence(b: DeclaredBound) -> str:
             f"{where} declares {b.attribute} {b.bound:,} but holds {b.fill:,}: past its own bound"
         )
     return f"{where} is bounded: fills to {b.bound:,} ({b.attribute}), now {b.fill:,}"
+
+
+def replaced_sentence(c: ContainerGrowth, holder_type: str, *, calls: int) -> str:
+    """An object replaced each call by a bigger one, named by its holder.
+
+    >>> c = ContainerGrowth("array.array", "module m -> .BUF -> .history", 1024, 41984, "bytes")
+    >>> print(replaced_sentence(c, "m.SensorBuffer", calls=10))
+    .history of m.SensorBuffer (array.array) grew by 4.0 KiB per call (1.0 KiB to 41.0 KiB)
+    """
+    label = c.path_text.rsplit(" -> ", 1)[-1]
+    rate = fmt_bytes(round(c.delta / calls)) if calls else fmt_bytes(c.delta)
+    return (
+        f"{label} of {holder_type} ({c.type_name}) grew by {rate}"
+        f"{' per call' if calls else ''} ({fmt_bytes(c.length_a)} to {fmt_bytes(c.length_b)})"
+    )

@@ -39,8 +39,8 @@ from .. import capture
 from ..model import ContainerGrowth, Snapshot, owned
 from ..model.hunt import AllocationSite, BoundedGrowth, HuntResult, Leak, WarmupGrowth
 from .bounds import judge_bounds
-from .replaced import replaced_objects
 from .explain import Explained, container_key, explain, growing_containers, ranked
+from .replaced import replaced_objects
 from .sites import trace_sites
 from .verdict import SeriesVerdict, classify
 

@@ -22,9 +22,9 @@ does not pick a holder at random.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import compress
-from collections.abc import Iterator
 from typing import Optional
 
 from ..analysis.retainers import shortest_paths
@@ -89,7 +89,7 @@ def replaced_objects(
         return ()
     index_0 = {g0.ids[u]: u for u in compress(range(g0.n), _in(g0, gn, holders_n))}
     olds: dict[int, int] = {}  # holder in gn -> holder in g0
-    for v, (h, _) in holders_n.items():
+    for h, _ in holders_n.values():
         u = index_0.get(gn.ids[h])
         if u is not None and g0.type_name(u) == gn.type_name(h):
             olds[h] = u
@@ -141,4 +141,3 @@ def _child(g: HeapGraph, u: int, label: str, name: str) -> Optional[int]:
         if g.labels[k] == label_id and g.type_name(g.targets[k]) == name:
             return int(g.targets[k])
     return None
-

@@ -104,9 +104,7 @@ def trace_sites(
     float, dicts of atoms...) among the referents of the new objects and of
     the containers known to grow."""
     wanted = {
-        x.type_name
-        for x in leaks
-        if x.kind != "container" or x.per_iteration > 0 or x.holder_type
+        x.type_name for x in leaks if x.kind != "container" or x.per_iteration > 0 or x.holder_type
     }
     if not wanted:
         return {}

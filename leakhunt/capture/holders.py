@@ -22,7 +22,7 @@ from typing import Any, Optional
 
 from . import type_name
 
-__all__ = ["BOUND_NAMES", "HolderFacts", "holder_facts"]
+__all__ = ["BOUND_NAMES", "HolderFacts", "holder_facts", "length_of", "live_objects"]
 
 #: Attribute names that declare a bound on what an object holds (compared
 #: without leading underscores; a name-mangled ``_Cache__maxsize`` counts).
@@ -62,8 +62,8 @@ _LENGTHS: tuple[tuple[type, Any], ...] = (
 try:
     import functools
 
-    _LRU: Optional[type] = functools._lru_cache_wrapper  # type: ignore[attr-defined]
-    _CACHE_INFO: Any = _DICT(_LRU)["cache_info"]  # type: ignore[arg-type]
+    _LRU: Optional[type] = functools._lru_cache_wrapper
+    _CACHE_INFO: Any = _DICT(_LRU)["cache_info"]
     if not isinstance(_LRU, type) or type(_CACHE_INFO) is not types.MethodDescriptorType:
         _LRU = None  # the pure-Python fallback: not asked
 except (ImportError, AttributeError, KeyError):
@@ -162,3 +162,26 @@ def holder_facts(wanted: dict[int, str]) -> dict[int, HolderFacts]:
     finally:
         objs.clear()
     return out
+
+
+def live_objects(wanted: dict[int, str]) -> list[Any]:
+    """The gc-tracked live objects whose ``id()`` is a key of ``wanted`` and
+    whose type is named as its value, in no particular order."""
+    if not wanted:
+        return []
+    found: list[Any] = []
+    objs = gc.get_objects()
+    try:
+        for o in objs:
+            want = wanted.get(id(o))
+            if want is not None and type_name(type(o)) == want:
+                found.append(o)
+    finally:
+        objs.clear()
+    return found
+
+
+def length_of(obj: Any) -> Optional[int]:
+    """``len(obj)`` through the builtin base type's C slot (no user
+    ``__len__``); None for an object that is no builtin container."""
+    return _length(obj, type(obj))

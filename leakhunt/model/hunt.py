@@ -104,6 +104,8 @@ class Leak:
     #: for an object replaced each call by a bigger one (``container`` in
     #: bytes, at the attribute's path): the type of the object holding it
     holder_type: str = ""
+    #: names that show the growth (the new modules of ``sys.modules``)
+    evidence: tuple[str, ...] = ()
 
     @property
     def paths(self) -> tuple[Optional[str], ...]:
@@ -117,13 +119,15 @@ class Leak:
 @owned
 @dataclass(frozen=True)
 class WarmupGrowth:
-    """A type that grew but stopped: during the warm-up calls, or early in
-    the measured calls and then not again (a cache that filled)."""
+    """A type that grew but stopped: during the warm-up calls, early in the
+    measured calls and then not again (a cache that filled), or a container
+    that grew in one step of the measured calls and not in the calls after
+    (a lazy import)."""
 
     type_name: str
     count: int
     size: int
-    when: Literal["warm-up", "bounded"]
+    when: Literal["warm-up", "bounded", "step"]
 
 
 @owned

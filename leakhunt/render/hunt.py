@@ -59,7 +59,7 @@ def _headline(leak: Leak) -> str:
     return f"{items}{objects} ({per_call})"
 
 
-def _leak_lines(result: HuntResult, leak: Leak, max_paths: int) -> list[str]:
+def _leak_lines(result: HuntResult, leak: Leak, max_paths: int, max_evidence: int = 5) -> list[str]:
     lines = [f"LEAK  {leak.type_name}  {_headline(leak)}"]
     paths = leak.paths
     shown = paths[:max_paths]
@@ -75,6 +75,14 @@ def _leak_lines(result: HuntResult, leak: Leak, max_paths: int) -> list[str]:
     elif leak.container:
         sentence = container_sentence(leak.container, calls=result.iterations)
         lines.append(f"{_INDENT}growing: {sentence}")
+    if leak.evidence:
+        listed = ", ".join(leak.evidence[:max_evidence])
+        more = (
+            f" and {len(leak.evidence) - max_evidence} more"
+            if len(leak.evidence) > max_evidence
+            else ""
+        )
+        lines.append(f"{_INDENT}new: {listed}{more}")
     if leak.bound is not None:
         lines.append(f"{_INDENT}bound: {bound_sentence(leak.bound)}")
     if result.traced:
@@ -137,6 +145,12 @@ def render_hunt_text(result: HuntResult, *, max_paths: int = 3, max_others: int 
             parts.append(
                 f"{len(warm)} type{'s' if len(warm) != 1 else ''} grew during warm-up only"
             )
+        steps = [w for w in bounded if w.when == "step"]
+        if steps:
+            parts.append(
+                "grew in one step and not again: "
+                + ", ".join(f"{w.type_name} {fmt_count(w.count, signed=True)}" for w in steps[:5])
+            )
         if filled:
             parts.append(
                 f"{len(filled)} grew and then stopped (bounded: "
@@ -189,6 +203,7 @@ def _leak(leak: Leak) -> dict[str, Any]:
         "sizes": list(leak.sizes),
         "bound": None if leak.bound is None else _bound(leak.bound),
         "holder_type": leak.holder_type or None,
+        "evidence": list(leak.evidence),
     }
 
 

@@ -14,6 +14,7 @@ wrapper answers ``cache_info()`` in C; a Python wrapper is not asked.
 from __future__ import annotations
 
 import gc
+import sys
 import types
 from collections import OrderedDict, deque
 from collections.abc import Iterable
@@ -22,7 +23,15 @@ from typing import Any, Optional
 
 from . import type_name
 
-__all__ = ["BOUND_NAMES", "HolderFacts", "holder_facts", "length_of", "live_objects"]
+__all__ = [
+    "BOUND_NAMES",
+    "HolderFacts",
+    "atexit_count",
+    "holder_facts",
+    "length_of",
+    "live_objects",
+    "registry_markers",
+]
 
 #: Attribute names that declare a bound on what an object holds (compared
 #: without leading underscores; a name-mangled ``_Cache__maxsize`` counts).
@@ -50,6 +59,7 @@ _DICT = type.__dict__["__dict__"].__get__  # a class's own mappingproxy
 _NAME = type.__dict__["__name__"].__get__
 _FLAGS = type.__dict__["__flags__"].__get__
 _HEAPTYPE = 1 << 9
+_MODULE_DICT: Any = vars(types.ModuleType)["__dict__"].__get__  # no module __getattr__
 _SAFE_DESCRIPTORS = (types.MemberDescriptorType, types.GetSetDescriptorType)
 _LENGTHS: tuple[tuple[type, Any], ...] = (
     (dict, dict.__len__),
@@ -185,3 +195,46 @@ def length_of(obj: Any) -> Optional[int]:
     """``len(obj)`` through the builtin base type's C slot (no user
     ``__len__``); None for an object that is no builtin container."""
     return _length(obj, type(obj))
+
+
+def atexit_count() -> Optional[int]:
+    """How many callbacks ``atexit`` holds (its C-level list cannot be
+    enumerated, only counted); None when the interpreter does not say."""
+    atexit = sys.modules.get("atexit")
+    count = getattr(atexit, "_ncallbacks", None) if type(atexit) is types.ModuleType else None
+    if count is None:
+        return None
+    try:
+        n = count()
+    except Exception:
+        return None
+    return n if type(n) is int else None
+
+
+#: (module, attribute, registry): objects the standard library itself puts
+#: in interpreter-held lists at import, which tell those lists apart.
+_MARKERS = (
+    ("threading", "_after_fork", "os.register_at_fork callbacks (after_in_child)"),
+    ("random", "_inst", "os.register_at_fork callbacks (after_in_child)"),
+    ("logging", "_acquireLock", "os.register_at_fork callbacks (before)"),
+    ("logging", "_releaseLock", "os.register_at_fork callbacks (after)"),
+    ("logging", "_prepareFork", "os.register_at_fork callbacks (before)"),
+    ("logging", "_afterFork", "os.register_at_fork callbacks (after)"),
+    ("encodings", "search_function", "codecs search functions (codecs.register)"),
+)
+
+
+def registry_markers() -> dict[int, str]:
+    """``id()`` -> registry, for the stdlib objects of :data:`_MARKERS` that
+    are loaded (a module's namespace read as a plain dict: no user code)."""
+    out: dict[int, str] = {}
+    modules = sys.modules
+    for module_name, attribute, registry in _MARKERS:
+        module = dict.get(modules, module_name) if type(modules) is dict else None
+        if type(module) is not types.ModuleType:
+            continue
+        ns = _MODULE_DICT(module)
+        value = dict.get(ns, attribute) if type(ns) is dict else None
+        if value is not None:
+            out[id(value)] = registry
+    return out

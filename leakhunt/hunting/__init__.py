@@ -36,12 +36,13 @@ from dataclasses import replace
 from typing import Any, Optional
 
 from .. import capture
-from ..capture.holders import length_of, live_objects
-from ..model import ContainerGrowth, Snapshot, owned
+from ..capture.holders import atexit_count, length_of, live_objects, registry_markers
+from ..model import ContainerGrowth, HeapGraph, Snapshot, owned
 from ..model.hunt import AllocationSite, BoundedGrowth, HuntResult, Leak, WarmupGrowth
 from .bounds import judge_bounds
 from .explain import Explained, container_key, explain, growing_containers, ranked
 from .modules import ModuleRegistry, module_registry, through_registry
+from .registries import held_by_interpreter
 from .replaced import replaced_objects
 from .sites import trace_sites
 from .verdict import SeriesVerdict, classify
@@ -73,6 +74,7 @@ class _Run:
         self.g0: Optional[Snapshot] = None
         self.gn: Optional[Snapshot] = None
         self.snaps: tuple[Snapshot, ...] = ()
+        self.atexit: tuple[Optional[int], Optional[int]] = (None, None)
 
 
 @owned
@@ -133,11 +135,13 @@ def hunt(
         fn()
     say("graph snapshot before the measured calls" if graph else "snapshot")
     run.g0 = _take(graph)
+    first = atexit_count()
     for i in range(iterations):
         say(f"call {i + 1}/{iterations}")
         fn()
         run.snaps = (*run.snaps, _take(graph and i == iterations - 1))
     run.gn = run.snaps[-1]
+    run.atexit = (first, atexit_count())
     say("analysing")
     result = _analyse(run, name, iterations, warmup, trace, graph, t0)
     result = _without_steps(fn, result, run, say)
@@ -212,6 +216,24 @@ def _without_steps(
 
 
 # ------------------------------------------------------------ the analysis
+
+
+def _held_from_c(leaks: list[Leak], gn: HeapGraph, run: _Run, iterations: int) -> list[Leak]:
+    """Name what holds, from C, the leaks whose objects no root reaches."""
+    firsts = {}
+    for i, x in enumerate(leaks):
+        outside = next((c for c in x.clusters if c.path is None and c.sample), None)
+        if outside is not None:
+            firsts[i] = outside.sample[0]
+    if not firsts:
+        return leaks
+    a, b = run.atexit
+    grew = b - a if a is not None and b is not None and b > a else None
+    holds = held_by_interpreter(gn, list(firsts.values()), registry_markers(), grew, iterations)
+    return [
+        replace(x, held_by=holds[firsts[i]]) if firsts.get(i, -1) in holds else x
+        for i, x in enumerate(leaks)
+    ]
 
 
 def _through_modules(leak: Leak, registry: ModuleRegistry) -> Leak:
@@ -314,6 +336,8 @@ def _analyse(
                 holders=ex.holders,
             )
         )
+    if gn is not None:
+        leaks = _held_from_c(leaks, gn, run, iterations)
     registry = module_registry(g0, gn) if g0 is not None and gn is not None else None
     if registry is not None and "module" in leaking:
         named.add(container_key(registry.container))

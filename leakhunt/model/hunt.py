@@ -19,7 +19,9 @@ __all__ = [
     "AllocationSite",
     "BoundedGrowth",
     "DeclaredBound",
+    "Basis",
     "HuntResult",
+    "InterpreterHold",
     "Kind",
     "Leak",
     "WarmupGrowth",
@@ -61,6 +63,34 @@ class DeclaredBound:
     @property
     def exceeded(self) -> bool:
         return self.fill > self.bound
+
+
+#: How the registry of an object held from C was told: by an object the
+#: standard library registers in the same list ("marker"), by the growth of
+#: atexit's callback count ("atexit_count", inferred), or not at all: an
+#: interpreter-held list ("list") or nothing Python can see ("none").
+Basis = Literal["marker", "atexit_count", "list", "none"]
+
+
+@owned
+@dataclass(frozen=True)
+class InterpreterHold:
+    """What holds a leak's objects from C: the ``registry`` (empty when
+    unknown), how that was told (``basis``), the type of the top holder no
+    Python object refers to, and the partial path from it to the objects
+    (``depth`` edges). ``count`` is atexit's growth over ``calls`` calls."""
+
+    registry: str
+    basis: Basis
+    holder_type: str
+    path_text: str
+    depth: int
+    count: int = 0
+    calls: int = 0
+
+    @property
+    def inferred(self) -> bool:
+        return self.basis != "marker"
 
 
 @owned
@@ -106,6 +136,8 @@ class Leak:
     holder_type: str = ""
     #: names that show the growth (the new modules of ``sys.modules``)
     evidence: tuple[str, ...] = ()
+    #: what holds the objects from C, when no root reaches them
+    held_by: Optional[InterpreterHold] = None
 
     @property
     def paths(self) -> tuple[Optional[str], ...]:

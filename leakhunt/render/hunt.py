@@ -24,9 +24,10 @@ LEAK  dict  +10 per call (+1.9 KiB/call), grew in 10/10 calls
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from ..model.hunt import BoundedGrowth, DeclaredBound, HuntResult, Leak
+from ..model.hunt import BoundedGrowth, DeclaredBound, HuntResult, InterpreterHold, Leak
 from .json import cluster_to_dict, container_to_dict
 from .words import (
     HELD_OUTSIDE,
@@ -35,6 +36,7 @@ from .words import (
     fmt_bytes,
     fmt_count,
     fmt_rate,
+    held_by_sentence,
     replaced_sentence,
 )
 
@@ -59,11 +61,26 @@ def _headline(leak: Leak) -> str:
     return f"{items}{objects} ({per_call})"
 
 
-def _leak_lines(result: HuntResult, leak: Leak, max_paths: int, max_evidence: int = 5) -> list[str]:
+def _leak_lines(
+    result: HuntResult,
+    leak: Leak,
+    max_paths: int,
+    max_evidence: int = 5,
+    group: Sequence[Leak] = (),
+) -> list[str]:
     lines = [f"LEAK  {leak.type_name}  {_headline(leak)}"]
     paths = leak.paths
     shown = paths[:max_paths]
     for path in shown:
+        if path is None and leak.held_by is not None:
+            lines.append(f"{_INDENT}held by: {held_by_sentence(leak.held_by)}")
+            # the deepest path of the group: from the top holder through all it drags
+            deepest = max(
+                (x.held_by for x in (leak, *group) if x.held_by is not None),
+                key=lambda h: h.depth,
+            )
+            lines.append(f"{_INDENT}partial path: {deepest.path_text}")
+            continue
         lines.append(f"{_INDENT}held by: {path if path is not None else HELD_OUTSIDE}")
     if len(paths) > len(shown):
         lines.append(f"{_INDENT}... and {len(paths) - len(shown)} more paths")
@@ -120,8 +137,8 @@ def render_hunt_text(result: HuntResult, *, max_paths: int = 3, max_others: int 
         j = i + 1
         while j < len(leaks) and leak.group and leaks[j].group == leak.group:
             j += 1
-        lines.extend(_leak_lines(result, leak, max_paths))
         others = leaks[i + 1 : j]
+        lines.extend(_leak_lines(result, leak, max_paths, group=others))
         if others:
             held = ", ".join(
                 f"{x.type_name} {fmt_rate(x.per_iteration)}" for x in others[:max_others]
@@ -204,6 +221,18 @@ def _leak(leak: Leak) -> dict[str, Any]:
         "bound": None if leak.bound is None else _bound(leak.bound),
         "holder_type": leak.holder_type or None,
         "evidence": list(leak.evidence),
+        "held_by": None if leak.held_by is None else _held_by(leak.held_by),
+    }
+
+
+def _held_by(h: InterpreterHold) -> dict[str, Any]:
+    return {
+        "registry": h.registry or None,
+        "inferred": h.inferred,
+        "basis": h.basis,
+        "holder_type": h.holder_type,
+        "path": h.path_text,
+        "text": held_by_sentence(h),
     }
 
 

@@ -15,7 +15,7 @@ from typing import Optional
 
 from ..model import HELD_OUTSIDE as _HELD_OUTSIDE_SENTENCE
 from ..model import ClusterGrowth, ContainerGrowth, TypeRetention
-from ..model.hunt import DeclaredBound
+from ..model.hunt import DeclaredBound, InterpreterHold
 from ..views import DiffView, InspectView
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "HELD_OUTSIDE_SENTENCE",
     "HELD_OUTSIDE_WHY",
     "bound_sentence",
+    "held_by_sentence",
     "replaced_sentence",
     "cluster_count",
     "container_growth",
@@ -285,4 +286,34 @@ def replaced_sentence(c: ContainerGrowth, holder_type: str, *, calls: int) -> st
     return (
         f"{label} of {holder_type} ({c.type_name}) grew by {rate}"
         f"{' per call' if calls else ''} ({fmt_bytes(c.length_a)} to {fmt_bytes(c.length_b)})"
+    )
+
+
+def held_by_sentence(h: InterpreterHold) -> str:
+    """What holds objects no root reaches, and how that is known.
+
+    >>> h = InterpreterHold("atexit", "atexit_count", "method", "method", 0, 10, 10)
+    >>> held_by_sentence(h)[:50]
+    'held outside Python by atexit callbacks (inferred:'
+    """
+    if h.basis == "marker":
+        return (
+            f"held outside Python by {h.registry} (the same interpreter-held list holds "
+            "what the standard library registers there)"
+        )
+    if h.basis == "atexit_count":
+        return (
+            f"held outside Python by atexit callbacks (inferred: atexit._ncallbacks() grew by "
+            f"{h.count:,} in {h.calls:,} calls, and no Python object refers to the "
+            f"{h.holder_type})"
+        )
+    if h.basis == "list":
+        return (
+            "held outside Python by an interpreter-held list (inferred: no Python object "
+            "refers to it; the interpreter keeps os.register_at_fork callbacks, codec search "
+            "functions and audit hooks in such lists)"
+        )
+    return (
+        f"held outside Python (registry unknown: no Python object refers to the "
+        f"{h.holder_type}, and atexit's count did not grow)"
     )

@@ -222,7 +222,9 @@ def _held_from_c(leaks: list[Leak], gn: HeapGraph, run: _Run, iterations: int) -
     """Name what holds, from C, the leaks whose objects no root reaches."""
     firsts = {}
     for i, x in enumerate(leaks):
-        outside = next((c for c in x.clusters if c.path is None and c.sample), None)
+        if any(c.path is not None for c in x.clusters):
+            continue  # a root reaches some of them: that path is the story
+        outside = next((c for c in x.clusters if c.sample), None)
         if outside is not None:
             firsts[i] = outside.sample[0]
     if not firsts:
@@ -369,9 +371,12 @@ def _analyse(
             )
         )
     if g0 is not None and gn is not None:
+        told = {container_key(x.container) for x in leaks if x.container is not None}
         for tname, vb in sorted(in_place.items()):
             counts, sizes = series[tname]
             for r in replaced_objects(g0, gn, tname, sizes[-1] - sizes[0]):
+                if (tname, r.path_text) in named | told:
+                    continue  # a container already told as the holder of a leak
                 leaks.append(
                     Leak(
                         type_name=tname,

@@ -106,8 +106,6 @@ def replaced_objects(
         before = _child(g0, u, label, name)
         if before is None or gn.sizes[v] <= g0.sizes[before]:
             continue
-        if g0.ids[before] == gn.ids[v]:
-            continue  # the same object grown in place: the container watch's case
         p = paths_n[v]
         assert p is not None
         out.append(

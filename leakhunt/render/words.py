@@ -15,6 +15,7 @@ from typing import Optional
 
 from ..model import HELD_OUTSIDE as _HELD_OUTSIDE_SENTENCE
 from ..model import ClusterGrowth, ContainerGrowth, TypeRetention
+from ..model.hunt import DeclaredBound, InterpreterHold
 from ..views import DiffView, InspectView
 
 __all__ = [
@@ -22,6 +23,9 @@ __all__ = [
     "HELD_OUTSIDE_REACHED",
     "HELD_OUTSIDE_SENTENCE",
     "HELD_OUTSIDE_WHY",
+    "bound_sentence",
+    "held_by_sentence",
+    "replaced_sentence",
     "cluster_count",
     "container_growth",
     "container_sentence",
@@ -250,3 +254,66 @@ def more_paths(r: TypeRetention) -> str:
     """What to say about clusters cut by ``max_clusters``."""
     noun = "path" if r.omitted == 1 else "paths"
     return f"and {r.omitted:,} more {noun} ({fmt_count(r.omitted_count, signed=True)} objects)"
+
+
+def bound_sentence(b: DeclaredBound) -> str:
+    """A declared bound and how full it is.
+
+    >>> print(bound_sentence(DeclaredBound("collections.deque", "module m -> .RECENT",
+    ...     "maxlen", 500, 120)))
+    the collections.deque at module m -> .RECENT is bounded: fills to 500 (maxlen), now 120
+    >>> print(bound_sentence(DeclaredBound("app.Cache", "module m -> .CACHE",
+    ...     "maxsize", 40, 84)))
+    the app.Cache at module m -> .CACHE declares maxsize 40 but holds 84: past its own bound
+    """
+    where = f"the {b.holder_type} at {b.holder_path}"
+    if b.exceeded:
+        return (
+            f"{where} declares {b.attribute} {b.bound:,} but holds {b.fill:,}: past its own bound"
+        )
+    return f"{where} is bounded: fills to {b.bound:,} ({b.attribute}), now {b.fill:,}"
+
+
+def replaced_sentence(c: ContainerGrowth, holder_type: str, *, calls: int) -> str:
+    """An object replaced each call by a bigger one, named by its holder.
+
+    >>> c = ContainerGrowth("array.array", "module m -> .BUF -> .history", 1024, 41984, "bytes")
+    >>> print(replaced_sentence(c, "m.SensorBuffer", calls=10))
+    .history of m.SensorBuffer (array.array) grew by 4.0 KiB per call (1.0 KiB to 41.0 KiB)
+    """
+    label = c.path_text.rsplit(" -> ", 1)[-1]
+    rate = fmt_bytes(round(c.delta / calls)) if calls else fmt_bytes(c.delta)
+    return (
+        f"{label} of {holder_type} ({c.type_name}) grew by {rate}"
+        f"{' per call' if calls else ''} ({fmt_bytes(c.length_a)} to {fmt_bytes(c.length_b)})"
+    )
+
+
+def held_by_sentence(h: InterpreterHold) -> str:
+    """What holds objects no root reaches, and how that is known.
+
+    >>> h = InterpreterHold("atexit", "atexit_count", "method", "method", 0, 10, 10)
+    >>> held_by_sentence(h)[:50]
+    'held outside Python by atexit callbacks (inferred:'
+    """
+    if h.basis == "marker":
+        return (
+            f"held outside Python by {h.registry} (the same interpreter-held list holds "
+            "what the standard library registers there)"
+        )
+    if h.basis == "atexit_count":
+        return (
+            f"held outside Python by atexit callbacks (inferred: atexit._ncallbacks() grew by "
+            f"{h.count:,} in {h.calls:,} calls, and no Python object refers to the "
+            f"{h.holder_type})"
+        )
+    if h.basis == "list":
+        return (
+            "held outside Python by an interpreter-held list (inferred: no Python object "
+            "refers to it; the interpreter keeps os.register_at_fork callbacks, codec search "
+            "functions and audit hooks in such lists)"
+        )
+    return (
+        f"held outside Python (registry unknown: no Python object refers to the "
+        f"{h.holder_type}, and atexit's count did not grow)"
+    )

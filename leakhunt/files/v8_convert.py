@@ -171,6 +171,26 @@ def _edges_py(
     return offsets, targets, keys, ids
 
 
+def _edges_c(
+    h: V8Heap, keep_types: int, drop_names: dict[int, int]
+) -> tuple[array[int], array[int], array[int], array[int]]:
+    """The compiled twin of :func:`_edges_py`."""
+    nf, ef = len(h.node_fields), len(h.edge_fields)
+    drop = array("q", [-1]) * (max(drop_names) + 1 if drop_names else 0)
+    for name, table in drop_names.items():
+        drop[name] = table
+    offsets = array("Q", bytes(8 * (h.node_count + 1)))
+    targets = array("I", bytes(4 * h.edge_count))
+    keys = array("Q", bytes(8 * h.edge_count))
+    kept = _C.edges(
+        h.nodes, h.edges, nf, ef, h.node_field("edge_count"), h.node_field("id"),
+        h.edge_field("type"), h.edge_field("name_or_index"), h.edge_field("to_node"),
+        keep_types, drop, offsets, targets, keys,
+    )
+    del targets[kept:], keys[kept:]
+    return offsets, targets, keys, h.nodes[h.node_field("id") :: nf]
+
+
 def _intern_py(keys: array[int]) -> tuple[array[int], array[int]]:
     """(dense label index per edge, the distinct keys in first-seen order)."""
     index: dict[int, int] = {}
@@ -272,12 +292,10 @@ def v8_snapshot(
     per_node, class_list = class_names(h)
     say("converting edges")
     if use_c:
-        offsets, targets, keys, ids = _C.edges(
-            h.nodes, h.edges, nf, len(h.edge_fields), h.node_field("edge_count"),
-            h.node_field("id"), h.edge_field("type"), h.edge_field("name_or_index"),
-            h.edge_field("to_node"), keep, drop_names,
-        )
-        labels, distinct = _C.intern(keys)
+        offsets, targets, keys, ids = _edges_c(h, keep, drop_names)
+        labels = array("I", bytes(4 * len(keys)))
+        distinct = array("Q")
+        distinct.frombytes(_C.intern(keys, labels))
     else:
         offsets, targets, keys, ids = _edges_py(h, keep, drop_names)
         labels, distinct = _intern_py(keys)
@@ -286,22 +304,31 @@ def v8_snapshot(
     unique: dict[str, int] = {}
     remap = [unique.setdefault(t, len(unique)) for t in texts]
     if len(unique) < len(texts):  # "[3]" as element and as hidden edge: one label
-        labels = array("I", map(remap.__getitem__, labels))
+        if use_c:
+            _C.remap(labels, array("I", remap))
+        else:
+            labels = array("I", map(remap.__getitem__, labels))
     label_names = tuple(unique)
     roots_user, roots_gc = _roots(h, per_node, class_list)
     say("ordering roots")
     if roots_gc and roots_user:
-        reach = _C.reach if use_c else _reach_py
-        mark = reach(offsets, targets, [r for r, _ in roots_user])
-        drop = _C.drop_into if use_c else _drop_into_py
-        offsets, targets, labels = drop(offsets, targets, labels, mark)
+        user = [r for r, _ in roots_user]
+        if use_c:
+            kept = _C.drop_into(offsets, targets, labels, _C.reach(offsets, targets, user))
+            del targets[kept:], labels[kept:]
+        else:
+            mark = _reach_py(offsets, targets, user)
+            offsets, targets, labels = _drop_into_py(offsets, targets, labels, mark)
     element = bytearray(len(label_names))
     numeric = {i for i, name in enumerate(et) if name == "element"}
     for i, k in enumerate(distinct):
         if (k >> 32) in numeric:
             element[remap[i]] = 1
-    count = _C.count_elements if use_c else _count_elements_py
-    lengths = count(offsets, labels, element)
+    if use_c:
+        lengths = array("Q", bytes(8 * h.node_count))
+        _C.count_elements(offsets, labels, element, lengths)
+    else:
+        lengths = _count_elements_py(offsets, labels, element)
     sizes = array("Q", h.nodes[h.node_field("self_size") :: nf])
     graph = HeapGraph(
         ids=array("Q", ids),
@@ -317,11 +344,14 @@ def v8_snapshot(
         validate=False,  # every index was checked by the reader and the converter
     )
     say("counting types")
-    stat_count = [0] * len(class_list)
-    stat_size = [0] * len(class_list)
-    for c, size in zip(per_node, sizes):
-        stat_count[c] += 1
-        stat_size[c] += size
+    stat_count = array("Q", bytes(8 * len(class_list)))
+    stat_size = array("Q", bytes(8 * len(class_list)))
+    if use_c:
+        _C.tally(per_node, sizes, stat_count, stat_size)
+    else:
+        for c, size in zip(per_node, sizes):
+            stat_count[c] += 1
+            stat_size[c] += size
     types = [
         TypeStat(class_list[c], stat_count[c], stat_size[c])
         for c in range(len(class_list))

@@ -51,7 +51,11 @@ _REQUIRED_EDGE_FIELDS = ("type", "name_or_index", "to_node")
 _ParseInts = Callable[[bytes, "array[int]"], None]
 _C_PARSE: Optional[_ParseInts]
 try:  # the compiled number scanner; _parse_ints_py is its pure-Python twin
-    from ._v8 import parse_ints as _C_PARSE
+    from ._v8 import parse_ints as _c_parse_ints
+
+    def _C_PARSE(data: bytes, out: array[int]) -> None:
+        out.frombytes(_c_parse_ints(data))
+
 except ImportError:  # pragma: no cover - no compiler at install time
     _C_PARSE = None
 

@@ -194,6 +194,46 @@ fail_n:
     return NULL;
 }
 
+/* -------------------------------------------------------------- node_keys */
+
+PyDoc_STRVAR(node_keys_doc,
+"node_keys(nodes, nf, tf, namef, width, out) -> None\n\n"
+"out[v] (uint64) = type * width + name of node v.");
+
+static PyObject *
+node_keys(PyObject *self, PyObject *args)
+{
+    PyObject *nodes_o, *out_o;
+    Py_ssize_t nf, tf, namef;
+    unsigned long long width;
+    if (!PyArg_ParseTuple(args, "OnnnKO", &nodes_o, &nf, &tf, &namef, &width, &out_o))
+        return NULL;
+    if (nf <= 0 || tf < 0 || tf >= nf || namef < 0 || namef >= nf) {
+        PyErr_SetString(PyExc_ValueError, "node_keys: bad field offsets");
+        return NULL;
+    }
+    Py_buffer nb, ob;
+    if (get_buffer(nodes_o, &nb, 4, 0, "nodes") < 0)
+        return NULL;
+    if (get_buffer(out_o, &ob, 8, 1, "out") < 0) {
+        PyBuffer_Release(&nb);
+        return NULL;
+    }
+    const uint32_t *N = nb.buf;
+    uint64_t *out = ob.buf;
+    Py_ssize_t n = nb.len / 4 / nf;
+    int bad = ob.len / 8 < n;
+    for (Py_ssize_t v = 0; v < n && !bad; v++)
+        out[v] = (uint64_t)N[v * nf + tf] * width + N[v * nf + namef];
+    PyBuffer_Release(&ob);
+    PyBuffer_Release(&nb);
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "node_keys: out too small");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 /* ----------------------------------------------------------------- intern */
 
 PyDoc_STRVAR(intern_doc,
@@ -585,6 +625,7 @@ f1:
 static PyMethodDef v8_methods[] = {
     {"parse_ints", parse_ints, METH_O, parse_ints_doc},
     {"edges", edges, METH_VARARGS, edges_doc},
+    {"node_keys", node_keys, METH_VARARGS, node_keys_doc},
     {"intern", intern_keys, METH_VARARGS, intern_doc},
     {"remap", remap, METH_VARARGS, remap_doc},
     {"reach", reach, METH_VARARGS, reach_doc},

@@ -34,6 +34,7 @@ from __future__ import annotations
 import os
 import re
 from array import array
+from itertools import compress
 from collections.abc import Callable
 from typing import Any, Optional
 
@@ -71,63 +72,64 @@ def _class_of(node_type: str, name: str) -> str:
     return _FIXED_CLASS.get(node_type) or f"({node_type})"
 
 
-def class_names(h: V8Heap) -> tuple[array[int], list[str]]:
-    """(class index per node, class names): DevTools' class keys, with plain
-    ``Object``s named by the interface of their properties."""
+def class_names(h: V8Heap, *, compiled: bool = False) -> tuple[array[int], list[str]]:
+    """(class index per node, class names): DevTools' class keys, before
+    plain ``Object``s get their interface names (:func:`_interfaces`)."""
     nf = len(h.node_fields)
-    types = h.nodes[h.node_field("type") :: nf]
-    names = h.nodes[h.node_field("name") :: nf]
     width = len(h.strings)
-    index: dict[int, int] = {}
+    if compiled:
+        keys = array("Q", bytes(8 * h.node_count))
+        _C.node_keys(h.nodes, nf, h.node_field("type"), h.node_field("name"), width, keys)
+        per_node = array("I", bytes(4 * h.node_count))
+        distinct = array("Q")
+        distinct.frombytes(_C.intern(keys, per_node))
+        del keys
+    else:
+        types = h.nodes[h.node_field("type") :: nf]
+        names = h.nodes[h.node_field("name") :: nf]
+        per_node, distinct = _intern_py(array("Q", (t * width + s for t, s in zip(types, names))))
     by_name: dict[str, int] = {}
-    class_list: list[str] = []
-    per_node = array("I", bytes(4 * len(types)))
-    for i, k in enumerate(t * width + s for t, s in zip(types, names)):
-        c = index.get(k)
-        if c is None:
-            t, s = divmod(k, width)
-            name = _class_of(h.node_types[t], h.strings[s])
-            c = index[k] = by_name.setdefault(name, len(by_name))
-            if c == len(class_list):
+    remap = array("I")
+    for k in distinct:
+        t, s = divmod(k, width)
+        remap.append(by_name.setdefault(_class_of(h.node_types[t], h.strings[s]), len(by_name)))
+    if len(by_name) < len(distinct):
+        if compiled:
+            _C.remap(per_node, remap)
+        else:
+            per_node = array("I", map(remap.__getitem__, per_node))
+    return per_node, list(by_name)
+
+
+def _interfaces(
+    h: V8Heap,
+    per_node: array[int],
+    class_list: list[str],
+    offsets: array[int],
+    keys: array[int],
+) -> None:
+    """Rename plain Objects by the names of their own properties (read from
+    the kept edges' keys, before they are numbered)."""
+    if "Object" not in class_list or "property" not in h.edge_types:
+        return
+    plain = class_list.index("Object")
+    prop = h.edge_types.index("property")
+    strings = h.strings
+    by_name: dict[str, int] = {}
+    for v in compress(range(len(per_node)), map(plain.__eq__, per_node)):
+        props = [
+            strings[k & 0xFFFFFFFF]
+            for k in keys[offsets[v] : offsets[v + 1]]
+            if k >> 32 == prop and strings[k & 0xFFFFFFFF] != "__proto__"
+        ]
+        if props:
+            more = ", …" if len(props) > INTERFACE_NAMES else ""
+            name = "{" + ", ".join(props[:INTERFACE_NAMES]) + more + "}"
+            c = by_name.get(name)
+            if c is None:
+                c = by_name[name] = len(class_list)
                 class_list.append(name)
-        per_node[i] = c
-    _interfaces(h, per_node, class_list)
-    return per_node, class_list
-
-
-def _interfaces(h: V8Heap, per_node: array[int], class_list: list[str]) -> None:
-    """Rename plain Objects by the names of their own properties."""
-    if "object" not in h.node_types or "property" not in h.edge_types:
-        return
-    obj_type = h.node_types.index("object")
-    prop_type = h.edge_types.index("property")
-    plain = {c for c, name in enumerate(class_list) if name == "Object"}
-    if not plain:
-        return
-    nf, ef = len(h.node_fields), len(h.edge_fields)
-    tf, ecf = h.node_field("type"), h.node_field("edge_count")
-    et, en = h.edge_field("type"), h.edge_field("name_or_index")
-    nodes, edges, strings = h.nodes, h.edges, h.strings
-    by_name: dict[str, int] = {}
-    first = 0
-    for i, c in enumerate(per_node):
-        count = nodes[i * nf + ecf]
-        if c in plain and nodes[i * nf + tf] == obj_type:
-            props: list[str] = []
-            for e in range(first * ef, (first + count) * ef, ef):
-                if edges[e + et] == prop_type:
-                    p = strings[edges[e + en]]
-                    if p != "__proto__":
-                        props.append(p)
-            if props:
-                more = ", …" if len(props) > INTERFACE_NAMES else ""
-                name = "{" + ", ".join(props[:INTERFACE_NAMES]) + more + "}"
-                k = by_name.get(name)
-                if k is None:
-                    k = by_name[name] = len(class_list)
-                    class_list.append(name)
-                per_node[i] = k
-        first += count
+            per_node[v] = c
 
 
 # ------------------------------------------------------------ edges (twins)
@@ -289,7 +291,7 @@ def v8_snapshot(
             keep |= 1 << i
     drop_names = _weakmap_names(h) if "internal" in et else {}
     say("converting nodes")
-    per_node, class_list = class_names(h)
+    per_node, class_list = class_names(h, compiled=use_c)
     say("converting edges")
     if use_c:
         offsets, targets, keys, ids = _edges_c(h, keep, drop_names)
@@ -299,6 +301,7 @@ def v8_snapshot(
     else:
         offsets, targets, keys, ids = _edges_py(h, keep, drop_names)
         labels, distinct = _intern_py(keys)
+    _interfaces(h, per_node, class_list, offsets, keys)
     del keys
     texts = [_label_text(et[k >> 32], k & 0xFFFFFFFF, h.strings) for k in distinct]
     unique: dict[str, int] = {}

@@ -335,6 +335,143 @@ nomem:
     return PyErr_NoMemory();
 }
 
+/* ------------------------------------------------------------- interfaces */
+
+PyDoc_STRVAR(interfaces_doc,
+"interfaces(offsets, keys, per_node, plain, prop_type, skip_name, out) -> None\n\n"
+"For each node of class plain: out[v] (uint64) = a hash of the names of\n"
+"its property edges (key >> 32 == prop_type, name != skip_name), in\n"
+"order; 0 for other nodes and for plain nodes without properties.");
+
+static PyObject *
+interfaces(PyObject *self, PyObject *args)
+{
+    PyObject *off_o, *key_o, *cls_o, *out_o;
+    unsigned long plain, prop_type, skip_name;
+    if (!PyArg_ParseTuple(args, "OOOkkkO", &off_o, &key_o, &cls_o, &plain, &prop_type,
+                          &skip_name, &out_o))
+        return NULL;
+    Py_buffer ob, kb, cb, rb;
+    if (get_buffer(off_o, &ob, 8, 0, "offsets") < 0)
+        return NULL;
+    if (get_buffer(key_o, &kb, 8, 0, "keys") < 0)
+        goto f1;
+    if (get_buffer(cls_o, &cb, 4, 0, "per_node") < 0)
+        goto f2;
+    if (get_buffer(out_o, &rb, 8, 1, "out") < 0)
+        goto f3;
+    const uint64_t *off = ob.buf, *keys = kb.buf;
+    const uint32_t *cls = cb.buf;
+    uint64_t *out = rb.buf;
+    Py_ssize_t n = cb.len / 4, m = kb.len / 8;
+    int bad = (ob.len / 8 != n + 1 || rb.len / 8 < n);
+    for (Py_ssize_t v = 0; v < n && !bad; v++) {
+        uint64_t h = 0;
+        if (cls[v] == plain) {
+            uint64_t a = off[v], b = off[v + 1];
+            if (a > b || b > (uint64_t)m) { bad = 1; break; }
+            for (uint64_t p = a; p < b; p++) {
+                uint64_t k = keys[p];
+                if ((k >> 32) != prop_type || (k & 0xFFFFFFFFu) == skip_name)
+                    continue;
+                h = mix(h ^ (k & 0xFFFFFFFFu) ^ 0x9e3779b97f4a7c15ULL) + 1;
+            }
+        }
+        out[v] = h;
+    }
+    PyBuffer_Release(&rb);
+    PyBuffer_Release(&cb);
+    PyBuffer_Release(&kb);
+    PyBuffer_Release(&ob);
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "interfaces: an index out of range");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+f3:
+    PyBuffer_Release(&cb);
+f2:
+    PyBuffer_Release(&kb);
+f1:
+    PyBuffer_Release(&ob);
+    return NULL;
+}
+
+PyDoc_STRVAR(firsts_doc,
+"firsts(idx, count) -> bytes\n\n"
+"For each j < count, the first i with idx[i] == j (native uint32).");
+
+static PyObject *
+firsts(PyObject *self, PyObject *args)
+{
+    PyObject *idx_o;
+    Py_ssize_t count;
+    if (!PyArg_ParseTuple(args, "On", &idx_o, &count))
+        return NULL;
+    if (count < 0) {
+        PyErr_SetString(PyExc_ValueError, "firsts: negative count");
+        return NULL;
+    }
+    Py_buffer ib;
+    if (get_buffer(idx_o, &ib, 4, 0, "idx") < 0)
+        return NULL;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, count * 4);
+    if (out == NULL) {
+        PyBuffer_Release(&ib);
+        return NULL;
+    }
+    uint32_t *o = (uint32_t *)PyBytes_AS_STRING(out);
+    memset(o, 0xFF, count * 4);
+    const uint32_t *idx = ib.buf;
+    Py_ssize_t n = ib.len / 4;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (idx[i] < (uint64_t)count && o[idx[i]] == 0xFFFFFFFFu)
+            o[idx[i]] = (uint32_t)i;
+    PyBuffer_Release(&ib);
+    return out;
+}
+
+PyDoc_STRVAR(assign_doc,
+"assign(values, idx, table) -> None\n\n"
+"values[i] = table[idx[i]] unless that is 0xFFFFFFFF (all uint32).");
+
+static PyObject *
+assign(PyObject *self, PyObject *args)
+{
+    PyObject *v_o, *i_o, *t_o;
+    if (!PyArg_ParseTuple(args, "OOO", &v_o, &i_o, &t_o))
+        return NULL;
+    Py_buffer vb, ib, tb;
+    if (get_buffer(v_o, &vb, 4, 1, "values") < 0)
+        return NULL;
+    if (get_buffer(i_o, &ib, 4, 0, "idx") < 0) {
+        PyBuffer_Release(&vb);
+        return NULL;
+    }
+    if (get_buffer(t_o, &tb, 4, 0, "table") < 0) {
+        PyBuffer_Release(&ib);
+        PyBuffer_Release(&vb);
+        return NULL;
+    }
+    uint32_t *v = vb.buf;
+    const uint32_t *idx = ib.buf, *t = tb.buf;
+    Py_ssize_t n = vb.len / 4, size = tb.len / 4;
+    int bad = ib.len / 4 != n;
+    for (Py_ssize_t i = 0; i < n && !bad; i++) {
+        if (idx[i] >= (uint64_t)size) { bad = 1; break; }
+        if (t[idx[i]] != 0xFFFFFFFFu)
+            v[i] = t[idx[i]];
+    }
+    PyBuffer_Release(&tb);
+    PyBuffer_Release(&ib);
+    PyBuffer_Release(&vb);
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "assign: an index out of range");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 /* ------------------------------------------------------------------ remap */
 
 PyDoc_STRVAR(remap_doc,
@@ -627,6 +764,9 @@ static PyMethodDef v8_methods[] = {
     {"edges", edges, METH_VARARGS, edges_doc},
     {"node_keys", node_keys, METH_VARARGS, node_keys_doc},
     {"intern", intern_keys, METH_VARARGS, intern_doc},
+    {"interfaces", interfaces, METH_VARARGS, interfaces_doc},
+    {"firsts", firsts, METH_VARARGS, firsts_doc},
+    {"assign", assign, METH_VARARGS, assign_doc},
     {"remap", remap, METH_VARARGS, remap_doc},
     {"reach", reach, METH_VARARGS, reach_doc},
     {"drop_into", drop_into, METH_VARARGS, drop_into_doc},

@@ -107,6 +107,8 @@ def _interfaces(
     class_list: list[str],
     offsets: array[int],
     keys: array[int],
+    *,
+    compiled: bool = False,
 ) -> None:
     """Rename plain Objects by the names of their own properties (read from
     the kept edges' keys, before they are numbered)."""
@@ -116,20 +118,49 @@ def _interfaces(
     prop = h.edge_types.index("property")
     strings = h.strings
     by_name: dict[str, int] = {}
-    for v in compress(range(len(per_node)), map(plain.__eq__, per_node)):
+
+    def name_of(v: int) -> Optional[str]:
         props = [
             strings[k & 0xFFFFFFFF]
             for k in keys[offsets[v] : offsets[v + 1]]
             if k >> 32 == prop and strings[k & 0xFFFFFFFF] != "__proto__"
         ]
-        if props:
-            more = ", …" if len(props) > INTERFACE_NAMES else ""
-            name = "{" + ", ".join(props[:INTERFACE_NAMES]) + more + "}"
-            c = by_name.get(name)
-            if c is None:
-                c = by_name[name] = len(class_list)
-                class_list.append(name)
-            per_node[v] = c
+        if not props:
+            return None
+        more = ", …" if len(props) > INTERFACE_NAMES else ""
+        return "{" + ", ".join(props[:INTERFACE_NAMES]) + more + "}"
+
+    def class_of(name: str) -> int:
+        c = by_name.get(name)
+        if c is None:
+            c = by_name[name] = len(class_list)
+            class_list.append(name)
+        return c
+
+    if compiled:
+        # one name per distinct property list, not per object: hash the
+        # lists in C, name the first object of each
+        n = len(per_node)
+        hashes = array("Q", bytes(8 * n))
+        skip = strings.index("__proto__") if "__proto__" in strings else 0xFFFFFFFF
+        _C.interfaces(offsets, keys, per_node, plain, prop, skip, hashes)
+        idx = array("I", bytes(4 * n))
+        distinct = array("Q")
+        distinct.frombytes(_C.intern(hashes, idx))
+        del hashes
+        first = array("I")
+        first.frombytes(_C.firsts(idx, len(distinct)))
+        table = array("I", [0xFFFFFFFF]) * len(distinct)
+        for j, (hsh, v) in enumerate(zip(distinct, first)):
+            name = name_of(v) if hsh else None
+            if name is not None:
+                table[j] = class_of(name)
+        _C.assign(per_node, idx, table)
+        return
+    for v in compress(range(len(per_node)), map(plain.__eq__, per_node)):
+        name = name_of(v)
+        if name is not None:
+            per_node[v] = class_of(name)
 
 
 # ------------------------------------------------------------ edges (twins)
@@ -301,7 +332,7 @@ def v8_snapshot(
     else:
         offsets, targets, keys, ids = _edges_py(h, keep, drop_names)
         labels, distinct = _intern_py(keys)
-    _interfaces(h, per_node, class_list, offsets, keys)
+    _interfaces(h, per_node, class_list, offsets, keys, compiled=use_c)
     del keys
     texts = [_label_text(et[k >> 32], k & 0xFFFFFFFF, h.strings) for k in distinct]
     unique: dict[str, int] = {}

@@ -349,8 +349,12 @@ def _is_v8(path: str) -> bool:
     from .v8_read import is_v8_head
 
     chunks = read_chunks(path, what="snapshot", chunk=256)
+    head = b""
     try:
-        head = next(chunks, b"")
+        for piece in chunks:
+            head += piece
+            if len(head) >= 64:
+                break
     finally:
         chunks.close()
     return is_v8_head(head)

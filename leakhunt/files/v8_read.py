@@ -216,12 +216,18 @@ def _fields(stream: _Stream, meta: dict[str, Any], key: str, need: tuple[str, ..
 
 
 def _header(stream: _Stream) -> dict[str, Any]:
-    stream.more()
+    while len(stream.buf) < 64 and stream.more():
+        pass
     if not is_v8_head(stream.buf[:64]):
         raise stream.bad('not a V8 heap snapshot (it does not open with {"snapshot":)')
-    start = stream.pos
-    stream.find(b'"nodes"', "'nodes' section", limit=_MAX_HEADER)
-    head = stream.buf[start : stream.pos - len(b'"nodes"')].rstrip(b" \t\r\n")
+    # the header stays in the buffer until '"nodes"' is found (pos is 0)
+    while (i := stream.buf.find(b'"nodes"')) < 0:
+        if len(stream.buf) > _MAX_HEADER:
+            raise stream.bad(f"no 'nodes' section within {_MAX_HEADER:,} bytes")
+        if not stream.more():
+            raise stream.bad("truncated V8 heap snapshot: no 'nodes' section")
+    stream.pos = i + len(b'"nodes"')
+    head = stream.buf[:i].rstrip(b" \t\r\n")
     if not head.endswith(b","):
         raise stream.bad("malformed V8 heap snapshot: no ',' before 'nodes'")
     try:
@@ -328,8 +334,10 @@ def _check(stream: _Stream, h: V8Heap) -> None:
         if max(edges[et::ef]) >= len(h.edge_types):
             raise stream.bad("malformed V8 heap snapshot: an edge type is not in 'edge_types'")
         targets = edges[to::ef]
-        if max(targets) >= len(nodes) or any(x % nf for x in _sample(targets)):
+        if max(targets) >= len(nodes):
             raise stream.bad("malformed V8 heap snapshot: an edge points past the last node")
+        if any(x % nf for x in _sample(targets)):
+            raise stream.bad("malformed V8 heap snapshot: an edge's to_node is not a node's start")
 
 
 def _sample(a: array[int]) -> array[int]:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Optional
 
 from ..errors import SnapshotFileError
@@ -110,7 +110,7 @@ def read_chunks(
     error: type[SnapshotFileError] = SnapshotFileError,
     max_bytes: Optional[int] = None,
     chunk: int = 4 * _CHUNK,
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     """The content of the regular file ``path`` in pieces of about ``chunk``
     bytes, for readers that stream (V8 heap snapshots are hundreds of MB).
     gzip data (detected by its magic bytes, not the name) is inflated on

@@ -34,12 +34,12 @@ from __future__ import annotations
 import os
 import re
 from array import array
-from itertools import compress
 from collections.abc import Callable
+from itertools import compress
 from typing import Any, Optional
 
-from ..model import HeapGraph, Snapshot, TypeStat
 from ..errors import SnapshotFileError
+from ..model import HeapGraph, Snapshot, TypeStat
 from .v8_read import V8Heap, read_v8_heap
 
 __all__ = ["FORMAT_VERSION", "class_names", "read_v8_snapshot", "v8_snapshot"]
@@ -51,7 +51,9 @@ INTERFACE_NAMES = 8
 
 _C: Any
 try:  # the compiled conversion; the functions below are its pure-Python twins
-    from . import _v8 as _C
+    from . import _v8
+
+    _C = _v8
 except ImportError:  # pragma: no cover - no compiler at install time
     _C = None
 
@@ -87,7 +89,9 @@ def class_names(h: V8Heap, *, compiled: bool = False) -> tuple[array[int], list[
     else:
         types = h.nodes[h.node_field("type") :: nf]
         names = h.nodes[h.node_field("name") :: nf]
-        per_node, distinct = _intern_py(array("Q", (t * width + s for t, s in zip(types, names))))
+        per_node, distinct = _intern_py(
+            array("Q", (t * width + s for t, s in zip(types, names, strict=True)))
+        )
     by_name: dict[str, int] = {}
     remap = array("I")
     for k in distinct:
@@ -151,7 +155,7 @@ def _interfaces(
         first = array("I")
         first.frombytes(_C.firsts(idx, len(distinct)))
         table = array("I", [0xFFFFFFFF]) * len(distinct)
-        for j, (hsh, v) in enumerate(zip(distinct, first)):
+        for j, (hsh, v) in enumerate(zip(distinct, first, strict=True)):
             name = name_of(v) if hsh else None
             if name is not None:
                 table[j] = class_of(name)
@@ -216,9 +220,20 @@ def _edges_c(
     targets = array("I", bytes(4 * h.edge_count))
     keys = array("Q", bytes(8 * h.edge_count))
     kept = _C.edges(
-        h.nodes, h.edges, nf, ef, h.node_field("edge_count"), h.node_field("id"),
-        h.edge_field("type"), h.edge_field("name_or_index"), h.edge_field("to_node"),
-        keep_types, drop, offsets, targets, keys,
+        h.nodes,
+        h.edges,
+        nf,
+        ef,
+        h.node_field("edge_count"),
+        h.node_field("id"),
+        h.edge_field("type"),
+        h.edge_field("name_or_index"),
+        h.edge_field("to_node"),
+        keep_types,
+        drop,
+        offsets,
+        targets,
+        keys,
     )
     del targets[kept:], keys[kept:]
     return offsets, targets, keys, h.nodes[h.node_field("id") :: nf]
@@ -270,7 +285,9 @@ def _drop_into_py(
     return new_off, new_t, new_l
 
 
-def _count_elements_py(offsets: array[int], labels: array[int], element_labels: bytearray) -> array[int]:
+def _count_elements_py(
+    offsets: array[int], labels: array[int], element_labels: bytearray
+) -> array[int]:
     n = len(offsets) - 1
     lengths = array("Q", bytes(8 * n))
     for v in range(n):
@@ -306,7 +323,10 @@ def _weakmap_names(h: V8Heap) -> dict[int, int]:
 
 
 def v8_snapshot(
-    h: V8Heap, *, label: Optional[str] = None, compiled: Optional[bool] = None,
+    h: V8Heap,
+    *,
+    label: Optional[str] = None,
+    compiled: Optional[bool] = None,
     progress: Optional[Callable[[str], None]] = None,
 ) -> Snapshot:
     """The leakhunt Snapshot of V8 heap ``h`` (with its HeapGraph)."""
@@ -383,7 +403,7 @@ def v8_snapshot(
     if use_c:
         _C.tally(per_node, sizes, stat_count, stat_size)
     else:
-        for c, size in zip(per_node, sizes):
+        for c, size in zip(per_node, sizes, strict=True):
             stat_count[c] += 1
             stat_size[c] += size
     types = [

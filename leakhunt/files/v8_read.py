@@ -203,7 +203,9 @@ def _type_names(stream: _Stream, meta: dict[str, Any], key: str) -> tuple[str, .
     return tuple(types[0])
 
 
-def _fields(stream: _Stream, meta: dict[str, Any], key: str, need: tuple[str, ...]) -> tuple[str, ...]:
+def _fields(
+    stream: _Stream, meta: dict[str, Any], key: str, need: tuple[str, ...]
+) -> tuple[str, ...]:
     fields = meta.get(key)
     if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
         raise stream.bad(f"malformed V8 heap snapshot: 'snapshot.meta.{key}' must list names")
@@ -285,7 +287,9 @@ def read_v8_heap(path: str, *, compiled: Optional[bool] = None) -> V8Heap:
     try:
         strings = json.loads(tail[:-1])
     except (ValueError, RecursionError):
-        raise stream.bad("malformed or truncated V8 heap snapshot: 'strings' is not a JSON list") from None
+        raise stream.bad(
+            "malformed or truncated V8 heap snapshot: 'strings' is not a JSON list"
+        ) from None
     if not isinstance(strings, list) or not all(isinstance(s, str) for s in strings):
         raise stream.bad("malformed V8 heap snapshot: 'strings' must be a list of strings")
     heap = V8Heap(

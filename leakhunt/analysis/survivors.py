@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from typing import Optional
 
 from ..model import HeapGraph, Snapshot, readable_labels
-from ..model.growth import ContainerGrowth
+from ..model.growth import ClusterGrowth, ContainerGrowth
 from ..model.survivors import SurvivorCluster, Survivors
 from .dominators import immediate_dominators, reachable, retained_size_of, retained_sizes
 from .growth import explain_growth
@@ -292,6 +292,7 @@ def _by_counts(
     clusters = []
     settled = 0
     candidates = 0
+    found: list[tuple[tuple[str, ...], str, int, ClusterGrowth, int, Optional[int]]] = []
     for retention in whole:
         for cl in retention.clusters:
             early = up_to_target.get(cl.signature)
@@ -303,19 +304,38 @@ def _by_counts(
             if keep_growing and more <= 0:
                 settled += 1
                 continue
-            container = cl.container
-            clusters.append(
-                SurvivorCluster(
-                    type_name=retention.name,
-                    count=alive,
-                    size=cl.size_delta,
-                    retained=cl.retained,
-                    path_text=cl.path_text,
-                    more_after_target=max(more, 0),
-                    container=container,
-                    length_target=None,
-                )
+            mid = None
+            if cl.container is not None and early.container is not None:
+                if early.container.path_text == cl.container.path_text:
+                    mid = early.container.length_b
+            found.append((cl.signature, retention.name, alive, cl, max(more, 0), mid))
+    # topmost only, as for V8 files: a path that runs through another
+    # finding's objects (an invoice inside a kept job) is part of it
+    found.sort(key=lambda f: len(f[0]))
+    tops: list[tuple[tuple[str, ...], list[tuple[str, int]]]] = []
+    kept = []
+    for sig, name, alive, cl, more, mid in found:
+        parent = next((t for t in tops if sig[: len(t[0])] == t[0]), None)
+        if parent is not None:
+            parent[1].append((name, alive))
+            continue
+        also: list[tuple[str, int]] = []
+        tops.append((sig, also))
+        kept.append((name, alive, cl, more, also, mid))
+    for name, alive, cl, more, also, mid in kept:
+        clusters.append(
+            SurvivorCluster(
+                type_name=name,
+                count=alive,
+                size=cl.size_delta,
+                retained=cl.retained,
+                path_text=cl.path_text,
+                more_after_target=more,
+                container=cl.container,
+                length_target=mid,
+                also=tuple(sorted(also, key=lambda x: -x[1])),
             )
+        )
     clusters.sort(key=lambda k: (-(k.retained or 0), -k.size, -k.count, k.path_text or ""))
     return Survivors(
         baseline=names[0],

@@ -305,9 +305,12 @@ def _by_counts(
                 settled += 1
                 continue
             mid = None
-            if cl.container is not None and early.container is not None:
-                if early.container.path_text == cl.container.path_text:
-                    mid = early.container.length_b
+            if (
+                cl.container is not None
+                and early.container is not None
+                and early.container.path_text == cl.container.path_text
+            ):
+                mid = early.container.length_b
             found.append((cl.signature, retention.name, alive, cl, max(more, 0), mid))
     # topmost only, as for V8 files: a path that runs through another
     # finding's objects (an invoice inside a kept job) is part of it

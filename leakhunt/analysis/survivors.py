@@ -29,6 +29,7 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from collections.abc import Iterable
+from itertools import compress
 from typing import Optional
 
 from ..model import HeapGraph, Snapshot, readable_labels
@@ -123,11 +124,15 @@ def _by_ids(
     # 1: allocated between baseline and target; 2: after target
     era = bytearray(c.n)
     candidates = 0
+    internal = bytearray(is_engine_internal(name) for name in c.type_names)
+    types_c = c.types
     for v, i in enumerate(ids_c):
-        if not i & 1:
+        if not i & 1 or internal[types_c[v]]:
             # V8 keeps the odd ids of heap objects; the embedder's native
             # objects (Node's "Node / ...") get even ids it may renumber in
-            # every snapshot: never "new"
+            # every snapshot: never "new". Engine internals are never
+            # findings, and are transparent: a Map's hash table, renewed
+            # as the Map grows, does not hide the entries behind it.
             continue
         if i in new_in_b:
             era[v] = 1
@@ -137,9 +142,7 @@ def _by_ids(
     del new_in_b
     for root, _ in c.roots:
         era[root] = 0
-    internal = [is_engine_internal(name) for name in c.type_names]
-    types_c = c.types
-    wanted = [v for v in range(c.n) if era[v] and not internal[types_c[v]]]
+    wanted = [v for v in range(c.n) if era[v]]
     top = _topmost(c, wanted, era)
     paths = shortest_paths(c, top)
     groups: dict[tuple[str, ...], list[int]] = {}
@@ -147,12 +150,19 @@ def _by_ids(
     for v, path in paths.items():
         if path is None:
             continue
-        sig = signature(c, path)
+        sig = _collapsed(signature(c, path))
         if era[v] == 1:
             groups.setdefault(sig, []).append(v)
         else:
             later[sig] += 1
-    kept = {sig: m for sig, m in groups.items() if later[sig] or not keep_growing}
+    kept = groups
+    if keep_growing:
+        # growing: new objects arrived after target, and more objects sit on
+        # the path in final than in target (a full LRU cache renews its
+        # entries but does not grow)
+        growing = {sig for sig in groups if later[sig]}
+        in_b, in_c = _count_at(b, growing), _count_at(c, growing)
+        kept = {sig: m for sig, m in groups.items() if sig in growing and in_c[sig] > in_b[sig]}
     idom: Optional[array[int]] = None
     live: Optional[bytearray] = None
     sizes_retained: Optional[array[int]] = None
@@ -191,6 +201,40 @@ def _by_ids(
         clusters=tuple(clusters),
         settled=len(groups) - len(kept),
     )
+
+
+def _count_at(graph: HeapGraph, sigs: set[tuple[str, ...]]) -> Counter[tuple[str, ...]]:
+    """How many objects of ``graph`` sit on each of the (collapsed) path
+    signatures ``sigs``: all objects of the signatures' target types."""
+    if not sigs:
+        return Counter()
+    names = {sig[-1] for sig in sigs}
+    wanted = bytearray(name in names for name in graph.type_names)
+    nodes = list(compress(range(graph.n), map(wanted.__getitem__, graph.types)))
+    out: Counter[tuple[str, ...]] = Counter()
+    for path in shortest_paths(graph, nodes).values():
+        if path is not None:
+            sig = _collapsed(signature(graph, path))
+            if sig in sigs:
+                out[sig] += 1
+    return out
+
+
+def _collapsed(sig: tuple[str, ...]) -> tuple[str, ...]:
+    """A signature with each run of one repeated hop (label and type) kept
+    once: the n-th entry of a linked list (``._next -> Timeout`` n times)
+    has the same shape as the first.
+
+    >>> _collapsed(("r", "List", ".next", "Node", ".next", "Node", ".value", "Job"))
+    ('r', 'List', '.next', 'Node', '.value', 'Job')
+    """
+    out = list(sig[:2])
+    for i in range(2, len(sig) - 1, 2):
+        hop = sig[i : i + 2]
+        if tuple(out[-2:]) == hop and len(out) > 2:
+            continue
+        out += hop
+    return tuple(out)
 
 
 def _topmost(graph: HeapGraph, wanted: list[int], era: bytearray) -> list[int]:

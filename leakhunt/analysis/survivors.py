@@ -161,8 +161,8 @@ def _by_ids(
         # the path in final than in target (a full LRU cache renews its
         # entries but does not grow)
         growing = {sig for sig in groups if later[sig]}
-        in_b, in_c = _count_at(b, growing), _count_at(c, growing)
-        kept = {sig: m for sig, m in groups.items() if sig in growing and in_c[sig] > in_b[sig]}
+        at_b, at_c = _count_at(b, growing), _count_at(c, growing)
+        kept = {sig: m for sig, m in groups.items() if sig in growing and at_c[sig] > at_b[sig]}
     idom: Optional[array[int]] = None
     live: Optional[bytearray] = None
     sizes_retained: Optional[array[int]] = None

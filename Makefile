@@ -17,7 +17,7 @@ PYTEST_ARGS ?= -n 2
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 VERSIONS ?= 3.10 3.11 3.12 3.13
 
-.PHONY: setup demo test test-all lint bench eval clean graphviz chromium
+.PHONY: setup demo test test-all lint bench eval clean graphviz chromium v8-oracles
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python >= 3.10 or pass PYTHON=..."; exit 2; }
@@ -42,7 +42,11 @@ graphviz:
 chromium:
 	@sh scripts/ensure-chromium.sh
 
-setup: $(DEV) graphviz chromium
+# Node.js, memlab and Chrome DevTools' heap-snapshot worker (tests/v8), cached in .cache/
+v8-oracles:
+	@sh scripts/ensure-v8-oracles.sh
+
+setup: $(DEV) graphviz chromium v8-oracles
 
 demo: $(CORE) graphviz
 	@$(PY) scripts/demo.py

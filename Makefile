@@ -13,12 +13,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CORE := $(VENV)/.installed-core
 DEV := $(VENV)/.installed-dev
-SOURCES := pyproject.toml setup.py $(wildcard leakhunt/capture/*.c leakhunt/capture/*.h)
+SOURCES := pyproject.toml setup.py $(wildcard leakhunt/capture/*.c leakhunt/capture/*.h leakhunt/files/*.c)
 PYTEST_ARGS ?= -n 2
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 VERSIONS ?= 3.10 3.11 3.12 3.13
 
-.PHONY: setup demo test test-all lint bench eval fuzz clean graphviz chromium prometheus
+.PHONY: setup demo test test-all lint bench eval fuzz clean graphviz chromium prometheus v8-oracles
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python >= 3.10 or pass PYTHON=..."; exit 2; }
@@ -47,7 +47,11 @@ chromium:
 prometheus:
 	@sh scripts/ensure-prometheus.sh
 
-setup: $(DEV) graphviz chromium prometheus
+# Node.js, memlab and Chrome DevTools' heap-snapshot worker (tests/v8), cached in .cache/
+v8-oracles:
+	@sh scripts/ensure-v8-oracles.sh
+
+setup: $(DEV) graphviz chromium prometheus v8-oracles
 
 demo: $(CORE) graphviz
 	@$(PY) scripts/demo.py

@@ -11,6 +11,9 @@ setup(
             sources=["leakhunt/capture/_walker.c"],
             depends=["leakhunt/capture/_graph.h", "leakhunt/capture/_cpython.h"],
             optional=True,
-        )
+        ),
+        # the hot loops of reading V8 heap snapshots (pure-Python twins in
+        # leakhunt/files/v8_read.py and v8_convert.py)
+        Extension("leakhunt.files._v8", sources=["leakhunt/files/_v8.c"], optional=True),
     ]
 )

@@ -120,7 +120,9 @@ OutputOpt = Annotated[
 
 #: The order of ``leakhunt --help``: the order a person debugging a leak meets
 #: the commands (when, then what, then why, then is it real), not alphabetical.
-COMMAND_ORDER = ("run", "timeline", "snapshot", "diff", "inspect", "graph", "report", "hunt")
+COMMAND_ORDER = (
+    "run", "timeline", "snapshot", "diff", "inspect", "graph", "report", "hunt", "export",
+)  # fmt: skip
 
 
 class _InOrder(typer.core.TyperGroup):

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..analysis.diff import diff
+from ..errors import UsageError
 from ..files.snapshot_file import read_snapshot
 from ..render import render_diff
 from ..views import diff_view, growth_at_least
@@ -23,7 +24,9 @@ from ._common import (
     TopOpt,
     app,
     color_for,
+    end_progress,
     output_format,
+    progress,
     width_for,
     write_text,
 )
@@ -77,6 +80,24 @@ def diff_command(
             help="Compute retained sizes (a dominator tree: the slowest step on big graphs).",
         ),
     ] = True,
+    final: Annotated[
+        Optional[str],
+        typer.Option(
+            "--final",
+            metavar="FINAL",
+            show_default=False,
+            help="A third graph snapshot: report what was allocated between A and B and is "
+            "still alive (and still growing) in FINAL, clustered by path, biggest retained "
+            "size first. Exact for V8 files (ids), estimated for Python files.",
+        ),
+    ] = None,
+    final_all: Annotated[
+        bool,
+        typer.Option(
+            "--final-all",
+            help="With --final: also list paths that stopped growing after B.",
+        ),
+    ] = False,
 ) -> int:
     """Show which types grew between snapshot A and snapshot B, biggest first.
 
@@ -85,6 +106,8 @@ def diff_command(
     each grown type also says what keeps its new objects alive.
     """
     output_format(fmt, output)  # a wrong -o (e.g. .html) is refused before any loading
+    if final is not None:
+        return _final(a, b, final, fmt, output, retained=retained, keep_growing=not final_all)
     d = diff(read_snapshot(a), read_snapshot(b))
     view = diff_view(
         d,
@@ -112,4 +135,40 @@ def diff_command(
                 f"grew by {fail_on_growth:,} objects or more between "
                 f"{d.a.display_label} and {d.b.display_label}: {shown}{more}"
             )
+    return EXIT_OK
+
+
+def _final(
+    a: str,
+    b: str,
+    final: str,
+    fmt: FormatOpt,
+    output: OutputOpt,
+    *,
+    retained: bool,
+    keep_growing: bool,
+) -> int:
+    """``diff A B --final C``: memlab's question, answered by path."""
+    from ..analysis.survivors import find_survivors
+    from ..render.survivors import render_survivors
+
+    say = progress("diff")
+    try:
+        snaps = []
+        for path in (a, b, final):
+            if say:
+                say(f"reading {path}")
+            snaps.append(read_snapshot(path))
+        for path, s in zip((a, b, final), snaps, strict=True):
+            if s.graph is None:
+                raise UsageError(
+                    f"{path}: --final needs graph snapshots (leakhunt.snapshot(..., graph=True) "
+                    "or V8 .heapsnapshot files)"
+                )
+        if say:
+            say("finding what survived")
+        found = find_survivors(*snaps, retained=retained, keep_growing=keep_growing)
+    finally:
+        end_progress(say)
+    write_text(render_survivors(found, output_format(fmt, output), width=width_for(output)), output)
     return EXIT_OK

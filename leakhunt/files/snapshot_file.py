@@ -358,9 +358,33 @@ def snapshot_from_dict(doc: Any, path: str = "<snapshot>") -> Snapshot:
     )
 
 
+def _is_v8(path: str) -> bool:
+    """Whether ``path`` holds a V8 heap snapshot (plain or gzip), by content."""
+    from .reading import read_chunks
+    from .v8_read import is_v8_head
+
+    chunks = read_chunks(path, what="snapshot", chunk=256)
+    head = b""
+    try:
+        for piece in chunks:
+            head += piece
+            if len(head) >= 64:
+                break
+    finally:
+        chunks.close()
+    return is_v8_head(head)
+
+
 def read_snapshot(path: str | os.PathLike[str]) -> Snapshot:
-    """Read a snapshot file. Raises SnapshotFileError (one line naming the
-    file and the problem) for anything that is not a readable snapshot."""
+    """Read a snapshot file: leakhunt's own, or a V8 ``.heapsnapshot`` from
+    Node.js or Chrome (plain or gzip, recognised by content; see
+    :mod:`leakhunt.files.v8_convert`). Raises SnapshotFileError (one line
+    naming the file and the problem) for anything that is not a readable
+    snapshot."""
     p = os.fspath(path)
+    if _is_v8(p):
+        from .v8_convert import read_v8_snapshot
+
+        return read_v8_snapshot(p)
     doc = _load_document(p)
     return replace(snapshot_from_dict(doc, p), path=p)

@@ -16,6 +16,7 @@ from typing import Optional
 from ..model import HELD_OUTSIDE as _HELD_OUTSIDE_SENTENCE
 from ..model import ClusterGrowth, ContainerGrowth, TypeRetention
 from ..model.hunt import DeclaredBound, InterpreterHold
+from ..model.survivors import SurvivorCluster, Survivors
 from ..views import DiffView, InspectView
 
 __all__ = [
@@ -316,4 +317,67 @@ def held_by_sentence(h: InterpreterHold) -> str:
     return (
         f"held outside Python (registry unknown: no Python object refers to the "
         f"{h.holder_type}, and atexit's count did not grow)"
+    )
+
+
+# ------------------------------------------------ diff BASELINE TARGET --final
+
+
+def survivors_title(s: Survivors) -> str:
+    """The heading of ``diff --final``, saying how exact the matching is."""
+    how = (
+        "objects matched by V8 id: exact"
+        if s.exact
+        else "Python reuses id(): estimated from counts per path"
+    )
+    return (
+        f"Allocated between {s.baseline} and {s.target}, still alive in {s.final} "
+        f"and still growing ({how})"
+    )
+
+
+def survivor_line(i: int, c: SurvivorCluster) -> str:
+    """``1. ExportJob x3 (+3 more after target), retained 3.2 MiB``."""
+    also = "".join(f", {name} x{fmt_count(n)}" for name, n in c.also[:3])
+    retained = "" if c.retained is None else f", retained {fmt_bytes(c.retained)}"
+    return (
+        f"{i}. {c.type_name} x{fmt_count(c.count)}{also} "
+        f"(+{fmt_count(c.more_after_target)} more after target){retained}"
+    )
+
+
+def survivor_container(c: SurvivorCluster) -> str:
+    """``the Array at PATH grew by 6 items (1 to 4 to 7)``: baseline, target,
+    final."""
+    g = c.container
+    assert g is not None
+    middle = "" if c.length_target is None else f" to {fmt_count(c.length_target)}"
+    if g.unit == "bytes":
+        return f"the {g.type_name} at {g.path_text} {container_growth(g)}"
+    return (
+        f"the {g.type_name} at {g.path_text} grew by {fmt_count(g.delta)} "
+        f"{plural(g.delta, 'item')} ({fmt_count(g.length_a)}{middle} to {fmt_count(g.length_b)})"
+    )
+
+
+def survivors_none(s: Survivors) -> str:
+    """What ``diff --final`` says when it finds nothing."""
+    settled = (
+        f"; {fmt_count(s.settled)} {plural(s.settled, 'path')} that stopped growing "
+        f"after {s.target} left out"
+        if s.settled
+        else ""
+    )
+    return (
+        f"Nothing allocated between {s.baseline} and {s.target} is still alive in {s.final} "
+        f"and still growing ({fmt_count(s.candidates)} new objects checked{settled})."
+    )
+
+
+def survivors_settled(s: Survivors) -> str:
+    """The footnote on clusters left out because they stopped growing."""
+    return (
+        f"{fmt_count(s.settled)} more {plural(s.settled, 'path')} held objects from between "
+        f"{s.baseline} and {s.target} but stopped growing after {s.target} (lazy "
+        "initialisation, a cache that filled once): --final-all lists them"
     )

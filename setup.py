@@ -11,6 +11,13 @@ setup(
             sources=["leakhunt/capture/_walker.c"],
             depends=["leakhunt/capture/_graph.h"],
             optional=True,
-        )
+        ),
+        # BFS, dominators, retained sizes and path signatures over CSR
+        # arrays; the pure-Python twins in leakhunt/analysis stand in
+        Extension(
+            "leakhunt.analysis._graphalgo",
+            sources=["leakhunt/analysis/_graphalgo.c"],
+            optional=True,
+        ),
     ]
 )

@@ -218,6 +218,21 @@ class HeapGraph:
 def _build_reverse(graph: HeapGraph) -> ReverseEdges:
     # Counting sort of the edges by target; in-edges keep forward-edge order.
     n, offsets, targets = graph.n, graph.offsets, graph.targets
+    try:  # the compiled twin of the loops below
+        from ..analysis._graphalgo import reverse
+    except ImportError:  # pragma: no cover - no compiler at install time
+        reverse = None
+    if reverse is not None and offsets.typecode == "Q" and targets.typecode == "I":
+        roffsets, sources, edges = array("Q", [0]) * (n + 1), array("I", [0]), array("I", [0])
+        sources *= len(targets)
+        edges *= len(targets)
+        reverse(offsets, targets, roffsets, sources, edges)
+        return ReverseEdges(roffsets, sources, edges, graph.labels, graph.label_names)
+    return _build_reverse_py(graph)
+
+
+def _build_reverse_py(graph: HeapGraph) -> ReverseEdges:
+    n, offsets, targets = graph.n, graph.offsets, graph.targets
     roffsets = array("Q", bytes(8 * (n + 1)))
     for t in targets:
         roffsets[t + 1] += 1

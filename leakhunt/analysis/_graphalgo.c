@@ -619,13 +619,13 @@ tab_intern(sigtab *s, int32_t p, int32_t l, int32_t t)
 
 PyDoc_STRVAR(signatures_doc,
 "signatures(nodes, memo, parent, parent_edge, labels, types, masked, masked_ns,\n"
-"           dict_label, type_gid, keys, out, need) -> bytes\n\n"
+"           dict_label, type_gid, keys, out, need, unreach) -> bytes\n\n"
 "The path signature id of each node in `nodes` (uint32), written into out\n"
 "(int32). A signature is (signature of the BFS parent, masked label of the\n"
 "edge into the node, global type id), interned in `keys` (int32 triples,\n"
 "the ids so far); the new triples come back as bytes. memo (int32 per node,\n"
-"-1: unknown) must hold the signatures of the roots and of the nodes no\n"
-"root reaches; it is filled in along the way. masked and masked_ns map a\n"
+"-1: unknown) must hold the signatures of the roots; a node no root\n"
+"reaches gets unreach[its type] (int32 per type). memo is filled in along the way. masked and masked_ns map a\n"
 "label id to its masked text id (the _ns form after a .__dict__ edge); a\n"
 "-1 there is a label the caller has not masked yet: then nothing is\n"
 "computed (memo marks the nodes checked with -2), `need` (one byte per label) gets bit 1 (plain) or 2 (_ns) for\n"
@@ -635,29 +635,30 @@ PyDoc_STRVAR(signatures_doc,
 static PyObject *
 signatures(PyObject *self, PyObject *args)
 {
-    PyObject *o[12];
-    buf b[12] = {{{0}}};
+    PyObject *o[13];
+    buf b[13] = {{{0}}};
     Py_ssize_t dict_label, n, k, nl, nt, i, missing = 0;
     sigtab tab = {0};
     int32_t *chain = NULL;
     Py_ssize_t chain_cap = 0;
     PyObject *result = NULL;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOnOOOO:signatures", &o[0], &o[1], &o[2], &o[3], &o[4],
-                          &o[5], &o[6], &o[7], &dict_label, &o[8], &o[9], &o[10], &o[11]))
+    if (!PyArg_ParseTuple(args, "OOOOOOOOnOOOOO:signatures", &o[0], &o[1], &o[2], &o[3], &o[4],
+                          &o[5], &o[6], &o[7], &dict_label, &o[8], &o[9], &o[10], &o[11], &o[12]))
         return NULL;
     if (get_buf(o[0], &b[0], 0, 4, "signatures") < 0 || get_buf(o[1], &b[1], 1, 4, "signatures") < 0 ||
         get_buf(o[2], &b[2], 0, 4, "signatures") < 0 || get_buf(o[3], &b[3], 0, 8, "signatures") < 0 ||
         get_buf(o[4], &b[4], 0, 4, "signatures") < 0 || get_buf(o[5], &b[5], 0, 4, "signatures") < 0 ||
         get_buf(o[6], &b[6], 0, 4, "signatures") < 0 || get_buf(o[7], &b[7], 0, 4, "signatures") < 0 ||
         get_buf(o[8], &b[8], 0, 4, "signatures") < 0 || get_buf(o[9], &b[9], 0, 4, "signatures") < 0 ||
-        get_buf(o[10], &b[10], 1, 4, "signatures") < 0 || get_buf(o[11], &b[11], 1, 1, "signatures") < 0)
+        get_buf(o[10], &b[10], 1, 4, "signatures") < 0 || get_buf(o[11], &b[11], 1, 1, "signatures") < 0 ||
+        get_buf(o[12], &b[12], 0, 4, "signatures") < 0)
         goto done;
     n = LEN(b[1], 4);
     k = LEN(b[0], 4);
     nl = LEN(b[6], 4);
     nt = LEN(b[8], 4);
     if (LEN(b[2], 4) != n || LEN(b[3], 8) != n || LEN(b[5], 4) != n || LEN(b[7], 4) != nl ||
-        b[11].b.len != nl || LEN(b[10], 4) != k || LEN(b[9], 4) % 3) {
+        b[11].b.len != nl || LEN(b[10], 4) != k || LEN(b[9], 4) % 3 || LEN(b[12], 4) != nt) {
         PyErr_SetString(PyExc_ValueError, "signatures: buffers of the wrong size");
         goto done;
     }
@@ -672,6 +673,7 @@ signatures(PyObject *self, PyObject *args)
         const int32_t *gid = (const int32_t *)b[8].b.buf;
         int32_t *out = (int32_t *)b[10].b.buf;
         unsigned char *need = (unsigned char *)b[11].b.buf;
+        const int32_t *unreach = (const int32_t *)b[12].b.buf;
         Py_ssize_t nedges = LEN(b[4], 4), base;
         tab.count = tab.cap_keys = LEN(b[9], 4) / 3;
         tab.keys = PyMem_RawMalloc((size_t)(tab.count ? tab.count : 1) * 3 * sizeof(int32_t));
@@ -695,8 +697,16 @@ signatures(PyObject *self, PyObject *args)
             while (memo[v] == -1) {
                 int64_t e = pedge[v];
                 int32_t u;
-                if (e < 0 || e >= nedges) {
-                    PyErr_SetString(PyExc_ValueError, "signatures: a root or unreached node without memo");
+                if (e < 0) { /* roots have their memo: no root reaches v */
+                    if (types[v] >= (uint32_t)nt || unreach[types[v]] < 0) {
+                        PyErr_SetString(PyExc_ValueError, "signatures: no unreachable signature");
+                        goto done;
+                    }
+                    memo[v] = unreach[types[v]];
+                    break;
+                }
+                if (e >= nedges) {
+                    PyErr_SetString(PyExc_ValueError, "signatures: edge out of range");
                     goto done;
                 }
                 u = parent[v];
@@ -773,7 +783,7 @@ done:
     PyMem_RawFree(chain);
     PyMem_RawFree(tab.keys);
     PyMem_RawFree(tab.slots);
-    release(b, 12);
+    release(b, 13);
     return result;
 }
 
@@ -827,8 +837,79 @@ fail:
     return NULL;
 }
 
+/* ------------------------------------------------------------------ by_type */
+
+PyDoc_STRVAR(by_type_doc,
+"by_type(types, codes, ngroups, want) -> tuple of bytes\n\n"
+"The nodes of each group of types, in node order: codes maps a type index\n"
+"to its group (int32, -1: none); the result holds one uint32 array's bytes\n"
+"per group, and want (one byte per node) gets 1 for every node picked.\n"
+"Twin: leakhunt.analysis.growth._targets' Python loop.");
+
+static PyObject *
+by_type(PyObject *self, PyObject *args)
+{
+    PyObject *o[3], *result = NULL;
+    buf b[3] = {{{0}}};
+    Py_ssize_t ngroups, n, nt, i, *count = NULL, *pos = NULL;
+    if (!PyArg_ParseTuple(args, "OOnO:by_type", &o[0], &o[1], &ngroups, &o[2])) return NULL;
+    if (get_buf(o[0], &b[0], 0, 4, "by_type") < 0 || get_buf(o[1], &b[1], 0, 4, "by_type") < 0 ||
+        get_buf(o[2], &b[2], 1, 1, "by_type") < 0)
+        goto done;
+    n = LEN(b[0], 4);
+    nt = LEN(b[1], 4);
+    if (b[2].b.len != n || ngroups < 0) {
+        PyErr_SetString(PyExc_ValueError, "by_type: buffers of the wrong size");
+        goto done;
+    }
+    count = PyMem_RawCalloc((size_t)ngroups + 1, sizeof(Py_ssize_t));
+    pos = PyMem_RawCalloc((size_t)ngroups + 1, sizeof(Py_ssize_t));
+    result = PyTuple_New(ngroups);
+    if (!count || !pos || !result) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        Py_CLEAR(result);
+        goto done;
+    }
+    {
+        const uint32_t *types = (const uint32_t *)b[0].b.buf;
+        const int32_t *codes = (const int32_t *)b[1].b.buf;
+        char *want = (char *)b[2].b.buf;
+        for (i = 0; i < nt; i++)
+            if (codes[i] >= ngroups) {
+                PyErr_SetString(PyExc_ValueError, "by_type: a code past the groups");
+                Py_CLEAR(result);
+                goto done;
+            }
+        for (i = 0; i < n; i++) {
+            int32_t c = types[i] < (uint32_t)nt ? codes[types[i]] : -1;
+            if (c >= 0) count[c]++;
+        }
+        for (i = 0; i < ngroups; i++) {
+            PyObject *g = PyBytes_FromStringAndSize(NULL, count[i] * 4);
+            if (g == NULL) {
+                Py_CLEAR(result);
+                goto done;
+            }
+            PyTuple_SET_ITEM(result, i, g);
+        }
+        for (i = 0; i < n; i++) {
+            int32_t c = types[i] < (uint32_t)nt ? codes[types[i]] : -1;
+            if (c >= 0) {
+                ((uint32_t *)PyBytes_AS_STRING(PyTuple_GET_ITEM(result, c)))[pos[c]++] = (uint32_t)i;
+                want[i] = 1;
+            }
+        }
+    }
+done:
+    PyMem_RawFree(count);
+    PyMem_RawFree(pos);
+    release(b, 3);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"bfs", bfs, METH_VARARGS, bfs_doc},
+    {"by_type", by_type, METH_VARARGS, by_type_doc},
     {"dominators", dominators, METH_VARARGS, dominators_doc},
     {"reach", reach, METH_VARARGS, reach_doc},
     {"retained", retained, METH_VARARGS, retained_doc},

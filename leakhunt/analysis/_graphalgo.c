@@ -619,7 +619,8 @@ tab_intern(sigtab *s, int32_t p, int32_t l, int32_t t)
 
 PyDoc_STRVAR(signatures_doc,
 "signatures(nodes, memo, parent, parent_edge, labels, types, masked, masked_ns,\n"
-"           dict_label, type_gid, keys, out, need, unreach) -> bytes\n\n"
+"           dict_label, type_gid, keys, out, need, unreach, label_names, star)\n"
+"           -> bytes\n\n"
 "The path signature id of each node in `nodes` (uint32), written into out\n"
 "(int32). A signature is (signature of the BFS parent, masked label of the\n"
 "edge into the node, global type id), interned in `keys` (int32 triples,\n"
@@ -630,25 +631,59 @@ PyDoc_STRVAR(signatures_doc,
 "-1 there is a label the caller has not masked yet: then nothing is\n"
 "computed (memo marks the nodes checked with -2), `need` (one byte per label) gets bit 1 (plain) or 2 (_ns) for\n"
 "every such label met, and None is returned: mask them and call again.\n"
-"Twin: leakhunt.analysis.growth._Side.signature_ids' Python loop.");
+"Labels a big heap has by the million, one per item ([1234], and outside\n"
+"namespace dicts ['u1234']), are masked here to the text id `star` ([*]),\n"
+"as leakhunt.analysis.growth._mask does. Twin:\n"
+"leakhunt.analysis.growth._Side.signature_ids' Python loop.");
+
+/* Whether a label is one _mask turns into [*] here: [digits], or (plain
+ * only) a quoted key of ASCII letters, digits, _ and - with a digit in it. */
+static int
+star_label(PyObject *name, int ns)
+{
+    Py_ssize_t len, i;
+    const char *s;
+    int digit = 0, alpha_only = 1, nonempty = 0;
+    if (!PyUnicode_Check(name) || !PyUnicode_IS_ASCII(name)) return 0;
+    s = (const char *)PyUnicode_DATA(name);
+    len = PyUnicode_GET_LENGTH(name);
+    if (len < 3 || s[0] != '[' || s[len - 1] != ']') return 0;
+    for (i = 1; i < len - 1 && s[i] >= '0' && s[i] <= '9'; i++)
+        ;
+    if (i == len - 1) return 1;
+    if (ns || len < 5 || s[1] != '\'' || s[len - 2] != '\'') return 0;
+    for (i = 2; i < len - 2; i++) {
+        char c = s[i];
+        if (c == '_' || c == '-') continue;
+        nonempty = 1;
+        if (c >= '0' && c <= '9') {
+            digit = 1;
+            alpha_only = 0;
+        } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
+            return 0;
+        }
+    }
+    return nonempty && digit && !alpha_only;
+}
 
 static PyObject *
 signatures(PyObject *self, PyObject *args)
 {
-    PyObject *o[13];
+    PyObject *o[13], *names;
     buf b[13] = {{{0}}};
-    Py_ssize_t dict_label, n, k, nl, nt, i, missing = 0;
+    Py_ssize_t dict_label, star, n, k, nl, nt, i, missing = 0;
     sigtab tab = {0};
     int32_t *chain = NULL;
     Py_ssize_t chain_cap = 0;
     PyObject *result = NULL;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOnOOOOO:signatures", &o[0], &o[1], &o[2], &o[3], &o[4],
-                          &o[5], &o[6], &o[7], &dict_label, &o[8], &o[9], &o[10], &o[11], &o[12]))
+    if (!PyArg_ParseTuple(args, "OOOOOOOOnOOOOOO!n:signatures", &o[0], &o[1], &o[2], &o[3], &o[4],
+                          &o[5], &o[6], &o[7], &dict_label, &o[8], &o[9], &o[10], &o[11], &o[12],
+                          &PyTuple_Type, &names, &star))
         return NULL;
     if (get_buf(o[0], &b[0], 0, 4, "signatures") < 0 || get_buf(o[1], &b[1], 1, 4, "signatures") < 0 ||
         get_buf(o[2], &b[2], 0, 4, "signatures") < 0 || get_buf(o[3], &b[3], 0, 8, "signatures") < 0 ||
         get_buf(o[4], &b[4], 0, 4, "signatures") < 0 || get_buf(o[5], &b[5], 0, 4, "signatures") < 0 ||
-        get_buf(o[6], &b[6], 0, 4, "signatures") < 0 || get_buf(o[7], &b[7], 0, 4, "signatures") < 0 ||
+        get_buf(o[6], &b[6], 1, 4, "signatures") < 0 || get_buf(o[7], &b[7], 1, 4, "signatures") < 0 ||
         get_buf(o[8], &b[8], 0, 4, "signatures") < 0 || get_buf(o[9], &b[9], 0, 4, "signatures") < 0 ||
         get_buf(o[10], &b[10], 1, 4, "signatures") < 0 || get_buf(o[11], &b[11], 1, 1, "signatures") < 0 ||
         get_buf(o[12], &b[12], 0, 4, "signatures") < 0)
@@ -658,7 +693,8 @@ signatures(PyObject *self, PyObject *args)
     nl = LEN(b[6], 4);
     nt = LEN(b[8], 4);
     if (LEN(b[2], 4) != n || LEN(b[3], 8) != n || LEN(b[5], 4) != n || LEN(b[7], 4) != nl ||
-        b[11].b.len != nl || LEN(b[10], 4) != k || LEN(b[9], 4) % 3 || LEN(b[12], 4) != nt) {
+        b[11].b.len != nl || LEN(b[10], 4) != k || LEN(b[9], 4) % 3 || LEN(b[12], 4) != nt ||
+        PyTuple_GET_SIZE(names) != nl) {
         PyErr_SetString(PyExc_ValueError, "signatures: buffers of the wrong size");
         goto done;
     }
@@ -669,7 +705,7 @@ signatures(PyObject *self, PyObject *args)
         const int64_t *pedge = (const int64_t *)b[3].b.buf;
         const uint32_t *labels = (const uint32_t *)b[4].b.buf;
         const uint32_t *types = (const uint32_t *)b[5].b.buf;
-        const int32_t *masked = (const int32_t *)b[6].b.buf, *masked_ns = (const int32_t *)b[7].b.buf;
+        int32_t *masked = (int32_t *)b[6].b.buf, *masked_ns = (int32_t *)b[7].b.buf;
         const int32_t *gid = (const int32_t *)b[8].b.buf;
         int32_t *out = (int32_t *)b[10].b.buf;
         unsigned char *need = (unsigned char *)b[11].b.buf;
@@ -722,7 +758,9 @@ signatures(PyObject *self, PyObject *args)
                         PyErr_SetString(PyExc_ValueError, "signatures: label out of range");
                         goto done;
                     }
-                    if ((ns ? masked_ns[lab] : masked[lab]) < 0) {
+                    int32_t *m = ns ? masked_ns : masked;
+                    if (m[lab] < 0 && star_label(PyTuple_GET_ITEM(names, lab), ns)) m[lab] = (int32_t)star;
+                    if (m[lab] < 0) {
                         need[lab] |= ns ? 2 : 1;
                         missing++;
                     }
@@ -907,7 +945,45 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(upper_doc,
+"upper(buffer, itemsize) -> int\n\n"
+"The largest unsigned item (itemsize 4 or 8) of a buffer, -1 when empty:\n"
+"HeapGraph's range checks without a Python int per item. Twin: max().");
+
+static PyObject *
+upper(PyObject *self, PyObject *args)
+{
+    PyObject *o;
+    Py_ssize_t size, i, n;
+    buf b = {{0}};
+    uint64_t top = 0;
+    if (!PyArg_ParseTuple(args, "On:upper", &o, &size)) return NULL;
+    if (size != 4 && size != 8) {
+        PyErr_SetString(PyExc_ValueError, "upper: itemsize must be 4 or 8");
+        return NULL;
+    }
+    if (get_buf(o, &b, 0, size, "upper") < 0) {
+        release(&b, 1);
+        return NULL;
+    }
+    n = b.b.len / size;
+    if (size == 4)
+        for (i = 0; i < n; i++) {
+            uint32_t x = ((const uint32_t *)b.b.buf)[i];
+            if (x > top) top = x;
+        }
+    else
+        for (i = 0; i < n; i++) {
+            uint64_t x = ((const uint64_t *)b.b.buf)[i];
+            if (x > top) top = x;
+        }
+    release(&b, 1);
+    if (n == 0) return PyLong_FromLong(-1);
+    return PyLong_FromUnsignedLongLong(top);
+}
+
 static PyMethodDef methods[] = {
+    {"upper", upper, METH_VARARGS, upper_doc},
     {"bfs", bfs, METH_VARARGS, bfs_doc},
     {"by_type", by_type, METH_VARARGS, by_type_doc},
     {"dominators", dominators, METH_VARARGS, dominators_doc},

@@ -193,7 +193,7 @@ class _Side:
             raw = _C.signatures(
                 nodes, self.memo, self.parent, self.parent_edge, graph.labels, graph.types,
                 self.masked_ids, self.masked_ns_ids, self.dict_label, self.type_gid,
-                sigs.keys, out, need, self.unreach,
+                sigs.keys, out, need, self.unreach, graph.label_names, sigs.text_id("[*]"),
             )  # fmt: skip
             if raw is not None:
                 sigs.add(raw)

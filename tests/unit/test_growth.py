@@ -364,7 +364,9 @@ def random_graphs(draw: st.DrawFn, max_nodes: int = 30) -> HeapGraph:
     n = draw(st.integers(1, max_nodes))
     node = st.integers(0, n - 1)
     types = draw(st.lists(st.sampled_from(["T", "list", "dict"]), min_size=n, max_size=n))
-    labels = st.sampled_from([".a", ".b", "[0]", "[1]", "['k']", "['u1']"])
+    labels = st.sampled_from(
+        [".a", ".b", "[0]", "[1]", "[12]", "['k']", "['u1']", "['a-1']", "['_']", "['2_x']"]
+    )
     edges = draw(st.lists(st.tuples(node, node, labels), max_size=3 * n))
     roots = draw(st.lists(st.tuples(node, st.sampled_from(["module m", "module n"])), max_size=3))
     return HeapGraph.from_edges(types, [1 + i for i in range(n)], edges, roots)

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, Optional
 
+from .analysis import Progress
 from .analysis.growth import explain_growth
 from .model import Snapshot, SnapshotDiff, TypeDelta, TypeRetention, TypeStat
 
@@ -227,6 +228,7 @@ def diff_view(
     paths: bool = True,
     max_clusters: int = MAX_CLUSTERS,
     retained: bool = True,
+    progress: Progress = None,
 ) -> DiffView:
     """The header numbers of ``d`` and the rows to show (see
     :func:`select_deltas`).
@@ -248,6 +250,7 @@ def diff_view(
             [r.name for r in rows if r.count_delta > 0],
             max_clusters=max_clusters,
             retained=retained,
+            progress=progress,
         )
     return DiffView(
         a=SideView.of(d.a),

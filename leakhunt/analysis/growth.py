@@ -51,6 +51,7 @@ from ..model import (
     readable_labels,
 )
 from ..model.growth import Unit
+from . import Progress
 from .dominators import immediate_dominators, reachable, retained_size_of, retained_sizes
 from .retainers import DICT_LABEL, _mask_root, bfs_tree, mask_label
 
@@ -431,11 +432,14 @@ def explain_growth(
     max_clusters: int = 0,
     retained: bool = True,
     new_only: bool = False,
+    progress: Progress = None,
 ) -> tuple[TypeRetention, ...]:
     """For each type in ``names`` (in that order), the retainer-path clusters
     whose count grew from graph ``a`` to graph ``b``, biggest growth in bytes
     first, then count. ``max_clusters`` keeps that many per type (0: all);
     ``retained=False`` skips the dominator tree of ``b`` (the slowest step).
+    ``progress`` hears the stage and how far it got (see
+    :data:`leakhunt.analysis.Progress`).
 
     Pass only the types you will show: every object of these types gets a
     path, in one search per graph.
@@ -458,6 +462,8 @@ def explain_growth(
     if max_clusters < 0:
         raise ValueError(f"max_clusters must be >= 0, not {max_clusters}")
     order = list(dict.fromkeys(names))
+    say = progress or (lambda stage, fraction: None)
+    say("shortest paths in A and B", 0.0)
     sigs = _Signatures()
     want_a, want_b = bytearray(a.n), bytearray(b.n)
     targets_a, targets_b = _targets(a, order, want_a), _targets(b, order, want_b)
@@ -474,13 +480,16 @@ def explain_growth(
                 want_b[v] = 1
     side_a = _Side(a, want_a, sum(len(t) for t in targets_a.values()), sigs)
     del want_a
+    say("shortest paths in A and B", 0.5)
     side_b = _Side(b, want_b, sum(len(t) for t in targets_b.values()), sigs)
     del want_b
+    say("shortest paths in A and B", 1.0)
     idom: Optional[array[int]] = None
     retained_b: Optional[array[int]] = None
     live_b: Optional[bytearray] = None
     out = []
-    for name in order:
+    for done, name in enumerate(order):
+        say(f"clusters of {name}", done / len(order))
         nodes_a, nodes_b = targets_a[name], targets_b[name]
         sigs_a, sigs_b = side_a.signature_ids(nodes_a), side_b.signature_ids(nodes_b)
         count_a, size_a = _tally(sigs_a, nodes_a, a.sizes, len(sigs))
@@ -503,9 +512,12 @@ def explain_growth(
                 path = side_b.path(representative)
                 if retained:
                     if idom is None:
+                        say("dominator tree of B (retained sizes)", 0.0)
                         idom = immediate_dominators(b)
+                        say("dominator tree of B (retained sizes)", 0.8)
                         retained_b = retained_sizes(b, idom)
                         live_b = reachable(b)
+                        say(f"clusters of {name}", done / len(order))
                     total = retained_size_of(b, members, idom, retained=retained_b, live=live_b)
             clusters.append(
                 ClusterGrowth(

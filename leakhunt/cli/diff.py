@@ -6,9 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..analysis.diff import diff
-from ..files.snapshot_file import read_snapshot
 from ..render import render_diff
+from ..render.progress import progress_bar
 from ..views import diff_view, growth_at_least
 from ._common import (
     EXIT_OK,
@@ -24,6 +23,7 @@ from ._common import (
     app,
     color_for,
     output_format,
+    read_pair,
     width_for,
     write_text,
 )
@@ -84,16 +84,18 @@ def diff_command(
     RSS, object count and bytes. When both snapshots hold an object graph,
     each grown type also says what keeps its new objects alive.
     """
-    d = diff(read_snapshot(a), read_snapshot(b))
-    view = diff_view(
-        d,
-        sort=sort.value,
-        top=top,
-        min_count=min_count,
-        include_shrinking=show_all,
-        paths=paths,
-        retained=retained,
-    )
+    with progress_bar("diff") as say:
+        d = read_pair(a, b, say)
+        view = diff_view(
+            d,
+            sort=sort.value,
+            top=top,
+            min_count=min_count,
+            include_shrinking=show_all,
+            paths=paths,
+            retained=retained,
+            progress=say,
+        )
     write_text(
         render_diff(
             view, output_format(fmt, output), width=width_for(output), color=color_for(output)

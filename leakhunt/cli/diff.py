@@ -77,6 +77,26 @@ def diff_command(
             help="Compute retained sizes (a dominator tree: the slowest step on big graphs).",
         ),
     ] = True,
+    types: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--type",
+            metavar="T",
+            show_default=False,
+            help="Only type T (module.QualName, or the bare class name); repeat for more. "
+            "--fail-on-growth then counts only these types.",
+        ),
+    ] = None,
+    modules: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--module",
+            metavar="M",
+            show_default=False,
+            help="Only types defined in module M or a package below it (builtins: the "
+            "bare names); repeat for more. --fail-on-growth then counts only these types.",
+        ),
+    ] = None,
 ) -> int:
     """Show which types grew between snapshot A and snapshot B, biggest first.
 
@@ -95,6 +115,8 @@ def diff_command(
             paths=paths,
             retained=retained,
             progress=say,
+            types=types or (),
+            modules=modules or (),
         )
     write_text(
         render_diff(
@@ -103,7 +125,7 @@ def diff_command(
         output,
     )
     if fail_on_growth is not None:
-        tripped = growth_at_least(d, fail_on_growth)
+        tripped = growth_at_least(d, fail_on_growth, types=types or (), modules=modules or ())
         if tripped:
             shown = ", ".join(f"{t.name} (+{t.count_delta:,})" for t in tripped[:5])
             more = f" and {len(tripped) - 5} more" if len(tripped) > 5 else ""

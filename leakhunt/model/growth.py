@@ -13,7 +13,7 @@ from typing import Literal, Optional
 from .heapgraph import MEMBERS_CAP, Cluster, RetainerPath
 from .owned import owned
 
-__all__ = ["ClusterGrowth", "ContainerGrowth", "TypeRetention", "Unit"]
+__all__ = ["ClusterGrowth", "ContainerGrowth", "TypeChurn", "TypeRetention", "Unit"]
 
 Unit = Literal["items", "bytes"]
 
@@ -111,3 +111,24 @@ class TypeRetention:
     clusters: tuple[ClusterGrowth, ...]
     omitted: int = 0
     omitted_count: int = 0
+
+
+@owned
+@dataclass(frozen=True)
+class TypeChurn:
+    """Objects of one type created and freed between two graph snapshots
+    (DevTools' Comparison view): ``new`` objects of B that were not in A,
+    ``deleted`` objects of A that are gone from B, with their bytes.
+
+    CPython reuses a freed address at once, so objects are matched by
+    (address, type, size): an object freed and replaced at the same address
+    by one of the same type and size counts as neither. ``new`` and
+    ``deleted`` are therefore lower bounds, exact when no address was
+    reused that way; ``new - deleted`` is always the count delta.
+    """
+
+    name: str
+    new: int
+    deleted: int
+    new_size: int
+    deleted_size: int

@@ -19,8 +19,10 @@ from rich.text import Text
 
 from ..views import DiffView, InspectView
 from .words import (
+    CHURN_NOTE,
     HELD_OUTSIDE,
     HELD_OUTSIDE_WHY,
+    churn_text,
     cluster_count,
     container_growth,
     empty_message,
@@ -30,6 +32,7 @@ from .words import (
     fmt_label,
     fmt_share,
     fmt_time,
+    graph_command,
     inspect_header,
     more_message,
     more_paths,
@@ -161,20 +164,27 @@ def _note(text: str, indent: int) -> Padding:
 
 def _held_notes(view: DiffView, name: str) -> list[RenderableType]:
     """The "held by" lines under row ``name``: one block per path cluster."""
+    notes: list[RenderableType] = []
+    change = view.churn_of(name)
+    if change is not None:
+        notes.append(_note(churn_text(change), 2))
     r = view.retention_of(name)
     if r is None:
-        return []
-    notes: list[RenderableType] = []
-    for c in r.clusters:
+        return notes
+    for k, c in enumerate(r.clusters, 1):
         if c.path_text is None:
-            notes.append(_note(f"{cluster_count(c)} {HELD_OUTSIDE}: {HELD_OUTSIDE_WHY}", 2))
-            continue
-        notes.append(_note(f"{cluster_count(c)} held by: {c.path_text}", 2))
-        if c.container is not None:
-            k = c.container
-            notes.append(_note(f"the {k.type_name} at {k.path_text} {container_growth(k)}", 4))
-        if c.retained is not None:
-            notes.append(_note(f"retained: {retained_text(c)}", 4))
+            notes.append(_note(f"#{k} {cluster_count(c)} {HELD_OUTSIDE}: {HELD_OUTSIDE_WHY}", 2))
+        else:
+            notes.append(_note(f"#{k} {cluster_count(c)} held by: {c.path_text}", 2))
+            if c.container is not None:
+                kc = c.container
+                notes.append(
+                    _note(f"the {kc.type_name} at {kc.path_text} {container_growth(kc)}", 4)
+                )
+            if c.retained is not None:
+                notes.append(_note(f"retained: {retained_text(c)}", 4))
+        command = graph_command(view.a.path, view.b.path, name, k)
+        notes.append(_note(f"draw: {command}", 4))
     if r.omitted:
         notes.append(_note(more_paths(r), 2))
     return notes
@@ -254,7 +264,7 @@ def render_diff_text(view: DiffView, *, width: int = DEFAULT_WIDTH, color: bool 
             ("delta bytes", True),
         ],
     )
-    with_notes = view.retention is not None
+    with_notes = view.retention is not None or view.churn is not None
     for r in view.rows:
         table.add_row(
             r.name,
@@ -270,6 +280,8 @@ def render_diff_text(view: DiffView, *, width: int = DEFAULT_WIDTH, color: bool 
         doc.add(table)
     if view.omitted:
         doc.line(more_message(view.omitted))
+    if view.churn:
+        doc.line(f"note: {CHURN_NOTE}")
     return doc.text()
 
 

@@ -433,13 +433,17 @@ def explain_growth(
     retained: bool = True,
     new_only: bool = False,
     progress: Progress = None,
+    fresh: Optional[bytearray] = None,
 ) -> tuple[TypeRetention, ...]:
     """For each type in ``names`` (in that order), the retainer-path clusters
     whose count grew from graph ``a`` to graph ``b``, biggest growth in bytes
     first, then count. ``max_clusters`` keeps that many per type (0: all);
     ``retained=False`` skips the dominator tree of ``b`` (the slowest step).
     ``progress`` hears the stage and how far it got (see
-    :data:`leakhunt.analysis.Progress`).
+    :data:`leakhunt.analysis.Progress`). ``fresh`` (one flag per node of
+    ``b``, from :func:`leakhunt.analysis.churn.new_in_b`) marks the objects
+    new in B: each cluster's sample and path then come from its new objects
+    (counted in ``new_count``), where it has any.
 
     Pass only the types you will show: every object of these types gets a
     path, in one search per graph.
@@ -471,8 +475,8 @@ def explain_growth(
         want_a = bytearray(a.n)
         for name in order:
             old = set(map(a.ids.__getitem__, targets_a[name]))
-            fresh = map(not_, map(old.__contains__, map(b.ids.__getitem__, targets_b[name])))
-            targets_b[name] = array("I", compress(targets_b[name], fresh))
+            at_new = map(not_, map(old.__contains__, map(b.ids.__getitem__, targets_b[name])))
+            targets_b[name] = array("I", compress(targets_b[name], at_new))
             targets_a[name] = array("I")
         want_b = bytearray(b.n)
         for name in order:
@@ -505,7 +509,13 @@ def explain_growth(
         clusters = []
         for size_delta, _, sig in kept:
             members = groups[sig]
-            representative = members[0]
+            chosen = members
+            new_count = new_size = None
+            if fresh is not None:
+                chosen = [v for v in members if fresh[v]] or members
+                if chosen is not members:
+                    new_count, new_size = len(chosen), sum(b.sizes[v] for v in chosen)
+            representative = chosen[0]
             path: Optional[RetainerPath] = None
             total: Optional[int] = None
             if side_b.seen[representative]:
@@ -529,8 +539,10 @@ def explain_growth(
                     retained=total,
                     path_text=None if path is None else _masked_text(side_b, path),
                     container=None if path is None else _container(side_a, side_b, path),
-                    sample=_spread(members),
+                    sample=_spread(chosen),
                     path=path,
+                    new_count=new_count,
+                    new_size=new_size,
                 )
             )
         cut = grown[len(kept) :]

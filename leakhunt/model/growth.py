@@ -70,17 +70,23 @@ class ClusterGrowth:
     sample: tuple[int, ...] = field(default=(), compare=False, repr=False)
     #: the representative path in B (exact labels), None when unreachable
     path: Optional[RetainerPath] = field(default=None, compare=False, repr=False)
+    #: when asked for (``explain_growth(..., fresh=...)``): how many of the
+    #: cluster's objects are new in B, and their bytes; the sample and the
+    #: path are then taken from those only. None: not asked, or none new.
+    new_count: Optional[int] = field(default=None, compare=False, repr=False)
+    new_size: Optional[int] = field(default=None, compare=False, repr=False)
 
     def cluster(self) -> Cluster:
         """This growth as a :class:`Cluster` of B (to draw it): all of its
-        objects counted, its sample as members."""
+        objects counted (only the new ones when ``new_count`` is known),
+        its sample as members."""
         representative = self.path
         if representative is None:
             representative = RetainerPath.unreachable(self.sample[0] if self.sample else 0)
         return Cluster(
             signature=self.signature,
-            count=self.count_b,
-            size=self.size_b,
+            count=self.count_b if self.new_count is None else self.new_count,
+            size=self.size_b if self.new_size is None else self.new_size,
             retained=self.retained,
             representative=representative,
             members=self.sample[:MEMBERS_CAP],

@@ -256,7 +256,8 @@ def diff_view(
     their retained sizes unless ``retained`` is false (the dominator tree
     is the slowest step on a big graph). ``types`` and ``modules`` keep only
     the rows they name (see :func:`leakhunt.analysis.diff.matches_filters`).
-    With both graphs, each shown row also gets its new and deleted objects.
+    With both graphs (and ``paths``), each shown row also gets its new and
+    deleted objects.
     """
     types, modules = tuple(types), tuple(modules)
     deltas = [t for t in d.deltas if matches_filters(t.name, types, modules)]
@@ -264,9 +265,8 @@ def diff_view(
         deltas, sort=sort, top=top, min_count=min_count, include_shrinking=include_shrinking
     )
     retention = churn_rows = None
-    if d.a.graph is not None and d.b.graph is not None:
-        churn_rows = churn(d.a.graph, d.b.graph, [r.name for r in rows])
     if paths and d.a.graph is not None and d.b.graph is not None:
+        churn_rows = churn(d.a.graph, d.b.graph, [r.name for r in rows])
         retention = explain_growth(
             d.a.graph,
             d.b.graph,

@@ -67,7 +67,8 @@ def diff_command(
         typer.Option(
             "--paths/--no-paths",
             help="With graph snapshots (snapshot(..., graph=True)): under each grown type, "
-            "what holds the new objects, the container that grew, and the bytes it retains.",
+            "its new and deleted objects, what holds the new ones, the container that grew, "
+            "and the bytes it retains.",
         ),
     ] = True,
     retained: Annotated[

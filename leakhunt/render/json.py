@@ -13,9 +13,10 @@ can see), ``container`` ``{"type", "path", "length_a", "length_b", "unit"}``
 or ``null``, ``retained`` in bytes or ``null``; and ``"retainers_omitted"``,
 the clusters cut by the per-type limit. Each cluster carries its number
 ``"cluster"`` (1 = biggest: ``leakhunt graph A B --type T --cluster N``
-draws it), and each row ``"new"`` and ``"deleted"`` ``{"count", "size"}``:
-objects matched by (address, type, size), lower bounds (an object replaced
-at the same address by one of the same type and size counts as neither).
+draws it), and each row ``"new"``, ``"deleted"`` (counts) and
+``"new_size"``, ``"deleted_size"`` (bytes): objects matched by (address,
+type, size), lower bounds (an object replaced at the same address by one of
+the same type and size counts as neither).
 """
 
 from __future__ import annotations
@@ -93,8 +94,10 @@ def _type_row(view: DiffView, r: TypeDelta) -> dict[str, Any]:
     }
     change = view.churn_of(r.name)
     if change is not None:
-        row["new"] = {"count": change.new, "size": change.new_size}
-        row["deleted"] = {"count": change.deleted, "size": change.deleted_size}
+        row["new"] = change.new
+        row["new_size"] = change.new_size
+        row["deleted"] = change.deleted
+        row["deleted_size"] = change.deleted_size
     retention = view.retention_of(r.name)
     if retention is not None:
         row["retainers"] = [

@@ -162,7 +162,20 @@ def _note(text: str, indent: int) -> Padding:
     return Padding(Text(text, overflow="fold"), (0, 0, 0, indent))
 
 
-def _held_notes(view: DiffView, name: str) -> list[RenderableType]:
+def _command_note(command: str, indent: int, width: int) -> Padding:
+    """A shell command that fits the width: continued lines end in `` \\``,
+    so that it still runs when copied whole (the shell joins them)."""
+    room = max(20, width - indent - 2)
+    lines: list[str] = []
+    for word in command.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= room:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return Padding(Text(" \\\n  ".join(lines), overflow="fold"), (0, 0, 0, indent))
+
+
+def _held_notes(view: DiffView, name: str, width: int) -> list[RenderableType]:
     """The "held by" lines under row ``name``: one block per path cluster."""
     notes: list[RenderableType] = []
     change = view.churn_of(name)
@@ -183,8 +196,8 @@ def _held_notes(view: DiffView, name: str) -> list[RenderableType]:
                 )
             if c.retained is not None:
                 notes.append(_note(f"retained: {retained_text(c)}", 4))
-        command = graph_command(view.a.path, view.b.path, name, k)
-        notes.append(_note(f"draw: {command}", 4))
+        notes.append(_note("draw it:", 4))
+        notes.append(_command_note(graph_command(view.a.path, view.b.path, name, k), 6, width))
     if r.omitted:
         notes.append(_note(more_paths(r), 2))
     return notes
@@ -275,7 +288,7 @@ def render_diff_text(view: DiffView, *, width: int = DEFAULT_WIDTH, color: bool 
             end_section=with_notes,
         )
     if with_notes:
-        doc.add(_RowsWithNotes(table, [_held_notes(view, r.name) for r in view.rows]))
+        doc.add(_RowsWithNotes(table, [_held_notes(view, r.name, doc.width) for r in view.rows]))
     else:
         doc.add(table)
     if view.omitted:

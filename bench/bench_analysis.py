@@ -33,10 +33,14 @@ from dataclasses import dataclass
 from typing import Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import MB, _fmt_git, _fmt_size, _git_head, _load, _machine  # noqa: E402
+from _common import MB, _fmt_git, _fmt_size, _git_head, _load, _machine
 
 #: issue 10 item 4's targets at 20M objects: seconds, bytes
-TARGETS = {"diff": (30.0, 3 * 1024 * MB), "report": (60.0, 3 * 1024 * MB), "graph": (20.0, 3 * 1024 * MB)}
+TARGETS = {
+    "diff": (30.0, 3 * 1024 * MB),
+    "report": (60.0, 3 * 1024 * MB),
+    "graph": (20.0, 3 * 1024 * MB),
+}
 LARGE = 20_000_000
 
 
@@ -105,7 +109,16 @@ def measure(directory: str, repeat: int) -> list[Result]:
     commands = {
         "diff": [*lh, "diff", a, b, "-o", os.path.join(directory, "diff.txt")],
         "report": [*lh, "report", a, b, "-o", os.path.join(directory, "report.html")],
-        "graph": [*lh, "graph", a, b, "--type", "__main__.Row", "-o", os.path.join(directory, "g.dot")],
+        "graph": [
+            *lh,
+            "graph",
+            a,
+            b,
+            "--type",
+            "__main__.Row",
+            "-o",
+            os.path.join(directory, "g.dot"),
+        ],
     }
     out = []
     for name, argv in commands.items():
@@ -120,7 +133,9 @@ def measure(directory: str, repeat: int) -> list[Result]:
     return out
 
 
-def render(results: list[Result], objects: int, nodes: str, files: int, stamp: str, git: str) -> str:
+def render(
+    results: list[Result], objects: int, nodes: str, files: int, stamp: str, git: str
+) -> str:
     lines = [
         f"# Analysis benchmark: {_fmt_size(objects)} objects per snapshot",
         "",
@@ -130,7 +145,8 @@ def render(results: list[Result], objects: int, nodes: str, files: int, stamp: s
         "a fresh process, best wall time, peak RSS of that process.",
         "",
         f"- when: {stamp}; git: {git}; machine: {_machine()}; load: {_load()}",
-        f"- Python {sys.version.split()[0]}; graph nodes: {nodes}; both files: {files / MB:,.0f} MB",
+        f"- Python {sys.version.split()[0]}; graph nodes: {nodes}; "
+        f"both files: {files / MB:,.0f} MB",
         "",
         "| command | wall time | peak RSS | target (20M) |",
         "| --- | ---: | ---: | --- |",
@@ -143,9 +159,8 @@ def render(results: list[Result], objects: int, nodes: str, files: int, stamp: s
         else:
             verdict = f"<= {limit_s:.0f} s, <= {limit_b // MB:,} MB (at 20M; this run is smaller)"
         status = "" if r.status == 0 else f" (exit {r.status})"
-        lines.append(
-            f"| `leakhunt {r.name}` | {r.seconds:.2f} s{status} | {r.peak / MB:,.0f} MB | {verdict} |"
-        )
+        peak = f"{r.peak / MB:,.0f} MB"
+        lines.append(f"| `leakhunt {r.name}` | {r.seconds:.2f} s{status} | {peak} | {verdict} |")
     return "\n".join(lines) + "\n"
 
 
@@ -167,10 +182,19 @@ def main(argv: Optional[list[str]] = None) -> int:
         if not os.path.exists(os.path.join(directory, "b.lhs.json.gz")):
             print(f"building the pair ({_fmt_size(args.objects)} objects) in {directory}")
             subprocess.run(
-                [sys.executable, os.path.abspath(__file__), "--objects", str(args.objects), "--make-pair", directory],
+                [
+                    sys.executable,
+                    os.path.abspath(__file__),
+                    "--objects",
+                    str(args.objects),
+                    "--make-pair",
+                    directory,
+                ],
                 check=True,
             )
-        files = sum(os.path.getsize(os.path.join(directory, f)) for f in ("a.lhs.json.gz", "b.lhs.json.gz"))
+        files = sum(
+            os.path.getsize(os.path.join(directory, f)) for f in ("a.lhs.json.gz", "b.lhs.json.gz")
+        )
         import leakhunt
 
         nodes_b = leakhunt.load(os.path.join(directory, "b.lhs.json.gz")).graph
@@ -178,7 +202,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         del nodes_b
         results = measure(directory, args.repeat)
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        text = render(results, args.objects, nodes, files, stamp, _fmt_git((git_start, _git_head())))
+        text = render(
+            results, args.objects, nodes, files, stamp, _fmt_git((git_start, _git_head()))
+        )
         print(text)
         if args.out:
             with open(args.out, "w") as f:

@@ -122,7 +122,14 @@ def breaches() -> list[str]:
                 for other in banned:
                     if not _within(imported, other):
                         continue
-                    allowed = ALLOWED.get((room, other)) or ALLOWED.get((room, imported))
+                    allowed = ALLOWED.get((room, other)) or next(
+                        (
+                            why
+                            for (r, target), why in ALLOWED.items()
+                            if r == room and _within(imported, target)
+                        ),
+                        None,
+                    )
                     if allowed == "__str__ of values" and func == "__str__":
                         continue
                     if allowed and allowed != "__str__ of values":

@@ -10,10 +10,13 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Optional
 
 from ..model import HeapGraph, TypeChurn
 
+_by_type: Optional[Callable[..., tuple[bytes, ...]]]
+_churn_c: Optional[Callable[..., tuple[int, int, int, int]]]
 try:  # the compiled matching; _churn_py is its pure-Python twin
     from ._graphalgo import by_type as _by_type
     from ._graphalgo import churn as _churn_c

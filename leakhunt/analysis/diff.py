@@ -47,4 +47,3 @@ def matches_filters(name: str, types: Iterable[str] = (), modules: Iterable[str]
         return True
     module = name.rpartition(".")[0] or "builtins"
     return any(module == m or module.startswith(m + ".") for m in modules)
-

@@ -42,6 +42,7 @@ def _csr_ok(graph: HeapGraph) -> bool:
     """Whether the compiled functions can read the graph's arrays as they are."""
     return _C is not None and graph.offsets.typecode == "Q" and graph.targets.typecode == "I"
 
+
 __all__ = ["immediate_dominators", "reachable", "retained_size_of", "retained_sizes"]
 
 
@@ -252,7 +253,7 @@ def reachable(graph: HeapGraph, blocked: Optional[bytearray] = None) -> bytearra
         raise ValueError(f"blocked has {len(blocked)} flags for a graph of {n} nodes")
     roots = tuple(node for node, _ in graph.roots)
     if _csr_ok(graph):
-        return _C.reach(graph.offsets, graph.targets, roots, blocked)  # type: ignore[no-any-return]
+        return _C.reach(graph.offsets, graph.targets, roots, blocked)
     offsets, targets = graph.offsets, graph.targets
     seen = bytearray(n)
     todo = []

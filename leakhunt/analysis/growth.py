@@ -34,8 +34,8 @@ dominator tree of B (for retained sizes), each path signature built once.
 
 from __future__ import annotations
 
-from array import array
 import re
+from array import array
 from collections.abc import Iterable
 from itertools import compress
 from operator import not_
@@ -231,9 +231,7 @@ class _Side:
                     text = self.masked_ns(label)
                 else:
                     text = self.masked(label)
-                sig = sigs.intern_key(
-                    (sig, sigs.text_id(text), self.type_gid[types[w]])
-                )
+                sig = sigs.intern_key((sig, sigs.text_id(text), self.type_gid[types[w]]))
                 memo[w] = sig
             out.append(sig)
         return out
@@ -329,7 +327,7 @@ def _members(
     flags = bytearray(count)
     for sig in wanted:
         flags[sig] = 1
-    picked = compress(zip(sig_ids, nodes), map(flags.__getitem__, sig_ids))
+    picked = compress(zip(sig_ids, nodes, strict=True), map(flags.__getitem__, sig_ids))
     for sig, v in picked:
         groups[sig].append(v)
     return groups
@@ -500,9 +498,7 @@ def explain_growth(
         count_b, size_b = _tally(sigs_b, nodes_b, b.sizes, len(sigs))
         grew = [sig for sig in range(len(sigs)) if count_b[sig] > count_a[sig]]
         groups = _members(sigs_b, nodes_b, grew, len(sigs))
-        grown = [
-            (size_b[sig] - size_a[sig], count_b[sig] - count_a[sig], sig) for sig in grew
-        ]
+        grown = [(size_b[sig] - size_a[sig], count_b[sig] - count_a[sig], sig) for sig in grew]
         # Ties in order of first appearance (ids are interned in node order).
         grown.sort(key=lambda g: (-g[0], -g[1], g[2]))
         kept = grown[:max_clusters] if max_clusters else grown

@@ -16,8 +16,8 @@ import typer
 
 from .._version import __version__
 from ..errors import LeakhuntError
-from ..model import SnapshotDiff
 from ..files.atomic import atomic_write
+from ..model import SnapshotDiff
 from ..render import DEFAULT_WIDTH, Format, format_for_path
 
 EXIT_OK = 0

@@ -233,8 +233,8 @@ def _build_reverse(graph: HeapGraph) -> ReverseEdges:
     try:  # the compiled twin of the loops below
         from ..analysis._graphalgo import reverse
     except ImportError:  # pragma: no cover - no compiler at install time
-        reverse = None
-    if reverse is not None and offsets.typecode == "Q" and targets.typecode == "I":
+        return _build_reverse_py(graph)
+    if offsets.typecode == "Q" and targets.typecode == "I":
         roffsets, sources, edges = array("Q", [0]) * (n + 1), array("I", [0]), array("I", [0])
         sources *= len(targets)
         edges *= len(targets)

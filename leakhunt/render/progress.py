@@ -24,7 +24,9 @@ Callback = Callable[[str, float], None]
 
 
 @contextmanager
-def progress_bar(command: str, *, stream: Optional[TextIO] = sys.stderr) -> Iterator[Optional[Callback]]:
+def progress_bar(
+    command: str, *, stream: Optional[TextIO] = sys.stderr
+) -> Iterator[Optional[Callback]]:
     """A callback that shows ``leakhunt COMMAND: stage  ----  42%`` on
     ``stream`` while the block runs; None when ``stream`` is not a terminal."""
     if stream is None or not stream.isatty():
@@ -48,9 +50,9 @@ def progress_bar(command: str, *, stream: Optional[TextIO] = sys.stderr) -> Iter
         nonlocal task
         done = max(0.0, min(1.0, fraction)) * 100
         if task is None:
-            task = bar.add_task(stage, total=100, completed=done)
+            task = bar.add_task(stage, total=100, completed=round(done))
         else:
-            bar.update(task, description=stage, completed=done)
+            bar.update(task, description=stage, completed=round(done))
 
     with bar:
         yield say

@@ -222,7 +222,9 @@ def graph_command(a: Optional[str], b: Optional[str], type_name: str, cluster: i
     return " ".join(["leakhunt graph", *words, "--cluster", str(cluster)])
 
 
-def graph_file_name(type_name: Optional[str], cluster: Optional[int], object_id: Optional[int]) -> str:
+def graph_file_name(
+    type_name: Optional[str], cluster: Optional[int], object_id: Optional[int]
+) -> str:
     """The file ``leakhunt graph`` writes when no ``-o`` is given.
 
     >>> graph_file_name("__main__.Row", 2, None), graph_file_name(None, None, 0x7F3A)

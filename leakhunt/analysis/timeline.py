@@ -433,8 +433,10 @@ def _rises(
         if len(spikes) == 2 or (chosen and len(chosen) == top and rise <= smallest):
             break
         given = spikes + [c for c in chosen if 2 * c[0] < c[1]]
-        if kept * 2 < rise and all(k <= a or i >= b for _, _, a, b in given) and all(
-            (i, k) != (a, b) for _, _, a, b in chosen
+        if (
+            kept * 2 < rise
+            and all(k <= a or i >= b for _, _, a, b in given)
+            and all((i, k) != (a, b) for _, _, a, b in chosen)
         ):
             spikes.append((kept, rise, i, k))
     chosen += spikes[: max(2, top - len(chosen))]

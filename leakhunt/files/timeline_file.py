@@ -33,6 +33,7 @@ FORMAT_NAME = "leakhunt.timeline"
 FORMAT_VERSION = "1.1"
 _MAJOR = int(FORMAT_VERSION.split(".")[0])
 
+
 def _int(v: Any) -> Optional[int]:
     return v if type(v) is int else None
 

@@ -14,12 +14,13 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from ..model import HELD_OUTSIDE as _HELD_OUTSIDE_SENTENCE
-from ..model import ClusterGrowth, ContainerGrowth, TypeRetention
+from ..model import ClusterGrowth, ContainerGrowth, TypeChurn, TypeRetention
 from ..model.hunt import DeclaredBound, InterpreterHold
 from ..model.survivors import SurvivorCluster, Survivors
 from ..views import DiffView, InspectView
 
 __all__ = [
+    "CHURN_NOTE",
     "HELD_OUTSIDE",
     "HELD_OUTSIDE_REACHED",
     "HELD_OUTSIDE_SENTENCE",
@@ -27,6 +28,7 @@ __all__ = [
     "bound_sentence",
     "held_by_sentence",
     "replaced_sentence",
+    "churn_text",
     "cluster_count",
     "container_growth",
     "container_sentence",
@@ -38,6 +40,8 @@ __all__ = [
     "fmt_label",
     "fmt_share",
     "fmt_time",
+    "graph_command",
+    "graph_file_name",
     "more_message",
     "more_paths",
     "plural",
@@ -207,6 +211,56 @@ def inspect_header(view: InspectView) -> list[tuple[str, str]]:
         )
     rows += [("objects", fmt_count(view.total_count)), ("bytes", fmt_bytes(view.total_size))]
     return rows
+
+
+def graph_command(a: Optional[str], b: Optional[str], type_name: str, cluster: int) -> str:
+    """The ready-to-run command that draws cluster ``cluster`` of a diff
+    (only the objects new in B), shell-quoted; A and B stand in for files
+    the view does not know. It writes :func:`graph_file_name`.
+
+    >>> graph_command("a.lhs.json.gz", "my b.json", "app.Session", 2)
+    "leakhunt graph a.lhs.json.gz 'my b.json' --type app.Session --cluster 2"
+    """
+    import shlex
+
+    words = [shlex.quote(w) for w in (a or "A", b or "B", "--type", type_name)]
+    return " ".join(["leakhunt graph", *words, "--cluster", str(cluster)])
+
+
+def graph_file_name(
+    type_name: Optional[str], cluster: Optional[int], object_id: Optional[int]
+) -> str:
+    """The file ``leakhunt graph`` writes when no ``-o`` is given.
+
+    >>> graph_file_name("__main__.Row", 2, None), graph_file_name(None, None, 0x7F3A)
+    ('__main__.Row-2.svg', 'object-0x7f3a.svg')
+    """
+    import re
+
+    if type_name is None:
+        return f"object-{object_id or 0:#x}.svg"
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", type_name).lstrip(".-") or "objects"
+    return f"{stem}-{cluster}.svg" if cluster is not None else f"{stem}.svg"
+
+
+def churn_text(c: TypeChurn) -> str:
+    """New and deleted objects of a type, for the line under its row.
+
+    >>> churn_text(TypeChurn("dict", 12, 2, 2784, 464))
+    'new in B: 12 (2.7 KiB), deleted since A: 2 (464 B)'
+    """
+    return (
+        f"new in B: {fmt_count(c.new)} ({fmt_bytes(c.new_size)}), "
+        f"deleted since A: {fmt_count(c.deleted)} ({fmt_bytes(c.deleted_size)})"
+    )
+
+
+#: How exact "new" and "deleted" are: said once under the table.
+CHURN_NOTE = (
+    "new and deleted objects are matched by address, type and size; an object freed "
+    "and replaced at the same address by one of the same type and size counts as "
+    "neither, so both are lower bounds"
+)
 
 
 def cluster_count(c: ClusterGrowth) -> str:

@@ -105,7 +105,9 @@ def test_label_values_are_bounded(collector: tuple[LeakhuntCollector, CollectorR
     for i in range(10):  # a label per request: max_labels series and 'other'
         with leakhunt.mark(f"request {i}"):
             pass
-    labels = {dict(k[1]).get("label") for k in samples(registry) if k[0].startswith("leakhunt_span")}
+    labels = {
+        dict(k[1]).get("label") for k in samples(registry) if k[0].startswith("leakhunt_span")
+    }
     assert labels == {"request 0", "request 1", "request 2", OTHER}
     assert samples(registry)[("leakhunt_span_calls_total", (("label", OTHER),))] == 7
 
@@ -255,7 +257,7 @@ def test_a_real_prometheus_scrapes_leakhunt_run(tmp_path: Path) -> None:
         first_net = value(prom_port, net) or 0.0
         later = wait_for(
             "the leaking span's counter to grow by 2 MB in Prometheus",
-            lambda: (v if (v := value(prom_port, leak)) and v >= first + 2e6 else None),
+            lambda: v if (v := value(prom_port, leak)) and v >= first + 2e6 else None,
             deadline,
             procs,
         )

@@ -493,7 +493,14 @@ def test_peak_per_call_and_what_was_given_back(tmp_path: Path) -> None:
     # but 1 MB; 'cache' keeps 3 MB with no reading inside
     recs = [
         {"kind": "sample", "t": T0, "rss": 100 * MB, "heap": 10 * MB},
-        {"kind": "enter", "id": 1, "label": "resize", "t": T0 + 1, "rss": 100 * MB, "heap": 10 * MB},
+        {
+            "kind": "enter",
+            "id": 1,
+            "label": "resize",
+            "t": T0 + 1,
+            "rss": 100 * MB,
+            "heap": 10 * MB,
+        },
         {"kind": "sample", "t": T0 + 2, "rss": 140 * MB, "heap": 50 * MB},
         {"kind": "exit", "id": 1, "t": T0 + 3, "rss": 140 * MB, "heap": 11 * MB},
         {"kind": "enter", "id": 2, "label": "cache", "t": T0 + 4, "rss": 140 * MB, "heap": 11 * MB},
@@ -512,7 +519,9 @@ def test_peak_per_call_and_what_was_given_back(tmp_path: Path) -> None:
     assert s.rises[-1].given_back == 39 * MB
 
 
-def test_a_file_without_a_live_heap_says_so_everywhere(tmp_path: Path, cli: Callable[..., Result]) -> None:
+def test_a_file_without_a_live_heap_says_so_everywhere(
+    tmp_path: Path, cli: Callable[..., Result]
+) -> None:
     why = "no live-heap counter: the C library has no mallinfo2 (glibc 2.33+)"
     recs = [{k: v for k, v in r.items() if k != "heap"} for r in dashboard_run(5)]
     path = write_11(tmp_path / "t.jsonl", recs, heap=None, heap_missing=why)

@@ -133,7 +133,8 @@ def graph_from_doc(path: str, doc: Any) -> HeapGraph:
     for name, want in (("ids", n), ("sizes", n), ("lengths", n), ("offsets", n + 1)):
         if specs[name] is not None and specs[name][0] != want:
             raise SnapshotFileError(
-                path, f"inconsistent object graph: {name} has {specs[name][0]:,} items for {n:,} nodes"
+                path,
+                f"inconsistent object graph: {name} has {specs[name][0]:,} items for {n:,} nodes",
             )
     if specs["labels"][0] != specs["targets"][0]:
         raise SnapshotFileError(path, "inconsistent object graph: targets and labels disagree")
@@ -144,7 +145,7 @@ def graph_from_doc(path: str, doc: Any) -> HeapGraph:
             f"object graph of {total:,} bytes, more than leakhunt reads ({MAX_GRAPH_BYTES:,}; "
             "set LEAKHUNT_MAX_GRAPH_BYTES to raise the limit)",
         )
-    got = {
+    got: dict[str, Any] = {
         name: None if spec is None else _decode(path, name, _ARRAYS[name], *spec)
         for name, spec in specs.items()
     }

@@ -10,9 +10,9 @@ import re
 from pathlib import Path
 
 import pytest
+from fuzz.corpus import run_cli
 
 import leakhunt
-from fuzz.corpus import run_cli
 
 HOSTILE = "T\x1b[2J\r\nleakhunt: no type grew\u202e``<img src=x onerror=alert(1)>``"
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202e]")
@@ -43,7 +43,9 @@ def _lines(out: str) -> list[str]:
         ["diff", "A", "B", "-f", "json"],
     ],
 )
-def test_hostile_names_print_escaped(pair: tuple[str, str], argv: list[str], tmp_path: Path) -> None:
+def test_hostile_names_print_escaped(
+    pair: tuple[str, str], argv: list[str], tmp_path: Path
+) -> None:
     a, b = pair
     argv = [{"A": a, "B": b}.get(x, x) for x in argv] + ["-o", str(tmp_path / "out")]
     rc, err = run_cli(argv)
@@ -59,8 +61,10 @@ def test_markdown_code_spans_hold_a_double_backtick(pair: tuple[str, str], tmp_p
     a, b = pair
     rc, err = run_cli(["diff", a, b, "-f", "markdown", "-o", str(tmp_path / "d.md")])
     assert rc == 0, err
-    html = markdown_it.MarkdownIt("commonmark", {"html": True}).enable("table").render(
-        (tmp_path / "d.md").read_text()
+    html = (
+        markdown_it.MarkdownIt("commonmark", {"html": True})
+        .enable("table")
+        .render((tmp_path / "d.md").read_text())
     )
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
 
@@ -77,14 +81,14 @@ def test_a_file_with_raw_control_characters_reads_escaped(tmp_path: Path) -> Non
     assert back.types[0].name == "evil\\x1b]0;title\\x07\\nname"
     assert back.label == "lab\\x9bel"
     rc, err = run_cli(["inspect", str(p), "--top", "0", "-o", str(tmp_path / "o.txt")])
-    assert rc == 0 and not RAW.search((tmp_path / "o.txt").read_text())
+    assert rc == 0, err
+    assert not RAW.search((tmp_path / "o.txt").read_text())
 
 
 def test_timeline_labels_print_escaped(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
-    with leakhunt.monitor(str(path), interval=0.01):
-        with leakhunt.mark("req\x1b[2J\nfake"):
-            pass
+    with leakhunt.monitor(str(path), interval=0.01), leakhunt.mark("req\x1b[2J\nfake"):
+        pass
     rc, err = run_cli(["timeline", str(path)])
     assert rc == 0, err
     from leakhunt.files.timeline_file import load_timeline

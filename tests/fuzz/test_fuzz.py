@@ -158,3 +158,44 @@ def test_malformed_timeline_lines_are_skipped_and_a_bad_header_refused(
     path.write_text(json.dumps(head).replace(str(head["t"]), "Infinity", 1) + "\n")
     with pytest.raises(TimelineFileError, match="non-finite number"):
         load_timeline(path)
+
+
+def _graph_file(tmp_path: Path, name: str, **arrays: tuple[str, list[int]]) -> str:
+    """A small graph snapshot whose arrays are replaced by ``arrays``."""
+    from array import array
+
+    from leakhunt.files import snapshot_file as storage
+    from leakhunt.model import HeapGraph, Snapshot, TypeStat
+
+    g = HeapGraph.from_edges(
+        ["module", "dict", "list"], [72, 232, 56], [(0, 1, ".__dict__"), (1, 2, "['x']")],
+        [(0, "module m")],
+    )  # fmt: skip
+    s = Snapshot("x", (TypeStat("dict", 1, 232),), 1.0, 2.0, 3, "3.11.7", "0.1.0", graph=g)
+    doc = storage.snapshot_to_dict(s)
+    for key, (code, values) in arrays.items():
+        data = array(code, values).tobytes()
+        doc["graph"]["arrays"][key] = {
+            "type": code, "count": len(values),
+            "zlib_base64": base64.b64encode(zlib.compress(data)).decode(),
+        }  # fmt: skip
+    return _write(tmp_path / name, doc)
+
+
+@pytest.mark.parametrize(
+    ("arrays", "problem"),
+    [
+        ({"offsets": ("Q", [0, 2, 1, 2])}, "offsets decrease"),
+        ({"sizes": ("Q", [2**64 - 1, 2**64 - 1, 1])}, "sizes add up past any heap"),
+        ({"lengths": ("I", [1])}, "lengths has 1 items for 3 nodes"),
+        ({"ids": ("Q", [1, 2])}, "ids has 2 items for 3 nodes"),
+        ({"targets": ("I", [1, 9]), "labels": ("I", [0, 0])}, "an edge points past"),
+    ],
+)
+def test_inconsistent_graph_arrays_are_one_line(
+    tmp_path: Path, arrays: dict[str, tuple[str, list[int]]], problem: str
+) -> None:
+    path = _graph_file(tmp_path, "g.lhs.json.gz", **arrays)
+    with pytest.raises(SnapshotFileError, match=problem) as e:
+        read_snapshot(path)
+    assert "\n" not in str(e.value)

@@ -199,3 +199,40 @@ def test_inconsistent_graph_arrays_are_one_line(
     with pytest.raises(SnapshotFileError, match=problem) as e:
         read_snapshot(path)
     assert "\n" not in str(e.value)
+
+
+def test_a_consistent_bomb_is_refused_before_inflating(
+    seeds: tuple[Path, dict[str, list[bytes]]], tmp_path: Path
+) -> None:
+    # GIVEN a graph whose every array agrees on 8 million nodes, all zeros
+    # (256 MB of arrays in a file of about 1 MB)
+    doc = _graph_doc(seeds)
+    n = 8_000_000
+
+    def zeros(nbytes: int) -> str:
+        co = zlib.compressobj(1)
+        chunk = bytes(1 << 20)
+        parts = [co.compress(chunk) for _ in range(nbytes >> 20)]
+        parts += [co.compress(bytes(nbytes & ((1 << 20) - 1))), co.flush()]
+        return base64.b64encode(b"".join(parts)).decode()
+
+    for name, code, count in [
+        ("ids", "Q", n), ("types", "I", n), ("sizes", "Q", n), ("lengths", "I", n),
+        ("offsets", "Q", n + 1), ("targets", "I", 0), ("labels", "I", 0),
+    ]:  # fmt: skip
+        size = 8 if code == "Q" else 4
+        doc["graph"]["arrays"][name] = {
+            "type": code,
+            "count": count,
+            "zlib_base64": zeros(count * size),
+        }
+    path = _write(tmp_path / "consistent-bomb.lhs.json.gz", doc)
+    tracemalloc.start()
+    try:
+        with pytest.raises(SnapshotFileError, match="decompression bomb") as e:
+            read_snapshot(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "\n" not in str(e.value)
+    assert peak < 64 * 2**20, f"{peak:,} bytes"

@@ -23,6 +23,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from .._paths import is_own_file
+from .._text import printable
 from .._version import __version__
 from ..errors import LeakhuntError, LeakhuntWarning
 
@@ -172,6 +173,7 @@ def type_name(tp: type) -> str:
             name = qual
         else:
             name = f"{module}.{qual}"
+        name = printable(name)  # a name can hold "\x1b[2J\n": shown escaped everywhere
         _STATE.names[tp] = name
     return name
 

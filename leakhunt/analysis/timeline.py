@@ -228,7 +228,7 @@ def _peaks(series: Series, spans: Sequence[Span]) -> dict[str, tuple[float, int]
 def _solve(matrix: list[list[float]], rhs: list[float]) -> Optional[list[float]]:
     """Gaussian elimination with partial pivoting; None when singular."""
     n = len(rhs)
-    a = [row[:] + [rhs[i]] for i, row in enumerate(matrix)]
+    a = [[*row, rhs[i]] for i, row in enumerate(matrix)]
     for c in range(n):
         p = max(range(c, n), key=lambda r: abs(a[r][c]))
         if abs(a[p][c]) < 1e-9:
@@ -294,9 +294,9 @@ def _fit(
             for row, it in zip(rows, items, strict=True)
         ]
         scale = 1.4826 * sorted(errs)[len(errs) // 2] or 1.0
-        c = 1.345 * scale
-        weights = [1.0 if e <= c else c / e for e in errs]
-        res = sum(min(e, c) * (2 * e - min(e, c)) for e in errs)  # Huber's loss x 2
+        cut = 1.345 * scale
+        weights = [1.0 if e <= cut else cut / e for e in errs]
+        res = sum(min(e, cut) * (2 * e - min(e, cut)) for e in errs)  # Huber's loss x 2
     return res, sol or []
 
 
@@ -433,8 +433,10 @@ def _rises(
         if len(spikes) == 2 or (chosen and len(chosen) == top and rise <= smallest):
             break
         given = spikes + [c for c in chosen if 2 * c[0] < c[1]]
-        if kept * 2 < rise and all(k <= a or i >= b for _, _, a, b in given) and all(
-            (i, k) != (a, b) for _, _, a, b in chosen
+        if (
+            kept * 2 < rise
+            and all(k <= a or i >= b for _, _, a, b in given)
+            and all((i, k) != (a, b) for _, _, a, b in chosen)
         ):
             spikes.append((kept, rise, i, k))
     chosen += spikes[: max(2, top - len(chosen))]

@@ -81,7 +81,7 @@ class LiveHeap:
             return
 
         class MallInfo2(ctypes.Structure):
-            _fields_ = [(name, ctypes.c_size_t) for name in _MALLINFO2_FIELDS]  # noqa: RUF012
+            _fields_ = [(name, ctypes.c_size_t) for name in _MALLINFO2_FIELDS]
 
         f = libc.mallinfo2
         f.restype = MallInfo2

@@ -369,8 +369,11 @@ def _figure(tl: Timeline, s: TimelineSummary) -> Any:
     gap = (end - start) / 2000 if end > start else 0.0
     named = [x.label for x in s.spans[:_MAX_SPAN_LABELS]]
     others = [iv for label, ivs in by_label.items() if label not in named for iv in ivs]
-    groups = [(label, by_label.get(label, []), colors[i % len(colors)]) for i, label in
-              enumerate(named)] + ([("other spans", others, "#999999")] if others else [])  # fmt: skip
+    groups = [
+        (label, by_label.get(label, []), colors[i % len(colors)]) for i, label in enumerate(named)
+    ]
+    if others:
+        groups.append(("other spans", others, "#999999"))
     for i, (label, ivs, color) in enumerate(groups):
         legend = "other spans" if i == len(named) else f"inside {label!r}"
         for k, (a, b) in enumerate(_merged(ivs, gap)):
@@ -484,10 +487,10 @@ def _figure(tl: Timeline, s: TimelineSummary) -> Any:
         # more calls than the chart has room for: summed per time bin
         width_t = (end - start) / _MAX_BARS or 1.0
         binned: dict[int, list[float]] = {}
-        for t, k, g in bars:
-            acc = binned.setdefault(int((t - start) / width_t), [0.0, 0.0])
-            acc[0] += k
-            acc[1] += g
+        for at, kept_b, back_b in bars:
+            acc = binned.setdefault(int((at - start) / width_t), [0.0, 0.0])
+            acc[0] += kept_b
+            acc[1] += back_b
         bars = [(start + (i + 0.5) * width_t, k, g) for i, (k, g) in sorted(binned.items())]
     if bars:
         biggest = max(k + g for _, k, g in bars) or 1.0

@@ -54,7 +54,9 @@ def run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(("threads", "interval"), [(1, "0.05"), (1, "1"), (4, "0.05"), (4, "1")])
-def test_the_action_that_keeps_memory_is_blamed(tmp_path: Path, threads: int, interval: str) -> None:
+def test_the_action_that_keeps_memory_is_blamed(
+    tmp_path: Path, threads: int, interval: str
+) -> None:
     (tmp_path / "app.py").write_text(APP.replace("THREADS", str(threads)))
     r = run(tmp_path, "run", "-q", "--signal", "none", "--interval", interval, "-o", "tl.jsonl",
             "--", sys.executable, "app.py")  # fmt: skip

@@ -507,13 +507,25 @@ def summarize(tl: Timeline, *, top_rises: int = 3) -> TimelineSummary:
     if amb_total and abs(amb_total) * 2 > abs(kept_inside) + abs(amb_total):
         order = sorted(by_label, key=lambda k: (-abs(amb.get(k, 0)), k))
         estimates = _estimate(tl.spans, order, end)
+    # a label's share is of what was kept: the labels', outside spans and
+    # (when not estimated per label) while threads overlapped, frees left out
+    # (a span that frees does not make another's share exceed 100%)
+    for_share: dict[str, float] = {}
+    for label, mine in by_label.items():
+        est = estimates.get(label)
+        calls = sum(1 for sp in mine if sp.end is not None)
+        for_share[label] = kept_per.get(label, 0) if est is None else est * calls
+    kept_outside = kept_total - kept_inside - amb_total
+    kept_whole = sum(max(v, 0.0) for v in for_share.values()) + max(kept_outside, 0)
+    if not estimates:
+        kept_whole += max(amb_total, 0)
     stats = []
     for label, mine in by_label.items():
         closed = [sp for sp in mine if sp.end is not None]
         rise = per.get(label, 0)
         kept = kept_per.get(label, 0)
         est = estimates.get(label)
-        kept_for_share = kept if est is None else est * len(closed)
+        kept_for_share = for_share[label]
         peak_each, seen = peaks.get(label, (0.0, 0))
         stats.append(
             SpanStat(
@@ -528,7 +540,7 @@ def summarize(tl: Timeline, *, top_rises: int = 3) -> TimelineSummary:
                     tm_per.get(label, 0) / tm_total if tm_per is not None and tm_total > 0 else None
                 ),
                 kept=kept,
-                kept_share=kept_for_share / kept_total if kept_total > 0 else None,
+                kept_share=kept_for_share / kept_whole if kept_whole > 0 else None,
                 peak_each=peak_each,
                 peaks_seen=seen,
                 ambiguous=amb.get(label, 0),
@@ -608,7 +620,7 @@ def summarize(tl: Timeline, *, top_rises: int = 3) -> TimelineSummary:
         heap_last=heap[-1][1] if has_heap else None,
         heap_peak=max(v for _, v in heap) if has_heap else None,
         kept_inside=kept_inside,
-        kept_outside=kept_total - kept_inside - amb_total,
+        kept_outside=kept_outside,
         kept_ambiguous=amb_total,
         threads=threads,
         disagreements=tuple(disagree),

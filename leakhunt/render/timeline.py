@@ -318,27 +318,37 @@ GIVEN_BACK_COLOR = "#9e9e9e"
 def _call_bars(tl: Timeline, s: TimelineSummary) -> list[tuple[float, float, float]]:
     """One bar per closed call: (time, kept, given back). Kept is the live
     heap the call left behind (the label's estimate where threads
-    overlapped); given back is what it took beyond that: its live-heap peak
-    inside, or, where no reading fell inside the call, its RSS rise (memory
-    taken from the system for temporaries)."""
+    overlapped); given back is what it took beyond that: the live heap's
+    peak inside the call where a reading fell inside it, else (and at
+    least) its RSS rise: memory taken from the system for temporaries."""
+    from ..analysis.timeline import heap_series
+
     est = {x.label: x.kept_each for x in s.spans if x.kept_each_estimate is not None}
     heap = s.kept_metric == "heap"
+    series = heap_series(tl) if heap else []
+    times = [t for t, _ in series]
     out = []
     for sp in tl.spans:
         if sp.end is None:
             continue
+        took = 0.0
+        if sp.rss_start is not None and sp.rss_end is not None:
+            took = float(sp.rss_end - sp.rss_start)
         if heap:
             kept = est.get(sp.label, sp.kept)
-            if kept is None:
+            if kept is None or sp.heap_start is None:
                 continue
+            lo = bisect.bisect_right(times, sp.start)
+            hi = bisect.bisect_left(times, sp.end)
+            if hi > lo:
+                peak = max(v for _, v in series[lo:hi]) - sp.heap_start
+                took = max(took, float(peak))
         else:
             if sp.rss_start is None or sp.rss_end is None:
                 continue
             kept = sp.rss_end - sp.rss_start
-        took = 0
-        if sp.rss_start is not None and sp.rss_end is not None:
-            took = sp.rss_end - sp.rss_start
-        out.append((sp.end, max(float(kept), 0.0), max(float(took) - max(float(kept), 0.0), 0.0)))
+        k = max(float(kept), 0.0)
+        out.append((sp.end, k, max(took - k, 0.0)))
     return out
 
 

@@ -166,7 +166,8 @@ def _kept_table(s: TimelineSummary) -> list[str]:
     for x in s.spans[:20]:
         est = x.kept_each_estimate is not None
         kept = round(x.kept_each * x.calls) if est else x.kept
-        share = "-" if x.kept_share is None else f"{100 * x.kept_share:.0f}%"
+        # a label that freed more than it kept has no share of what was kept
+        share = "-" if x.kept_share is None else f"{100 * max(x.kept_share, 0.0):.0f}%"
         peak = fmt_bytes(round(x.peak_each), signed=True) if x.peaks_seen else "-"
         back = fmt_bytes(round(x.given_back_each)) if x.peaks_seen else "-"
         mark = "~" if est else ""

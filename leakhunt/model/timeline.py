@@ -167,8 +167,8 @@ class SpanStat:
     tm_share: Optional[float] = None
     #: the live heap the spans left behind (exit minus entry over the steps
     #: only this label's thread was inside), its share of all that was kept
-    #: (by every label and outside spans; frees left out); the RSS figures above when the file has no
-    #: live heap (see TimelineSummary.kept_metric)
+    #: (by every label and outside spans; frees left out); the RSS figures
+    #: above when the file has no live heap (see TimelineSummary.kept_metric)
     kept: int = 0
     kept_share: Optional[float] = None
     #: how far the live heap rose above its entry inside a call before

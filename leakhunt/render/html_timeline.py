@@ -24,8 +24,7 @@ def timeline_section(tl: Timeline, s: TimelineSummary) -> TimelineSection:
     # what each label kept of the live heap (its RSS rise for a file without one)
     heap = s.kept_metric == "heap"
     spans = tuple(
-        SpanRow(x.label, x.calls, round(x.kept_each * x.calls) if heap else x.rise)
-        for x in s.spans
+        SpanRow(x.label, x.calls, round(x.kept_each * x.calls) if heap else x.rise) for x in s.spans
     )
     return TimelineSection(chart_svg=svg, summary=lines, spans=spans)
 

@@ -570,7 +570,9 @@ def summarize(tl: Timeline, *, top_rises: int = 3) -> TimelineSummary:
     if metric == "peak_rss":
         notes.append("no current RSS on this platform: the curve is the peak RSS")
     disagree: list[tuple[str, int, int]] = []
-    if has_heap:
+    if has_heap and not estimates:
+        # (where threads overlapped, RSS rises are shared by every label
+        # inside: no per-label statement then)
         # RSS rose inside a label where the live heap did not keep it:
         # memory taken and given back, which the allocator keeps cached
         slack = max(abs(kept_total) // 20, 1 << 20)

@@ -168,8 +168,11 @@ def _kept_table(s: TimelineSummary) -> list[str]:
         kept = round(x.kept_each * x.calls) if est else x.kept
         # a label that freed more than it kept has no share of what was kept
         share = "-" if x.kept_share is None else f"{100 * max(x.kept_share, 0.0):.0f}%"
-        peak = fmt_bytes(round(x.peak_each), signed=True) if x.peaks_seen else "-"
-        back = fmt_bytes(round(x.given_back_each)) if x.peaks_seen else "-"
+        # a peak inside a call is the whole process's: with threads
+        # overlapping, it is not the call's own
+        seen = x.peaks_seen and not est
+        peak = fmt_bytes(round(x.peak_each), signed=True) if seen else "-"
+        back = fmt_bytes(round(x.given_back_each)) if seen else "-"
         mark = "~" if est else ""
         lines.append(
             f"  {x.label:<{w}}  {fmt_count(x.calls):>7}  {fmt_duration(x.seconds):>10}  "

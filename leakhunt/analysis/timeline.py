@@ -368,8 +368,8 @@ def summarize(tl: Timeline, *, top_rises: int = 3) -> TimelineSummary:
         order = sorted(by_label, key=lambda k: (-abs(amb.get(k, 0)), k))
         # what all calls kept together, unless nested spans count a change twice
         nested = any(sp.depth for sp in tl.spans)
-        total = None if nested else float(kept_inside + amb_total)
-        estimates = estimate_kept(tl.spans, order, total=total)
+        together = None if nested else float(kept_inside + amb_total)
+        estimates = estimate_kept(tl.spans, order, total=together)
     # a label's share is of what was kept: the labels', outside spans and
     # (when not estimated per label) while threads overlapped, frees left out
     # (a span that frees does not make another's share exceed 100%)

@@ -93,6 +93,17 @@ def _int(v: Any) -> Optional[int]:
     return v if isinstance(v, int) and not isinstance(v, bool) else None
 
 
+def _text(v: Any) -> str:
+    """A string to show: lone surrogates (legal in JSON, not in UTF-8) become
+    U+FFFD, so that no output fails to encode."""
+    t = str(v)
+    try:
+        t.encode("utf-8")
+    except UnicodeEncodeError:
+        t = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in t)
+    return t
+
+
 def _size(v: Any) -> Optional[int]:
     """A byte count: an integer >= 0 (a damaged negative one reads as unknown)."""
     return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
@@ -170,7 +181,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
             types: tuple[tuple[str, int], ...] = ()
             if isinstance(raw_types, list):
                 types = tuple(
-                    (str(x[0]), int(x[1]))
+                    (_text(x[0]), int(x[1]))
                     for x in raw_types
                     if isinstance(x, list) and len(x) >= 2 and _int(x[1]) is not None
                 )
@@ -197,8 +208,8 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
             if kind == "mark":
                 marks[ident] = Mark(
                     t,
-                    str(rec.get("label")),
-                    str(rec.get("thread", "")),
+                    _text(rec.get("label")),
+                    _text(rec.get("thread", "")),
                     _size(rec.get("rss")),
                     _size(rec.get("tm")),
                     _size(rec.get("heap")),
@@ -211,8 +222,8 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
             snaps.append(
                 SnapshotMark(
                     t,
-                    None if label is None else str(label),
-                    rec.get("path") if isinstance(rec.get("path"), str) else None,
+                    None if label is None else _text(label),
+                    _text(rec["path"]) if isinstance(rec.get("path"), str) else None,
                     _int(rec.get("seq")) or 0,
                     _size(rec.get("rss")),
                 )
@@ -225,16 +236,16 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
         x = exits.get(ident)
         spans.append(
             Span(
-                str(en.get("label")),
+                _text(en.get("label")),
                 start=en["t"],
                 end=None if x is None else x["t"],
                 rss_start=_size(en.get("rss")),
                 rss_end=None if x is None else _size(x.get("rss")),
                 tm_start=_size(en.get("tm")),
                 tm_end=None if x is None else _size(x.get("tm")),
-                thread=str(en.get("thread", "")),
+                thread=_text(en.get("thread", "")),
                 depth=_int(en.get("depth")) or 0,
-                error=None if x is None or x.get("error") is None else str(x.get("error")),
+                error=None if x is None or x.get("error") is None else _text(x.get("error")),
                 heap_start=_size(en.get("heap")),
                 heap_end=None if x is None else _size(x.get("heap")),
                 tid=_int(en.get("tid")) or 0,
@@ -249,14 +260,14 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
         spans=tuple(spans),
         snapshots=tuple(sorted(snaps, key=lambda s: s.t)),
         pid=_int(head.get("pid")) or 0,
-        python=str(head.get("python", "")),
-        program=str(head.get("program", "")),
+        python=_text(head.get("python", "")),
+        program=_text(head.get("program", "")),
         interval=_num(head.get("interval")) or 0.0,
         start_wall=_num(head.get("wall")) or 0.0,
         part=_int(head.get("part")) or 1,
         ended=ended,
         skipped_lines=skipped,
-        heap_source=str(head["heap"]) if isinstance(head.get("heap"), str) else None,
-        heap_missing=str(head.get("heap_missing") or ""),
-        format_version=str(head.get("format_version", "")),
+        heap_source=_text(head["heap"]) if isinstance(head.get("heap"), str) else None,
+        heap_missing=_text(head.get("heap_missing") or ""),
+        format_version=_text(head.get("format_version", "")),
     )

@@ -12,6 +12,7 @@ memory (RSS) rose 200.0 MiB over 1 min 0 s, from 100.0 MiB to 300.0 MiB (peak 30
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Literal, Optional
 
@@ -143,10 +144,12 @@ def _rise_line(i: int, r: Rise) -> str:
         )  # fmt: skip
     else:
         fate = f", given back ({fmt_bytes(max(r.kept, 0))} of it kept)"
+    rate = r.rate
+    # a rise between two readings a hair apart (a damaged file) has no rate to print
+    speed = f"{fmt_bytes(round(rate))}/s" if math.isfinite(rate) else "at once"
     return (
         f"  {i}. {fmt_bytes(r.rise, signed=True)} in {fmt_duration(r.end - r.start)} "
-        f"(at {fmt_duration(r.start)} .. {fmt_duration(r.end)}, "
-        f"{fmt_bytes(round(r.rate))}/s){fate}{where}"
+        f"(at {fmt_duration(r.start)} .. {fmt_duration(r.end)}, {speed}){fate}{where}"
     )
 
 

@@ -607,24 +607,10 @@ def test_lone_surrogates_and_readings_a_hair_apart_print(
         {"kind": "enter", "id": 1, "label": "bad \ud800 label", "t": T0 + 1, "rss": 5, "heap": 5},
         {"kind": "exit", "id": 1, "t": T0 + 2, "rss": 7, "heap": 10**19},
     ]
+    head = {"format": "leakhunt.timeline", "format_version": "1.1", "kind": "header",
+            "t": T0, "interval": 1}  # fmt: skip
     path = tmp_path / "t.jsonl"
-    path.write_text(
-        "\n".join(
-            [
-                json.dumps(
-                    {
-                        "format": "leakhunt.timeline",
-                        "format_version": "1.1",
-                        "kind": "header",
-                        "t": T0,
-                        "interval": 1,
-                    }
-                )
-            ]  # fmt: skip
-            + [json.dumps(r) for r in recs]
-        )
-        + "\n"
-    )
+    path.write_text("\n".join(json.dumps(r) for r in [head, *recs]) + "\n")
     assert load_timeline(path).spans[0].label == "bad \ufffd label"
     for out in ("", tmp_path / "t.svg", tmp_path / "t.html"):
         r = cli("timeline", path, *(("-o", out) if out else ()))

@@ -29,7 +29,11 @@ def _work(n: int) -> int:
 
 def setup() -> None:
     if "pool" not in _STATE:
-        _STATE["pool"] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="scratch")
+        pool = _STATE["pool"] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="scratch")
+        # start both workers now (a pool starts them on demand, at a call of its choosing)
+        both = threading.Barrier(2)
+        for f in [pool.submit(both.wait, 5) for _ in range(2)]:
+            f.result()
 
 
 def teardown() -> None:

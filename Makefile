@@ -4,6 +4,7 @@
 #   make lint   ruff + mypy (strict on the package) + the import boundaries of design.md
 #   make bench  benchmark against gc.collect(), objgraph, pympler, guppy3; monitor overhead
 #   make eval   hunt every scenario; print recall, retainer-path accuracy, false alarms
+#   make fuzz   10,000 mutated files per reader (snapshot, graph, timeline); figures to docs/fuzzing.md
 #   make test-all   the suite on every supported Python (3.10 to 3.13), as CI runs it
 # Another Python: make test PYTHON=python3.13 VENV=.venv-3.13
 
@@ -17,7 +18,7 @@ PYTEST_ARGS ?= -n 2
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 VERSIONS ?= 3.10 3.11 3.12 3.13
 
-.PHONY: setup demo test test-all lint bench eval clean graphviz chromium v8-oracles
+.PHONY: setup demo test test-all lint bench eval fuzz clean graphviz chromium v8-oracles
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python >= 3.10 or pass PYTHON=..."; exit 2; }
@@ -56,12 +57,13 @@ test: setup
 
 test-all:
 	@for v in $(VERSIONS); do \
-		$(MAKE) --no-print-directory test PYTHON=python$$v VENV=.venv-$$v || exit 1; \
+		py=$$(sh scripts/find-python.sh $$v) || exit 1; \
+		$(MAKE) --no-print-directory test PYTHON=$$py VENV=.venv-$$v || exit 1; \
 	done
 
 lint: setup
-	$(PY) -m ruff check leakhunt tests scenarios bench scripts
-	$(PY) -m ruff format --check leakhunt tests scenarios bench scripts
+	$(PY) -m ruff check leakhunt tests scenarios bench scripts examples
+	$(PY) -m ruff format --check leakhunt tests scenarios bench scripts examples
 	$(PY) -m mypy
 	$(PY) scripts/check_imports.py
 
@@ -73,6 +75,10 @@ bench: setup
 
 eval: setup
 	$(PY) scripts/eval.py
+
+FUZZ_COUNT ?= 10000
+fuzz: setup
+	$(PY) scripts/fuzz.py --count $(FUZZ_COUNT) --out docs/fuzzing.md
 
 clean:
 	rm -rf $(VENV) .venv-3.* build *.egg-info leakhunt/*.so leakhunt/*/*.so .pytest_cache .mypy_cache .ruff_cache leakhunt-snapshots

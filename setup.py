@@ -9,7 +9,7 @@ setup(
         Extension(
             "leakhunt.capture._walker",
             sources=["leakhunt/capture/_walker.c"],
-            depends=["leakhunt/capture/_graph.h"],
+            depends=["leakhunt/capture/_graph.h", "leakhunt/capture/_cpython.h"],
             optional=True,
         ),
         # the hot loops of reading V8 heap snapshots (pure-Python twins in

@@ -51,14 +51,20 @@ try:
 
     _C_HISTOGRAM: Optional[Callable[..., Any]] = _walker.histogram
     _C_GRAPH: Optional[Callable[..., Any]] = _walker.graph
+    _KNOWN_LAYOUTS = bool(getattr(_walker, "KNOWN_LAYOUTS", 1))
+    _LAYOUTS_CHECKED_UP_TO = str(getattr(_walker, "LAYOUTS_CHECKED_UP_TO", ""))
 except ImportError:  # no compiler at install time: the pure-Python twin
     _C_HISTOGRAM = None
     _C_GRAPH = None
+    _KNOWN_LAYOUTS = True  # the twin reads no private layout
+    _LAYOUTS_CHECKED_UP_TO = ""
 
 __all__ = [
     "DEFAULT_DIR",
+    "KEY_MODES",
     "LeakhuntWarning",
     "checkpoint",
+    "layouts_known",
     "snapshot",
     "take_snapshot",
     "type_histogram",
@@ -70,6 +76,13 @@ __all__ = [
 DEFAULT_DIR = "leakhunt-snapshots"
 
 PathArg = Union[str, "os.PathLike[str]", None]
+
+#: Which dict keys a graph snapshot keeps as edge labels (``keys=``):
+#: "namespaces" (the default) only identifier-shaped keys of namespace dicts
+#: (module globals, class and instance attributes: names, not data); "names"
+#: also identifier-shaped str keys of every other dict; "all" every str, int,
+#: bytes and float key. A key not kept is labelled by its type, ``[<str>]``.
+KEY_MODES = ("namespaces", "names", "all")
 
 _GC_HEAD = sys.getsizeof([]) - [].__sizeof__()
 _type_module = type.__dict__["__module__"].__get__
@@ -88,6 +101,7 @@ class _State:
         self.seq = 0
         self.names: dict[type, str] = {}
         self.force_python = os.environ.get("LEAKHUNT_PURE_PYTHON", "") not in ("", "0")
+        self.warned_layouts = False
 
 
 _STATE = _State()
@@ -119,6 +133,19 @@ class _Roots:
 def walker_name() -> str:
     """``"c"`` when the compiled walker is in use, else ``"python"``."""
     return "c" if _C_HISTOGRAM is not None and not _STATE.force_python else "python"
+
+
+def layouts_known() -> bool:
+    """Whether the compiled walker reads CPython's private layouts (this
+    Python is one it was checked against, up to 3.13). When False, graph
+    snapshots name fewer edges (generic ``(in TYPE)`` labels where an
+    attribute name or a generator's local would be) and a LeakhuntWarning
+    says so once per process; counts and sizes are the same.
+
+    >>> isinstance(layouts_known(), bool)
+    True
+    """
+    return _KNOWN_LAYOUTS
 
 
 def type_name(tp: type) -> str:
@@ -170,20 +197,19 @@ def _own_frames() -> tuple[Any, ...]:
 def _histogram(
     extra_roots: tuple[Any, ...],
 ) -> tuple[list[tuple[type, int, int]], dict[str, int], str]:
-    use_c = _C_HISTOGRAM is not None and not _STATE.force_python
-    objs = gc.get_objects()
-    try:
-        if use_c:
-            assert _C_HISTOGRAM is not None
-            try:
-                rows, info = _C_HISTOGRAM(objs, extra_roots, sys.getsizeof, _GC_HEAD)
-                return rows, info, "c"
-            except MemoryError:
-                pass  # the Python twin needs less contiguous memory; try it
-        rows, info = _pywalk.histogram(objs, extra_roots, sys.getsizeof, _GC_HEAD)
-        return rows, info, "python"
-    finally:
-        del objs
+    # The compiled walker lists the objects itself (None) and drops the list
+    # before it returns: a list of every object alive in a Python frame holds
+    # an extra reference to tuples other threads are still filling, and
+    # their tuple(generator) fails (issue 14 item 2). The Python twin cannot
+    # avoid that; it is the fallback where nothing could be compiled.
+    if _C_HISTOGRAM is not None and not _STATE.force_python:
+        try:
+            rows, info = _C_HISTOGRAM(None, extra_roots, sys.getsizeof, _GC_HEAD)
+            return rows, info, "c"
+        except MemoryError:
+            pass  # the Python twin needs less contiguous memory; try it
+    rows, info = _pywalk.histogram(gc.get_objects(), extra_roots, sys.getsizeof, _GC_HEAD)
+    return rows, info, "python"
 
 
 def _gc_info() -> GcInfo:
@@ -202,6 +228,7 @@ def take_snapshot(
     *,
     collect: bool = True,
     graph: bool = False,
+    keys: str = "namespaces",
     _probe_frames: tuple[Any, ...] = (),
 ) -> Snapshot:
     """Capture a Snapshot of the live heap without writing it anywhere.
@@ -210,12 +237,16 @@ def take_snapshot(
     (``Snapshot.graph``): every counted object as a node, every reference as
     a labelled edge, rooted at the modules and the threads' frames. That
     needs the compiled walker; without it the graph is None (with a
-    LeakhuntWarning).
+    LeakhuntWarning). ``keys`` says which dict keys the graph's edge labels
+    keep (see KEY_MODES): by default none of your data, only the names of
+    globals and attributes.
 
     >>> s = take_snapshot("doc")
     >>> s.stat("dict").count > 0
     True
     """
+    if keys not in KEY_MODES:
+        raise LeakhuntError(f"keys={keys!r}: use one of {', '.join(map(repr, KEY_MODES))}")
     t0 = time.perf_counter()
     was_enabled = gc.isenabled()
     heap_graph = None
@@ -225,6 +256,17 @@ def take_snapshot(
             stacklevel=2,
         )
         graph = False
+    if graph and not _KNOWN_LAYOUTS and not _STATE.warned_layouts:
+        _STATE.warned_layouts = True
+        warnings.warn(
+            LeakhuntWarning(
+                f"leakhunt: the graph walker does not read this Python's private layouts "
+                f"({_PYTHON_VERSION}; checked up to {_LAYOUTS_CHECKED_UP_TO or '?'}, GIL "
+                "builds): attribute names kept without a __dict__ and generators' locals "
+                "get generic labels"
+            ),
+            stacklevel=2,
+        )
     # Everything the walk must not count is made before gc.get_objects().
     # The roots (every module, every frame) go to the walker from an owned
     # box emptied by the call: a local naming them would put them inside the
@@ -250,9 +292,10 @@ def take_snapshot(
         try:
             if graph:
                 assert _C_GRAPH is not None
-                # gc.get_objects() goes straight into the call, never into
-                # a local of this frame, for the same reason as the roots
-                res = _C_GRAPH(gc.get_objects(), extra_roots, sys.getsizeof, _GC_HEAD, box.take())
+                # the walker lists the objects itself (see _histogram)
+                res = _C_GRAPH(
+                    None, extra_roots, sys.getsizeof, _GC_HEAD, box.take(), KEY_MODES.index(keys)
+                )
                 rows, info, walker = res["rows"], res["info"], "c"
             else:
                 rows, info, walker = _histogram(extra_roots)
@@ -349,13 +392,13 @@ def type_histogram(*, collect: bool = False) -> list[tuple[str, int, int]]:
     return sorted(((n, c, s) for n, (c, s) in merged.items()), key=lambda r: (-r[1], r[0]))
 
 
-def live_graph(label: str, caller: Any) -> HeapGraph:
+def live_graph(label: str, caller: Any, *, keys: str = "namespaces") -> HeapGraph:
     """The object graph of the live heap, for why() and show_retainers().
 
     ``caller`` is the frame that asked: a probe, so its locals holding the
     object in question are not retainers. Raises LeakhuntError where no
     graph can be captured (no compiled walker)."""
-    s = take_snapshot(label, graph=True, _probe_frames=(caller,))
+    s = take_snapshot(label, graph=True, keys=keys, _probe_frames=(caller,))
     if s.graph is None:
         raise LeakhuntError(
             f"leakhunt.{label}: no object graph was captured (graph capture needs the "
@@ -392,6 +435,7 @@ def snapshot(
     collect: bool = True,
     save: bool = True,
     graph: bool = False,
+    keys: str = "namespaces",
 ) -> Snapshot:
     """Take a checkpoint: count live objects by type and write a snapshot file.
 
@@ -400,7 +444,9 @@ def snapshot(
     ``$LEAKHUNT_DIR``, else to ``./leakhunt-snapshots/``, named
     ``NNNN-label.lhs.json.gz`` with NNNN the next free number (sortable).
     ``save=False`` keeps the snapshot in memory only. ``graph=True`` also
-    records the object graph, for retainer paths (see take_snapshot). ``collect`` runs
+    records the object graph, for retainer paths (see take_snapshot), whose
+    labels keep no dict key of your data unless ``keys`` asks ("names",
+    "all"; see KEY_MODES). ``collect`` runs
     ``gc.collect()`` first so that garbage is not mistaken for growth.
 
     Never raises because of the heap: a file that cannot be written gives a
@@ -411,7 +457,7 @@ def snapshot(
     >>> s.path.endswith("0001-before.lhs.json.gz")
     True
     """
-    s = take_snapshot(label, collect=collect, graph=graph)
+    s = take_snapshot(label, collect=collect, graph=graph, keys=keys)
     if save:
         s = _save(s, path)
     for hook in tuple(SNAPSHOT_HOOKS):

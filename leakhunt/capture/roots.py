@@ -47,7 +47,8 @@ def interpreter_hooks() -> list[tuple[Any, str]]:
                 handler = signal.getsignal(sig)
             except (ValueError, OSError, TypeError):
                 continue
-            if callable(handler) and not isinstance(handler, int):
+            # not isinstance: it reads handler.__class__, user code on a proxy
+            if callable(handler) and not issubclass(type(handler), int):
                 try:
                     name = signal.Signals(sig).name
                 except ValueError:

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from .._version import __version__
-from ..errors import LeakhuntError
+from ..errors import LeakhuntError, UsageError
 from ..files.atomic import atomic_write
 from ..render import DEFAULT_WIDTH, Format, format_for_path
 
@@ -170,9 +170,44 @@ def _root(
 
 
 def output_format(fmt: Optional[OutputFormat], output: Optional[str]) -> Format:
+    """The format ``--format`` names, else the one ``-o``'s extension asks
+    for. A ``.html`` name is refused (UsageError, exit 2) with a pointer to
+    ``leakhunt report``: a table saved as ``.html`` would look broken."""
+    if output and output.lower().endswith((".html", ".htm")):
+        raise UsageError(
+            f"{output}: this command writes a table, JSON or Markdown, not HTML; "
+            "for an HTML page run: leakhunt report A B -o " + os.path.basename(output)
+        )
     if fmt is not None:
         return fmt.value
     return format_for_path(output) if output and output != "-" else "table"
+
+
+def default_output_name(
+    snapshot: str, what: str = "", number: Optional[int] = None, ext: str = ".svg"
+) -> str:
+    """The file ``graph`` and ``report`` write when ``-o`` is not given: the
+    snapshot's base name, then what is drawn, in the current directory, so
+    that two commands on different types never overwrite each other.
+
+    >>> default_output_name("/tmp/0002-after.lhs.json.gz", "__main__.Row", 2)
+    '0002-after-__main__.Row-2.svg'
+    >>> default_output_name("b.heapsnapshot.gz", ext=".html")
+    'b.html'
+    """
+    base = os.path.basename(snapshot)
+    stripped = True
+    while stripped:  # 0002-after.lhs.json.gz -> 0002-after
+        stripped = False
+        for suffix in (".gz", ".json", ".lhs", ".leakhunt", ".heapsnapshot"):
+            if base.endswith(suffix) and len(base) > len(suffix):
+                base, stripped = base[: -len(suffix)], True
+    parts = [base]
+    if what:
+        parts.append("".join(c if c.isalnum() or c in "._" else "_" for c in what))
+    if number is not None:
+        parts.append(str(number))
+    return "-".join(parts) + ext
 
 
 def to_stdout(output: Optional[str]) -> bool:

@@ -105,6 +105,7 @@ def diff_command(
     RSS, object count and bytes. When both snapshots hold an object graph,
     each grown type also says what keeps its new objects alive.
     """
+    output_format(fmt, output)  # a wrong -o (e.g. .html) is refused before any loading
     if final is not None:
         return _final(a, b, final, fmt, output, retained=retained, keep_growing=not final_all)
     d = diff(read_snapshot(a), read_snapshot(b))

@@ -25,6 +25,7 @@ from ._common import (
     PROG,
     ClickUsageError,
     app,
+    default_output_name,
     write_text,
 )
 
@@ -65,16 +66,17 @@ def graph_command(
         ),
     ],
     output: Annotated[
-        str,
+        Optional[str],
         typer.Option(
             "--output",
             "-o",
             metavar="FILE",
             show_default=False,
             help="Write the graph to FILE; its extension picks the format: .svg, .png, .pdf "
-            "(these need Graphviz's 'dot') or .dot; '-' writes the DOT source to stdout.",
+            "(these need Graphviz's 'dot') or .dot; '-' writes the DOT source to stdout. "
+            "Default: SNAPSHOT's name with the type or id, as .svg, in the current directory.",
         ),
-    ],
+    ] = None,
     type_name: Annotated[
         Optional[str],
         typer.Option(
@@ -129,6 +131,8 @@ def graph_command(
     if cluster is not None and type_name is None:
         raise ClickUsageError("--cluster K needs --type T (the K-th cluster of type T)", ctx)
     oid = _object_id(ctx, object_id) if object_id is not None else None
+    if output is None:
+        output = default_output_name(file, type_name or object_id or "", cluster, ".svg")
     if output != "-":
         graph_format_for_path(output)  # a bad extension is bad usage: say so before loading
     graph = read_snapshot(file).graph

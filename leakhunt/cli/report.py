@@ -22,6 +22,7 @@ from ._common import (
     SnapshotA,
     SnapshotB,
     app,
+    default_output_name,
     to_stdout,
     write_text,
 )
@@ -32,15 +33,16 @@ def report_command(
     a: SnapshotA,
     b: SnapshotB,
     output: Annotated[
-        str,
+        Optional[str],
         typer.Option(
             "--output",
             "-o",
             metavar="FILE",
             show_default=False,
-            help="Write the HTML page to FILE (replaced atomically); '-' is stdout.",
+            help="Write the HTML page to FILE (replaced atomically); '-' is stdout. "
+            "Default: B's name with .html, in the current directory.",
         ),
-    ],
+    ] = None,
     top: Annotated[
         int,
         typer.Option("--top", min=0, metavar="N", help="Show at most N grown types; 0 shows all."),
@@ -77,6 +79,8 @@ def report_command(
     graph snapshots what holds the new objects, with referrer graphs drawn
     inline (needs Graphviz's 'dot'). The page loads nothing from the
     network: attach it to a bug report or publish it from CI."""
+    if output is None:
+        output = default_output_name(b, ext=".html")
     if not to_stdout(output) and not os.path.isdir(os.path.dirname(os.path.abspath(output))):
         # say so before the slow part, not after
         raise OutputError(f"{output}: cannot write: No such file or directory")

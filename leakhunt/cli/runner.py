@@ -161,6 +161,8 @@ def run_command(
         "signal": signum,
         "graph": graph,
         "tracemalloc": trace,
+        "quiet": quiet,
+        "cwd": os.getcwd(),
     }
     # leakhunt and its dependencies for an interpreter that lacks them:
     # appended, so the program's own packages come first

@@ -28,7 +28,10 @@ leakhunt.errors.SnapshotFileError: /dev/zero: is a character device, not a snaps
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import re
 import stat
 import zlib
 from collections.abc import Generator
@@ -39,7 +42,9 @@ from ..errors import SnapshotFileError
 __all__ = [
     "MAX_FILE_BYTES",
     "MAX_INFLATED_BYTES",
+    "DataError",
     "gunzip_bounded",
+    "parse_json",
     "read_chunks",
     "read_file",
 ]
@@ -261,3 +266,79 @@ def gunzip_bounded(
     except zlib.error:
         raise error(path, "truncated or corrupt gzip data (was the write interrupted?)") from None
     return b"".join(out)
+
+
+# ---------------------------------------------------------------- JSON as data
+
+
+class DataError(ValueError):
+    """JSON that parses but is no data leakhunt wrote; str() is the problem."""
+
+
+#: The longest integer literal a file may hold: 2**64 has 20 digits. Longer
+#: ones are no count, size or time leakhunt wrote, and would overflow the
+#: float conversions of rendering.
+_MAX_INT_DIGITS = 20
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+        raise DataError(f"holds a number too large for any count or size ({text[:24]}...)")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    v = float(text)
+    if not math.isfinite(v):
+        raise DataError(f"holds a number out of range ({text[:24]})")
+    return v
+
+
+def _parse_constant(name: str) -> float:
+    raise DataError(f"holds a non-finite number ({name})")
+
+
+def _lone_surrogate(doc: object) -> bool:
+    stack = [doc]
+    while stack:
+        v = stack.pop()
+        if type(v) is str:
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif type(v) is dict:
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif type(v) is list:
+            stack.extend(v)
+    return False
+
+
+def parse_json(text: str) -> object:
+    """``json.loads`` for files from anywhere: numbers bounded (no integer
+    past 20 digits, no NaN, Infinity or float overflow) and no lone
+    surrogate in a string (``\\ud800``: no text leakhunt writes holds one,
+    and it cannot be printed). Raises DataError for those, ``json``'s
+    ValueError for bad JSON and DataError for nesting too deep to parse.
+
+    >>> parse_json('{"n": 3}')
+    {'n': 3}
+    >>> parse_json('[1e999]')
+    Traceback (most recent call last):
+    ...
+    leakhunt.files.reading.DataError: holds a number out of range (1e999)
+    """
+    try:
+        doc = json.loads(
+            text,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+        )
+    except RecursionError:
+        raise DataError("JSON nested too deeply") from None
+    if _SURROGATE_ESCAPE.search(text) and _lone_surrogate(doc):
+        raise DataError("holds a lone surrogate in a string (\\udXXX)")
+    return doc

@@ -8,15 +8,15 @@ leaves a truncated last line): unreadable lines are skipped and counted.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
     from ..model.timeline import Timeline
 
+from .._text import printable
 from ..errors import TimelineFileError
-from .reading import read_file
+from .reading import DataError, parse_json, read_file
 from .snapshot_file import major_version
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load_timeline"]
@@ -28,13 +28,19 @@ _MAJOR = int(FORMAT_VERSION.split(".")[0])
 
 
 def _int(v: Any) -> Optional[int]:
-    return v if isinstance(v, int) and not isinstance(v, bool) else None
+    return v if type(v) is int else None
 
 
 def _num(v: Any) -> Optional[float]:
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
+    # parse_json keeps every number finite, integers under 21 digits
+    if type(v) is int or type(v) is float:
         return float(v)
     return None
+
+
+def _str(v: Any) -> str:
+    """A label or name from the file, safe to print (leakhunt._text)."""
+    return printable(v if isinstance(v, str) else str(v))
 
 
 def _check_header(path: str, first: bytes) -> dict[str, Any]:
@@ -43,8 +49,10 @@ def _check_header(path: str, first: bytes) -> dict[str, Any]:
             path, "is gzip data, not a timeline (a snapshot file? try 'leakhunt inspect')"
         )
     try:
-        doc = json.loads(first)
-    except ValueError:
+        doc = parse_json(first.decode("utf-8"))
+    except DataError as e:
+        raise TimelineFileError(path, f"its first line {e}: not a leakhunt timeline") from None
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError among them
         doc = None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
         if isinstance(doc, dict) and doc.get("format") == "leakhunt.snapshot":
@@ -87,8 +95,8 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
     ended = False
     for line in lines[1:]:
         try:
-            rec = json.loads(line)
-        except ValueError:
+            rec = parse_json(line.decode("utf-8"))
+        except ValueError:  # bad JSON or UTF-8, huge or non-finite numbers, surrogates
             skipped += 1
             continue
         t = _num(rec.get("t")) if isinstance(rec, dict) else None
@@ -103,7 +111,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
             types: tuple[tuple[str, int], ...] = ()
             if isinstance(raw_types, list):
                 types = tuple(
-                    (str(x[0]), int(x[1]))
+                    (_str(x[0]), int(x[1]))
                     for x in raw_types
                     if isinstance(x, list) and len(x) >= 2 and _int(x[1]) is not None
                 )
@@ -128,8 +136,8 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
             if kind == "mark":
                 marks[ident] = Mark(
                     t,
-                    str(rec.get("label")),
-                    str(rec.get("thread", "")),
+                    _str(rec.get("label")),
+                    _str(rec.get("thread", "")),
                     _int(rec.get("rss")),
                     _int(rec.get("tm")),
                 )
@@ -141,7 +149,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
             snaps.append(
                 SnapshotMark(
                     t,
-                    None if label is None else str(label),
+                    None if label is None else _str(label),
                     rec.get("path") if isinstance(rec.get("path"), str) else None,
                     _int(rec.get("seq")) or 0,
                     _int(rec.get("rss")),
@@ -155,16 +163,16 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
         x = exits.get(ident)
         spans.append(
             Span(
-                str(en.get("label")),
+                _str(en.get("label")),
                 start=en["t"],
                 end=None if x is None else x["t"],
                 rss_start=_int(en.get("rss")),
                 rss_end=None if x is None else _int(x.get("rss")),
                 tm_start=_int(en.get("tm")),
                 tm_end=None if x is None else _int(x.get("tm")),
-                thread=str(en.get("thread", "")),
+                thread=_str(en.get("thread", "")),
                 depth=_int(en.get("depth")) or 0,
-                error=None if x is None or x.get("error") is None else str(x.get("error")),
+                error=None if x is None or x.get("error") is None else _str(x.get("error")),
             )
         )
     spans.sort(key=lambda s: s.start)
@@ -176,8 +184,8 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
         spans=tuple(spans),
         snapshots=tuple(sorted(snaps, key=lambda s: s.t)),
         pid=_int(head.get("pid")) or 0,
-        python=str(head.get("python", "")),
-        program=str(head.get("program", "")),
+        python=_str(head.get("python", "")),
+        program=_str(head.get("program", "")),
         interval=_num(head.get("interval")) or 0.0,
         start_wall=_num(head.get("wall")) or 0.0,
         part=_int(head.get("part")) or 1,

@@ -88,3 +88,35 @@ def test_graph_command_on_a_histogram_snapshot_is_a_clear_error(tmp_path: Path) 
     out = run("graph", s.path, "--type", "dict", "-o", str(tmp_path / "x.svg"))
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and "has no object graph" in out.stderr
+
+
+def test_graph_and_report_have_default_output_names(
+    snaps: tuple[Path, Path], tmp_path: Path
+) -> None:
+    a, b = snaps
+    work = tmp_path / "here"
+    work.mkdir()
+
+    def run_in(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "leakhunt", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, cwd=work)
+
+    out = run_in("graph", str(b), "--type", "app.cache.Session", "--cluster", "1")
+    assert out.returncode == 0, out.stderr
+    stem = b.name.split(".")[0]
+    written = {p.name for p in work.iterdir()}
+    assert written & {f"{stem}-app.cache.Session-1.svg", f"{stem}-app.cache.Session-1.dot"}
+    out = run_in("report", str(a), str(b), "--no-retained", "--max-graphs", "0")
+    assert out.returncode == 0, out.stderr
+    assert (work / f"{stem}.html").exists()
+    assert "wrote " in out.stdout and ".html" in out.stdout
+
+
+def test_diff_refuses_an_html_output_and_points_to_report(
+    snaps: tuple[Path, Path], tmp_path: Path
+) -> None:
+    a, b = snaps
+    out = run("diff", str(a), str(b), "-o", str(tmp_path / "x.html"))
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "leakhunt report A B -o x.html" in out.stderr
+    assert not (tmp_path / "x.html").exists()

@@ -548,9 +548,14 @@ def test_graph_usage_errors_exit_2(
     assert "Traceback" not in err
 
 
-def test_graph_needs_an_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_graph_without_output_names_its_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a histogram snapshot: refused, and nothing written under the default name
+    monkeypatch.chdir(tmp_path)
     assert cli.main(["graph", str(snapshot_file(tmp_path)), "--type", "dict"]) == 2
-    assert "Missing option '--output'" in capsys.readouterr().err
+    assert "has no object graph" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.svg")) and not list(tmp_path.glob("*.dot"))
 
 
 def test_graph_bad_extension_is_said_before_loading(capsys: pytest.CaptureFixture[str]) -> None:

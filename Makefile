@@ -1,6 +1,6 @@
 # One command per task; the same locally and in CI (.ci/run).
 #   make demo   set up leakhunt (no dev tools, no browser), then watch a real leak being found
-#   make test   set everything up (dev tools, Graphviz, Chromium), then run the suite
+#   make test   set everything up (dev tools, Graphviz, Chromium, Prometheus), then run the suite
 #   make lint   ruff + mypy (strict on the package) + the import boundaries of design.md
 #   make bench  benchmark against gc.collect(), objgraph, pympler, guppy3; monitor overhead
 #   make eval   hunt every scenario; print recall, retainer-path accuracy, false alarms
@@ -13,12 +13,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CORE := $(VENV)/.installed-core
 DEV := $(VENV)/.installed-dev
-SOURCES := pyproject.toml setup.py $(wildcard leakhunt/capture/*.c leakhunt/capture/*.h leakhunt/files/*.c)
+SOURCES := pyproject.toml setup.py $(wildcard leakhunt/capture/*.c leakhunt/capture/*.h leakhunt/files/*.c leakhunt/analysis/*.c)
 PYTEST_ARGS ?= -n 2
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 VERSIONS ?= 3.10 3.11 3.12 3.13
 
-.PHONY: setup demo test test-all lint bench bench-v8 eval fuzz clean graphviz chromium v8-oracles
+.PHONY: setup demo test test-all lint bench bench-v8 eval fuzz clean graphviz chromium prometheus v8-oracles
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python >= 3.10 or pass PYTHON=..."; exit 2; }
@@ -43,11 +43,15 @@ graphviz:
 chromium:
 	@sh scripts/ensure-chromium.sh
 
+# the real Prometheus server scraping `leakhunt run --prometheus` (tests/integration/test_prometheus.py)
+prometheus:
+	@sh scripts/ensure-prometheus.sh
+
 # Node.js, memlab and Chrome DevTools' heap-snapshot worker (tests/v8), cached in .cache/
 v8-oracles:
 	@sh scripts/ensure-v8-oracles.sh
 
-setup: $(DEV) graphviz chromium v8-oracles
+setup: $(DEV) graphviz chromium prometheus v8-oracles
 
 demo: $(CORE) graphviz
 	@$(PY) scripts/demo.py

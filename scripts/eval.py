@@ -9,7 +9,8 @@ Prints one row per scenario and three numbers:
 
 - recall: leaking scenarios where a reported leak has an expected type;
 - retainer-path accuracy: of those, the ones whose retainer paths (and
-  container) contain every expected substring;
+  container, and what holds them from C when no root does) contain every
+  expected substring;
 - false alarms: controls where a leak was reported.
 
 Exit status 0 when every scenario ran (whatever the score), 2 when a hunt
@@ -56,7 +57,9 @@ class Outcome:
         for leak in self.found:
             paths = [p if p is not None else "held outside Python" for p in leak["retainers"]]
             container = leak.get("container") or {}
-            text = " | ".join([*paths, container.get("path", "")])
+            held = leak.get("held_by") or {}
+            parts = [*paths, container.get("path", ""), held.get("text", ""), held.get("path", "")]
+            text = " | ".join(parts)
             if all(w in text for w in want):
                 return True
         return False

@@ -17,6 +17,7 @@ import typer
 from .._version import __version__
 from ..errors import LeakhuntError, UsageError
 from ..files.atomic import atomic_write
+from ..model import SnapshotDiff
 from ..render import DEFAULT_WIDTH, Format, format_for_path
 
 EXIT_OK = 0
@@ -264,6 +265,20 @@ def progress(command: str) -> Optional[Callable[[str], None]]:
         sys.stderr.flush()
 
     return say
+
+
+def read_pair(a: str, b: str, say: Optional[Callable[[str, float], None]]) -> SnapshotDiff:
+    """The diff of snapshot files ``a`` and ``b``, read one after the other
+    (two big graphs at once would double the peak), saying so on ``say``."""
+    from ..analysis.diff import diff
+    from ..files.snapshot_file import read_snapshot
+
+    if say is not None:
+        say("reading A", 0.0)
+    first = read_snapshot(a)
+    if say is not None:
+        say("reading B", 0.5)
+    return diff(first, read_snapshot(b))
 
 
 def end_progress(say: Optional[Callable[[str], None]]) -> None:

@@ -6,10 +6,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..analysis.diff import diff
 from ..errors import UsageError
 from ..files.snapshot_file import read_snapshot
 from ..render import render_diff
+from ..render.progress import progress_bar
 from ..views import diff_view, growth_at_least
 from ._common import (
     EXIT_OK,
@@ -27,6 +27,7 @@ from ._common import (
     end_progress,
     output_format,
     progress,
+    read_pair,
     width_for,
     write_text,
 )
@@ -70,7 +71,8 @@ def diff_command(
         typer.Option(
             "--paths/--no-paths",
             help="With graph snapshots (snapshot(..., graph=True)): under each grown type, "
-            "what holds the new objects, the container that grew, and the bytes it retains.",
+            "its new and deleted objects, what holds the new ones, the container that grew, "
+            "and the bytes it retains.",
         ),
     ] = True,
     retained: Annotated[
@@ -98,6 +100,26 @@ def diff_command(
             help="With --final: also list paths that stopped growing after B.",
         ),
     ] = False,
+    types: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--type",
+            metavar="T",
+            show_default=False,
+            help="Only type T (module.QualName, or the bare class name); repeat for more. "
+            "--fail-on-growth then counts only these types.",
+        ),
+    ] = None,
+    modules: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--module",
+            metavar="M",
+            show_default=False,
+            help="Only types defined in module M or a package below it (builtins: the "
+            "bare names); repeat for more. --fail-on-growth then counts only these types.",
+        ),
+    ] = None,
 ) -> int:
     """Show which types grew between snapshot A and snapshot B, biggest first.
 
@@ -108,16 +130,20 @@ def diff_command(
     output_format(fmt, output)  # a wrong -o (e.g. .html) is refused before any loading
     if final is not None:
         return _final(a, b, final, fmt, output, retained=retained, keep_growing=not final_all)
-    d = diff(read_snapshot(a), read_snapshot(b))
-    view = diff_view(
-        d,
-        sort=sort.value,
-        top=top,
-        min_count=min_count,
-        include_shrinking=show_all,
-        paths=paths,
-        retained=retained,
-    )
+    with progress_bar("diff") as say:
+        d = read_pair(a, b, say)
+        view = diff_view(
+            d,
+            sort=sort.value,
+            top=top,
+            min_count=min_count,
+            include_shrinking=show_all,
+            paths=paths,
+            retained=retained,
+            progress=say,
+            types=types or (),
+            modules=modules or (),
+        )
     write_text(
         render_diff(
             view, output_format(fmt, output), width=width_for(output), color=color_for(output)
@@ -125,7 +151,7 @@ def diff_command(
         output,
     )
     if fail_on_growth is not None:
-        tripped = growth_at_least(d, fail_on_growth)
+        tripped = growth_at_least(d, fail_on_growth, types=types or (), modules=modules or ())
         if tripped:
             shown = ", ".join(f"{t.name} (+{t.count_delta:,})" for t in tripped[:5])
             more = f" and {len(tripped) - 5} more" if len(tripped) > 5 else ""

@@ -9,10 +9,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..analysis.diff import diff
-from ..files.snapshot_file import read_snapshot
 from ..render.html import render_html
 from ..render.html_diff import diff_report
+from ..render.progress import progress_bar
 from ..render.words import fmt_bytes
 from ..views import diff_view
 from ._common import (
@@ -23,6 +22,7 @@ from ._common import (
     SnapshotB,
     app,
     default_output_name,
+    read_pair,
     to_stdout,
     write_text,
 )
@@ -92,9 +92,10 @@ def report_command(
 
         tl = load_timeline(timeline)  # a bad file is one line, before the slow part
         section = timeline_section(tl, summarize(tl))
-    d = diff(read_snapshot(a), read_snapshot(b))
-    view = diff_view(d, sort="bytes", top=top, retained=retained)
-    page = diff_report(d, view, max_graphs=max_graphs)
+    with progress_bar("report") as say:
+        d = read_pair(a, b, say)
+        view = diff_view(d, sort="bytes", top=top, retained=retained, progress=say)
+        page = diff_report(d, view, max_graphs=max_graphs, progress=say)
     if section is not None:
         page = replace(page, timeline=section)
     text = render_html(page)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["FILE_MODE", "DIR_MODE", "atomic_write", "make_dirs"]
+__all__ = ["FILE_MODE", "DIR_MODE", "atomic_write", "make_dirs", "open_new"]
 
 #: Mode of every file leakhunt writes (before the umask).
 FILE_MODE = 0o600
@@ -43,12 +43,7 @@ def make_dirs(directory: str) -> None:
         os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
 
 
-def atomic_write(path: str, data: bytes, *, clobber: bool = True, mode: int = FILE_MODE) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same
-    directory and a rename, so ``path`` is either absent, unchanged, or
-    complete. With ``clobber=False`` an existing ``path`` raises
-    FileExistsError (the hard link that publishes the file refuses to
-    replace one). Raises OSError as the system reports it."""
+def _create_tmp(path: str, mode: int) -> tuple[int, str]:
     directory = os.path.dirname(os.path.abspath(path))
     base = os.path.basename(path)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
@@ -56,10 +51,40 @@ def atomic_write(path: str, data: bytes, *, clobber: bool = True, mode: int = FI
         _TMP_COUNTER[0] += 1
         tmp = os.path.join(directory, f".{base}.{os.getpid()}.{_TMP_COUNTER[0]}.tmp")
         try:
-            fd = os.open(tmp, flags, mode)
-            break
+            return os.open(tmp, flags, mode), tmp
         except FileExistsError:
             continue
+
+
+def open_new(path: str, first: bytes = b"", *, mode: int = FILE_MODE) -> int:
+    """A new, empty (or ``first``-holding) file at ``path`` open for writing,
+    for files written as they grow (the monitor's timeline): created under a
+    temporary name (``O_EXCL | O_NOFOLLOW``, ``mode``), ``first`` written,
+    then renamed over ``path``, so a symlink or hard link planted at
+    ``path`` is replaced, never followed or truncated. Returns the file
+    descriptor (the caller closes it). Raises OSError."""
+    fd, tmp = _create_tmp(path, mode)
+    try:
+        if first:
+            os.write(fd, first)
+        os.replace(tmp, path)
+    except BaseException:
+        os.close(fd)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return fd
+
+
+def atomic_write(path: str, data: bytes, *, clobber: bool = True, mode: int = FILE_MODE) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same
+    directory and a rename, so ``path`` is either absent, unchanged, or
+    complete. With ``clobber=False`` an existing ``path`` raises
+    FileExistsError (the hard link that publishes the file refuses to
+    replace one). Raises OSError as the system reports it."""
+    fd, tmp = _create_tmp(path, mode)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

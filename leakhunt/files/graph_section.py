@@ -133,7 +133,8 @@ def graph_from_doc(path: str, doc: Any) -> HeapGraph:
     for name, want in (("ids", n), ("sizes", n), ("lengths", n), ("offsets", n + 1)):
         if specs[name] is not None and specs[name][0] != want:
             raise SnapshotFileError(
-                path, f"inconsistent object graph: {name} has {specs[name][0]:,} items for {n:,} nodes"
+                path,
+                f"inconsistent object graph: {name} has {specs[name][0]:,} items for {n:,} nodes",
             )
     if specs["labels"][0] != specs["targets"][0]:
         raise SnapshotFileError(path, "inconsistent object graph: targets and labels disagree")

@@ -4,6 +4,11 @@ the reader. See docs/timeline-format.md.
 
 ``load_timeline`` tolerates damage at the end (a process killed mid-write
 leaves a truncated last line): unreadable lines are skipped and counted.
+Lines are read as bounded data: NaN and Infinity are refused, integers are
+at most 20 digits, floats must be finite, nesting stays shallow (the one
+parser for files from anywhere, :func:`leakhunt.files.reading.parse_json`);
+a header that breaks these rules refuses the file, a record that does is
+skipped.
 """
 
 from __future__ import annotations
@@ -23,12 +28,19 @@ __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load_timeline"]
 
 FORMAT_NAME = "leakhunt.timeline"
 #: major.minor, as for snapshot files: readers refuse a newer major.
-FORMAT_VERSION = "1.0"
+#: 1.1 added the live heap: ``heap`` on every record, ``heap_py`` on
+#: samples, ``tid`` on span entries and the header's ``heap`` source.
+FORMAT_VERSION = "1.1"
 _MAJOR = int(FORMAT_VERSION.split(".")[0])
 
 
 def _int(v: Any) -> Optional[int]:
     return v if type(v) is int else None
+
+
+def _size(v: Any) -> Optional[int]:
+    """A byte count: an integer >= 0 (a damaged negative one reads as unknown)."""
+    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
 
 
 def _num(v: Any) -> Optional[float]:
@@ -119,16 +131,18 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
             samples.append(
                 Sample(
                     t,
-                    rss=_int(rec.get("rss")),
-                    peak_rss=_int(rec.get("peak_rss")),
-                    tm=_int(rec.get("tm")),
-                    tm_peak=_int(rec.get("tm_peak")),
+                    rss=_size(rec.get("rss")),
+                    peak_rss=_size(rec.get("peak_rss")),
+                    tm=_size(rec.get("tm")),
+                    tm_peak=_size(rec.get("tm_peak")),
                     wall=_num(rec.get("wall")),
                     gc_collections=tuple(c for c in coll if _int(c) is not None)
                     if isinstance(coll, list)
                     else (),
                     objects=_int(rec.get("objects")),
                     types=types,
+                    heap=_size(rec.get("heap")),
+                    heap_py=_size(rec.get("heap_py")),
                 )
             )
         elif kind in ("mark", "enter", "exit") and _int(rec.get("id")) is not None:
@@ -138,8 +152,9 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
                     t,
                     _str(rec.get("label")),
                     _str(rec.get("thread", "")),
-                    _int(rec.get("rss")),
-                    _int(rec.get("tm")),
+                    _size(rec.get("rss")),
+                    _size(rec.get("tm")),
+                    _size(rec.get("heap")),
                 )
             else:
                 rec["t"] = t
@@ -152,7 +167,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
                     None if label is None else _str(label),
                     rec.get("path") if isinstance(rec.get("path"), str) else None,
                     _int(rec.get("seq")) or 0,
-                    _int(rec.get("rss")),
+                    _size(rec.get("rss")),
                 )
             )
         elif kind == "end":
@@ -166,13 +181,16 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
                 _str(en.get("label")),
                 start=en["t"],
                 end=None if x is None else x["t"],
-                rss_start=_int(en.get("rss")),
-                rss_end=None if x is None else _int(x.get("rss")),
-                tm_start=_int(en.get("tm")),
-                tm_end=None if x is None else _int(x.get("tm")),
+                rss_start=_size(en.get("rss")),
+                rss_end=None if x is None else _size(x.get("rss")),
+                tm_start=_size(en.get("tm")),
+                tm_end=None if x is None else _size(x.get("tm")),
                 thread=_str(en.get("thread", "")),
                 depth=_int(en.get("depth")) or 0,
                 error=None if x is None or x.get("error") is None else _str(x.get("error")),
+                heap_start=_size(en.get("heap")),
+                heap_end=None if x is None else _size(x.get("heap")),
+                tid=_int(en.get("tid")) or 0,
             )
         )
     spans.sort(key=lambda s: s.start)
@@ -191,4 +209,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
         part=_int(head.get("part")) or 1,
         ended=ended,
         skipped_lines=skipped,
+        heap_source=str(head["heap"]) if isinstance(head.get("heap"), str) else None,
+        heap_missing=str(head.get("heap_missing") or ""),
+        format_version=str(head.get("format_version", "")),
     )

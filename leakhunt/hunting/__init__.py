@@ -36,14 +36,20 @@ from dataclasses import replace
 from typing import Any, Optional
 
 from .. import capture
-from ..model import ContainerGrowth, Snapshot, owned
-from ..model.hunt import AllocationSite, HuntResult, Leak, WarmupGrowth
+from ..capture.holders import atexit_count, length_of, live_objects, registry_markers
+from ..model import ContainerGrowth, HeapGraph, Snapshot, owned
+from ..model.hunt import AllocationSite, BoundedGrowth, HuntResult, Leak, WarmupGrowth
+from .bounds import judge_bounds
 from .explain import Explained, container_key, explain, growing_containers, ranked
+from .modules import ModuleRegistry, module_registry, through_registry
+from .registries import held_by_interpreter
+from .replaced import replaced_objects
 from .sites import trace_sites
 from .verdict import SeriesVerdict, classify
 
 __all__ = [
     "AllocationSite",
+    "BoundedGrowth",
     "HuntResult",
     "Leak",
     "SeriesVerdict",
@@ -68,6 +74,15 @@ class _Run:
         self.g0: Optional[Snapshot] = None
         self.gn: Optional[Snapshot] = None
         self.snaps: tuple[Snapshot, ...] = ()
+        self.atexit: tuple[Optional[int], Optional[int]] = (None, None)
+
+
+@owned
+class _Watch:
+    """The live containers a hunt watches after its measured calls."""
+
+    def __init__(self) -> None:
+        self.objects: list[Any] = []
 
 
 def _take(graph: bool) -> Snapshot:
@@ -120,13 +135,16 @@ def hunt(
         fn()
     say("graph snapshot before the measured calls" if graph else "snapshot")
     run.g0 = _take(graph)
+    first = atexit_count()
     for i in range(iterations):
         say(f"call {i + 1}/{iterations}")
         fn()
         run.snaps = (*run.snaps, _take(graph and i == iterations - 1))
     run.gn = run.snaps[-1]
+    run.atexit = (first, atexit_count())
     say("analysing")
     result = _analyse(run, name, iterations, warmup, trace, graph, t0)
+    result = _without_steps(fn, result, run, say)
     if trace and result.leaks:
         # Tracing is off while measuring (it slows every allocation, leakhunt's
         # own walk included); a few more calls under tracemalloc show where the
@@ -142,7 +160,101 @@ def hunt(
     return result
 
 
+# ------------------------------------------------------------ one-off steps
+
+
+def _unconfirmed(leak: Leak) -> bool:
+    """A container leak that only the two graphs vouch for: no series of
+    counts or bytes was judged for it (a lazy import that adds modules in
+    one call looks the same in two graphs as steady growth)."""
+    return leak.kind == "container" and leak.grew_in == 0 and not leak.holder_type
+
+
+def _without_steps(
+    fn: Callable[[], Any], result: HuntResult, run: _Run, say: Progress
+) -> HuntResult:
+    """Call the action a few more times and watch the length of every
+    unconfirmed growing container: one that does not grow again grew in a
+    one-off step, not steadily."""
+    gn = run.gn.graph if run.gn is not None else None
+    todo = [x for x in result.leaks if _unconfirmed(x) and x.container is not None]
+    if gn is None or not todo:
+        return result
+    wanted = {gn.ids[x.container.node]: x.container.type_name for x in todo if x.container}
+    watch = _Watch()
+    watch.objects = live_objects(wanted)
+    try:
+        start = {id(o): length_of(o) for o in watch.objects}
+        calls = max(3, result.iterations // 2)
+        for i in range(calls):
+            say(f"call {i + 1}/{calls} to confirm growing containers")
+            fn()
+        end = {id(o): length_of(o) for o in watch.objects}
+    finally:
+        watch.objects = []
+    steps: list[WarmupGrowth] = []
+    kept: list[Leak] = []
+    for x in result.leaks:
+        key = gn.ids[x.container.node] if x in todo and x.container else None
+        a, b = start.get(key or -1), end.get(key or -1)
+        if key is None or a is None or b is None:
+            kept.append(x)
+            continue
+        rate = x.items_per_iteration
+        if b - a >= max(1.0, rate * calls / 3):
+            kept.append(replace(x, grew_in=1, steps=calls + result.iterations))
+            continue
+        delta = x.container.delta if x.container else 0
+        steps.append(WarmupGrowth(x.type_name, delta, 0, "step"))
+    if not steps:
+        return result
+    return replace(
+        result,
+        leaks=tuple(ranked(kept)),
+        warmup_only=(*result.warmup_only, *steps),
+    )
+
+
 # ------------------------------------------------------------ the analysis
+
+
+def _held_from_c(leaks: list[Leak], gn: HeapGraph, run: _Run, iterations: int) -> list[Leak]:
+    """Name what holds, from C, the leaks whose objects no root reaches."""
+    firsts = {}
+    for i, x in enumerate(leaks):
+        if any(c.path is not None for c in x.clusters):
+            continue  # a root reaches some of them: that path is the story
+        outside = next((c for c in x.clusters if c.sample), None)
+        if outside is not None:
+            firsts[i] = outside.sample[0]
+    if not firsts:
+        return leaks
+    a, b = run.atexit
+    grew = b - a if a is not None and b is not None and b > a else None
+    holds = held_by_interpreter(gn, list(firsts.values()), registry_markers(), grew, iterations)
+    return [
+        replace(x, held_by=holds[firsts[i]]) if firsts.get(i, -1) in holds else x
+        for i, x in enumerate(leaks)
+    ]
+
+
+def _through_modules(leak: Leak, registry: ModuleRegistry) -> Leak:
+    """A leak held by modules new in ``sys.modules``, told as growth of
+    ``sys.modules`` (one cause with the modules themselves)."""
+    clusters = []
+    moved = False
+    for c in leak.clusters:
+        text = through_registry(c.path_text, registry)
+        moved = moved or text is not None
+        clusters.append(c if text is None else replace(c, path_text=text))
+    if not moved and leak.type_name != "module":
+        return leak
+    return replace(
+        leak,
+        clusters=tuple(clusters),
+        container=registry.container,
+        evidence=registry.new_modules if leak.type_name == "module" else (),
+    )
 
 
 def _series(
@@ -226,6 +338,12 @@ def _analyse(
                 holders=ex.holders,
             )
         )
+    if gn is not None:
+        leaks = _held_from_c(leaks, gn, run, iterations)
+    registry = module_registry(g0, gn) if g0 is not None and gn is not None else None
+    if registry is not None and "module" in leaking:
+        named.add(container_key(registry.container))
+        leaks = [_through_modules(x, registry) for x in leaks]
     for k in containers:
         tname = k.type_name
         if container_key(k) in named:
@@ -252,6 +370,37 @@ def _analyse(
                 nodes=(k.node,),
             )
         )
+    if g0 is not None and gn is not None:
+        told = {container_key(x.container) for x in leaks if x.container is not None}
+        for tname, vb in sorted(in_place.items()):
+            counts, sizes = series[tname]
+            for r in replaced_objects(g0, gn, tname, sizes[-1] - sizes[0]):
+                if (tname, r.path_text) in named | told:
+                    continue  # a container already told as the holder of a leak
+                leaks.append(
+                    Leak(
+                        type_name=tname,
+                        kind="container",
+                        per_iteration=0.0,
+                        bytes_per_iteration=round((r.length_b - r.length_a) / iterations, 1),
+                        grew_in=vb.grew_in,
+                        steps=vb.steps,
+                        confidence=vb.confidence,
+                        clusters=(),
+                        container=ContainerGrowth(
+                            tname, r.path_text, r.length_a, r.length_b, "bytes", r.node
+                        ),
+                        allocated_at=None,
+                        counts=tuple(counts),
+                        sizes=tuple(sizes),
+                        nodes=(r.node,),
+                        holders=(r.holder,),
+                        holder_type=r.holder_type,
+                    )
+                )
+    filling: list[BoundedGrowth] = []
+    if gn is not None:
+        leaks, filling = judge_bounds(leaks, gn)
     leaks = ranked(leaks)
     bounded.sort(key=lambda w: (w.when != "warm-up", -w.size, w.type_name))
     return HuntResult(
@@ -266,4 +415,5 @@ def _analyse(
         traced=traced,
         graph=g0 is not None and gn is not None,
         notes=tuple(notes),
+        bounded=tuple(filling),
     )

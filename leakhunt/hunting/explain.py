@@ -113,6 +113,8 @@ def _hops(leak: Leak) -> float:
             hops.append(len(labels) + ("<key>" in labels))
     if leak.kind == "container" and leak.container is not None:
         hops.append(leak.container.path_text.count(" -> "))
+    if leak.held_by is not None:
+        hops.append(leak.held_by.depth)
     return min(hops, default=99) + (0.5 if "." not in leak.type_name else 0.0)
 
 
@@ -122,7 +124,13 @@ def ranked(leaks: list[Leak]) -> list[Leak]:
     group the type nearest the container comes first, then by bytes."""
     groups: dict[object, list[Leak]] = {}
     for x in leaks:
-        key: object = container_key(x.container) if x.container else f"#{x.type_name}"
+        key: object = (
+            container_key(x.container)
+            if x.container
+            else (x.held_by.registry, x.held_by.basis, x.held_by.holder_type)
+            if x.held_by
+            else f"#{x.type_name}"
+        )
         groups.setdefault(key, []).append(x)
     ordered = sorted(
         groups.values(),

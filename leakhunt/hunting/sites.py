@@ -103,7 +103,9 @@ def trace_sites(
     Tracked objects are found in ``gc.get_objects()``; untracked ones (str,
     float, dicts of atoms...) among the referents of the new objects and of
     the containers known to grow."""
-    wanted = {x.type_name for x in leaks if x.kind != "container" or x.per_iteration > 0}
+    wanted = {
+        x.type_name for x in leaks if x.kind != "container" or x.per_iteration > 0 or x.holder_type
+    }
     if not wanted:
         return {}
     # The growing containers are old (their new items have traces): find them

@@ -15,7 +15,17 @@ from .owned import owned
 if TYPE_CHECKING:
     from .heapgraph import HeapGraph
 
-__all__ = ["AllocationSite", "HuntResult", "Kind", "Leak", "WarmupGrowth"]
+__all__ = [
+    "AllocationSite",
+    "BoundedGrowth",
+    "DeclaredBound",
+    "Basis",
+    "HuntResult",
+    "InterpreterHold",
+    "Kind",
+    "Leak",
+    "WarmupGrowth",
+]
 
 Kind = Literal["objects", "container"]
 
@@ -34,6 +44,53 @@ class AllocationSite:
     def __str__(self) -> str:
         where = f"{self.filename}:{self.lineno}"
         return f"{where} in {self.function}()" if self.function else where
+
+
+@owned
+@dataclass(frozen=True)
+class DeclaredBound:
+    """A bound a growing container declares at run time, read from the
+    container (a deque's ``maxlen``, an ``lru_cache``'s ``maxsize``) or from
+    the object that owns it (an attribute such as ``maxsize``): ``fill`` is
+    how many items the container holds now."""
+
+    holder_type: str
+    holder_path: str
+    attribute: str
+    bound: int
+    fill: int
+
+    @property
+    def exceeded(self) -> bool:
+        return self.fill > self.bound
+
+
+#: How the registry of an object held from C was told: by an object the
+#: standard library registers in the same list ("marker"), by the growth of
+#: atexit's callback count ("atexit_count", inferred), or not at all: an
+#: interpreter-held list ("list") or nothing Python can see ("none").
+Basis = Literal["marker", "atexit_count", "list", "none"]
+
+
+@owned
+@dataclass(frozen=True)
+class InterpreterHold:
+    """What holds a leak's objects from C: the ``registry`` (empty when
+    unknown), how that was told (``basis``), the type of the top holder no
+    Python object refers to, and the partial path from it to the objects
+    (``depth`` edges). ``count`` is atexit's growth over ``calls`` calls."""
+
+    registry: str
+    basis: Basis
+    holder_type: str
+    path_text: str
+    depth: int
+    count: int = 0
+    calls: int = 0
+
+    @property
+    def inferred(self) -> bool:
+        return self.basis != "marker"
 
 
 @owned
@@ -72,6 +129,15 @@ class Leak:
     #: 1 in rank order); the first of a group is the object nearest to the
     #: container, the others are held through it
     group: int = 0
+    #: a bound the accumulating container declares and has grown past
+    bound: Optional[DeclaredBound] = None
+    #: for an object replaced each call by a bigger one (``container`` in
+    #: bytes, at the attribute's path): the type of the object holding it
+    holder_type: str = ""
+    #: names that show the growth (the new modules of ``sys.modules``)
+    evidence: tuple[str, ...] = ()
+    #: what holds the objects from C, when no root reaches them
+    held_by: Optional[InterpreterHold] = None
 
     @property
     def paths(self) -> tuple[Optional[str], ...]:
@@ -85,13 +151,28 @@ class Leak:
 @owned
 @dataclass(frozen=True)
 class WarmupGrowth:
-    """A type that grew but stopped: during the warm-up calls, or early in
-    the measured calls and then not again (a cache that filled)."""
+    """A type that grew but stopped: during the warm-up calls, early in the
+    measured calls and then not again (a cache that filled), or a container
+    that grew in one step of the measured calls and not in the calls after
+    (a lazy import)."""
 
     type_name: str
     count: int
     size: int
-    when: Literal["warm-up", "bounded"]
+    when: Literal["warm-up", "bounded", "step"]
+
+
+@owned
+@dataclass(frozen=True)
+class BoundedGrowth:
+    """A type that grew steadily during the measured calls, held by a
+    container that declares a bound it has not reached: a cache still
+    filling, not a leak."""
+
+    type_name: str
+    per_iteration: float
+    bytes_per_iteration: float
+    bound: DeclaredBound
 
 
 @owned
@@ -112,6 +193,8 @@ class HuntResult:
     traced: bool
     graph: bool
     notes: tuple[str, ...] = ()
+    #: steady growth held by containers that declare a bound not yet reached
+    bounded: tuple[BoundedGrowth, ...] = ()
     #: the object graph after the last call, when asked (``keep_graph``)
     final_graph: Optional[HeapGraph] = field(default=None, compare=False, repr=False)
 

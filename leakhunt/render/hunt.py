@@ -24,11 +24,21 @@ LEAK  dict  +10 per call (+1.9 KiB/call), grew in 10/10 calls
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
-from ..model.hunt import HuntResult, Leak
+from ..model.hunt import BoundedGrowth, DeclaredBound, HuntResult, InterpreterHold, Leak
 from .json import cluster_to_dict, container_to_dict
-from .words import HELD_OUTSIDE, container_sentence, fmt_bytes, fmt_count, fmt_rate
+from .words import (
+    HELD_OUTSIDE,
+    bound_sentence,
+    container_sentence,
+    fmt_bytes,
+    fmt_count,
+    fmt_rate,
+    held_by_sentence,
+    replaced_sentence,
+)
 
 __all__ = ["hunt_to_dict", "render_hunt_json", "render_hunt_text"]
 
@@ -41,29 +51,76 @@ _UNKNOWN_SITE = (
 
 def _headline(leak: Leak) -> str:
     per_call = f"{fmt_bytes(round(leak.bytes_per_iteration), signed=True)}/call"
+    grew = f"grew in {leak.grew_in}/{leak.steps} calls"
     if leak.kind == "objects":
-        grew = f"grew in {leak.grew_in}/{leak.steps} calls"
         return f"{fmt_rate(leak.per_iteration)} per call ({per_call}), {grew}"
+    if leak.holder_type:
+        return f"{per_call} in one object replaced by a bigger one (no new objects), {grew}"
     items = f"{fmt_rate(leak.items_per_iteration)} items per call"  # one growing container
     objects = f", {fmt_rate(leak.per_iteration)} objects" if leak.per_iteration else ""
     return f"{items}{objects} ({per_call})"
 
 
-def _leak_lines(result: HuntResult, leak: Leak, max_paths: int) -> list[str]:
+def _leak_lines(
+    result: HuntResult,
+    leak: Leak,
+    max_paths: int,
+    max_evidence: int = 5,
+    group: Sequence[Leak] = (),
+) -> list[str]:
     lines = [f"LEAK  {leak.type_name}  {_headline(leak)}"]
     paths = leak.paths
     shown = paths[:max_paths]
     for path in shown:
+        if path is None and leak.held_by is not None:
+            lines.append(f"{_INDENT}held by: {held_by_sentence(leak.held_by)}")
+            # the deepest path of the group: from the top holder through all it drags
+            deepest = max(
+                (x.held_by for x in (leak, *group) if x.held_by is not None),
+                key=lambda h: h.depth,
+            )
+            lines.append(f"{_INDENT}partial path: {deepest.path_text}")
+            continue
         lines.append(f"{_INDENT}held by: {path if path is not None else HELD_OUTSIDE}")
     if len(paths) > len(shown):
         lines.append(f"{_INDENT}... and {len(paths) - len(shown)} more paths")
     if not paths and result.graph:
         lines.append(f"{_INDENT}held by: (no retainer path found)")
-    if leak.container:
+    if leak.container and leak.holder_type:
+        sentence = replaced_sentence(leak.container, leak.holder_type, calls=result.iterations)
+        lines.append(f"{_INDENT}growing: {sentence}")
+    elif leak.container:
         sentence = container_sentence(leak.container, calls=result.iterations)
         lines.append(f"{_INDENT}growing: {sentence}")
+    if leak.evidence:
+        listed = ", ".join(leak.evidence[:max_evidence])
+        more = (
+            f" and {len(leak.evidence) - max_evidence} more"
+            if len(leak.evidence) > max_evidence
+            else ""
+        )
+        lines.append(f"{_INDENT}new: {listed}{more}")
+    if leak.bound is not None:
+        lines.append(f"{_INDENT}bound: {bound_sentence(leak.bound)}")
     if result.traced:
         lines.append(f"{_INDENT}allocated at: {leak.allocated_at or _UNKNOWN_SITE}")
+    return lines
+
+
+def _bounded_lines(result: HuntResult, max_types: int = 4) -> list[str]:
+    """Steady growth held by a container still filling towards the bound it
+    declares: one line per container, the types it holds after it."""
+    by_holder: dict[tuple[str, str], list[BoundedGrowth]] = {}
+    for g in result.bounded:
+        by_holder.setdefault((g.bound.holder_type, g.bound.holder_path), []).append(g)
+    lines = []
+    for members in by_holder.values():
+        held = ", ".join(
+            f"{g.type_name} {fmt_rate(g.per_iteration)}/call" for g in members[:max_types]
+        )
+        more = f" and {len(members) - max_types} more" if len(members) > max_types else ""
+        lines.append(f"not a leak: {bound_sentence(members[0].bound)}")
+        lines.append(f"{_INDENT}grew during the measured calls: {held}{more}")
     return lines
 
 
@@ -80,8 +137,8 @@ def render_hunt_text(result: HuntResult, *, max_paths: int = 3, max_others: int 
         j = i + 1
         while j < len(leaks) and leak.group and leaks[j].group == leak.group:
             j += 1
-        lines.extend(_leak_lines(result, leak, max_paths))
         others = leaks[i + 1 : j]
+        lines.extend(_leak_lines(result, leak, max_paths, group=others))
         if others:
             held = ", ".join(
                 f"{x.type_name} {fmt_rate(x.per_iteration)}" for x in others[:max_others]
@@ -95,6 +152,7 @@ def render_hunt_text(result: HuntResult, *, max_paths: int = 3, max_others: int 
         i = j
     if result.leaks:
         lines.append("")
+    lines.extend(_bounded_lines(result))
     bounded = result.warmup_only
     if bounded:
         warm = [w for w in bounded if w.when == "warm-up"]
@@ -103,6 +161,12 @@ def render_hunt_text(result: HuntResult, *, max_paths: int = 3, max_others: int 
         if warm:
             parts.append(
                 f"{len(warm)} type{'s' if len(warm) != 1 else ''} grew during warm-up only"
+            )
+        steps = [w for w in bounded if w.when == "step"]
+        if steps:
+            parts.append(
+                "grew in one step and not again: "
+                + ", ".join(f"{w.type_name} {fmt_count(w.count, signed=True)}" for w in steps[:5])
             )
         if filled:
             parts.append(
@@ -154,6 +218,31 @@ def _leak(leak: Leak) -> dict[str, Any]:
         ),
         "counts": list(leak.counts),
         "sizes": list(leak.sizes),
+        "bound": None if leak.bound is None else _bound(leak.bound),
+        "holder_type": leak.holder_type or None,
+        "evidence": list(leak.evidence),
+        "held_by": None if leak.held_by is None else _held_by(leak.held_by),
+    }
+
+
+def _held_by(h: InterpreterHold) -> dict[str, Any]:
+    return {
+        "registry": h.registry or None,
+        "inferred": h.inferred,
+        "basis": h.basis,
+        "holder_type": h.holder_type,
+        "path": h.path_text,
+        "text": held_by_sentence(h),
+    }
+
+
+def _bound(b: DeclaredBound) -> dict[str, Any]:
+    return {
+        "holder": b.holder_path,
+        "holder_type": b.holder_type,
+        "attribute": b.attribute,
+        "bound": b.bound,
+        "fill": b.fill,
     }
 
 
@@ -174,6 +263,15 @@ def hunt_to_dict(result: HuntResult) -> dict[str, Any]:
         "traced": result.traced,
         "graph": result.graph,
         "notes": list(result.notes),
+        "bounded": [
+            {
+                "type": g.type_name,
+                "per_iteration": g.per_iteration,
+                "bytes_per_iteration": g.bytes_per_iteration,
+                **_bound(g.bound),
+            }
+            for g in result.bounded
+        ],
     }
 
 

@@ -14,15 +14,21 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from ..model import HELD_OUTSIDE as _HELD_OUTSIDE_SENTENCE
-from ..model import ClusterGrowth, ContainerGrowth, TypeRetention
+from ..model import ClusterGrowth, ContainerGrowth, TypeChurn, TypeRetention
+from ..model.hunt import DeclaredBound, InterpreterHold
 from ..model.survivors import SurvivorCluster, Survivors
 from ..views import DiffView, InspectView
 
 __all__ = [
+    "CHURN_NOTE",
     "HELD_OUTSIDE",
     "HELD_OUTSIDE_REACHED",
     "HELD_OUTSIDE_SENTENCE",
     "HELD_OUTSIDE_WHY",
+    "bound_sentence",
+    "held_by_sentence",
+    "replaced_sentence",
+    "churn_text",
     "cluster_count",
     "container_growth",
     "container_sentence",
@@ -34,6 +40,8 @@ __all__ = [
     "fmt_label",
     "fmt_share",
     "fmt_time",
+    "graph_command",
+    "graph_file_name",
     "more_message",
     "more_paths",
     "plural",
@@ -205,6 +213,56 @@ def inspect_header(view: InspectView) -> list[tuple[str, str]]:
     return rows
 
 
+def graph_command(a: Optional[str], b: Optional[str], type_name: str, cluster: int) -> str:
+    """The ready-to-run command that draws cluster ``cluster`` of a diff
+    (only the objects new in B), shell-quoted; A and B stand in for files
+    the view does not know. It writes :func:`graph_file_name`.
+
+    >>> graph_command("a.lhs.json.gz", "my b.json", "app.Session", 2)
+    "leakhunt graph a.lhs.json.gz 'my b.json' --type app.Session --cluster 2"
+    """
+    import shlex
+
+    words = [shlex.quote(w) for w in (a or "A", b or "B", "--type", type_name)]
+    return " ".join(["leakhunt graph", *words, "--cluster", str(cluster)])
+
+
+def graph_file_name(
+    type_name: Optional[str], cluster: Optional[int], object_id: Optional[int]
+) -> str:
+    """The file ``leakhunt graph`` writes when no ``-o`` is given.
+
+    >>> graph_file_name("__main__.Row", 2, None), graph_file_name(None, None, 0x7F3A)
+    ('__main__.Row-2.svg', 'object-0x7f3a.svg')
+    """
+    import re
+
+    if type_name is None:
+        return f"object-{object_id or 0:#x}.svg"
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", type_name).lstrip(".-") or "objects"
+    return f"{stem}-{cluster}.svg" if cluster is not None else f"{stem}.svg"
+
+
+def churn_text(c: TypeChurn) -> str:
+    """New and deleted objects of a type, for the line under its row.
+
+    >>> churn_text(TypeChurn("dict", 12, 2, 2784, 464))
+    'new in B: 12 (2.7 KiB), deleted since A: 2 (464 B)'
+    """
+    return (
+        f"new in B: {fmt_count(c.new)} ({fmt_bytes(c.new_size)}), "
+        f"deleted since A: {fmt_count(c.deleted)} ({fmt_bytes(c.deleted_size)})"
+    )
+
+
+#: How exact "new" and "deleted" are: said once under the table.
+CHURN_NOTE = (
+    "new and deleted objects are matched by address, type and size; an object freed "
+    "and replaced at the same address by one of the same type and size counts as "
+    "neither, so both are lower bounds"
+)
+
+
 def cluster_count(c: ClusterGrowth) -> str:
     """How many more objects the cluster holds in B than in A."""
     return fmt_count(c.count_delta, signed=True)
@@ -251,6 +309,69 @@ def more_paths(r: TypeRetention) -> str:
     """What to say about clusters cut by ``max_clusters``."""
     noun = "path" if r.omitted == 1 else "paths"
     return f"and {r.omitted:,} more {noun} ({fmt_count(r.omitted_count, signed=True)} objects)"
+
+
+def bound_sentence(b: DeclaredBound) -> str:
+    """A declared bound and how full it is.
+
+    >>> print(bound_sentence(DeclaredBound("collections.deque", "module m -> .RECENT",
+    ...     "maxlen", 500, 120)))
+    the collections.deque at module m -> .RECENT is bounded: fills to 500 (maxlen), now 120
+    >>> print(bound_sentence(DeclaredBound("app.Cache", "module m -> .CACHE",
+    ...     "maxsize", 40, 84)))
+    the app.Cache at module m -> .CACHE declares maxsize 40 but holds 84: past its own bound
+    """
+    where = f"the {b.holder_type} at {b.holder_path}"
+    if b.exceeded:
+        return (
+            f"{where} declares {b.attribute} {b.bound:,} but holds {b.fill:,}: past its own bound"
+        )
+    return f"{where} is bounded: fills to {b.bound:,} ({b.attribute}), now {b.fill:,}"
+
+
+def replaced_sentence(c: ContainerGrowth, holder_type: str, *, calls: int) -> str:
+    """An object replaced each call by a bigger one, named by its holder.
+
+    >>> c = ContainerGrowth("array.array", "module m -> .BUF -> .history", 1024, 41984, "bytes")
+    >>> print(replaced_sentence(c, "m.SensorBuffer", calls=10))
+    .history of m.SensorBuffer (array.array) grew by 4.0 KiB per call (1.0 KiB to 41.0 KiB)
+    """
+    label = c.path_text.rsplit(" -> ", 1)[-1]
+    rate = fmt_bytes(round(c.delta / calls)) if calls else fmt_bytes(c.delta)
+    return (
+        f"{label} of {holder_type} ({c.type_name}) grew by {rate}"
+        f"{' per call' if calls else ''} ({fmt_bytes(c.length_a)} to {fmt_bytes(c.length_b)})"
+    )
+
+
+def held_by_sentence(h: InterpreterHold) -> str:
+    """What holds objects no root reaches, and how that is known.
+
+    >>> h = InterpreterHold("atexit", "atexit_count", "method", "method", 0, 10, 10)
+    >>> held_by_sentence(h)[:50]
+    'held outside Python by atexit callbacks (inferred:'
+    """
+    if h.basis == "marker":
+        return (
+            f"held outside Python by {h.registry} (the same interpreter-held list holds "
+            "what the standard library registers there)"
+        )
+    if h.basis == "atexit_count":
+        return (
+            f"held outside Python by atexit callbacks (inferred: atexit._ncallbacks() grew by "
+            f"{h.count:,} in {h.calls:,} calls, and no Python object refers to the "
+            f"{h.holder_type})"
+        )
+    if h.basis == "list":
+        return (
+            "held outside Python by an interpreter-held list (inferred: no Python object "
+            "refers to it; the interpreter keeps os.register_at_fork callbacks, codec search "
+            "functions and audit hooks in such lists)"
+        )
+    return (
+        f"held outside Python (registry unknown: no Python object refers to the "
+        f"{h.holder_type}, and atexit's count did not grow)"
+    )
 
 
 # ------------------------------------------------ diff BASELINE TARGET --final

@@ -84,6 +84,15 @@ def bootstrap() -> None:
             )
         except Exception as e:
             print(f"leakhunt run: no signal handler: {e}", file=sys.stderr)
+    if config.get("prometheus"):
+        addr, port = config["prometheus"]
+        try:
+            from .metrics import start_metrics_server
+
+            start_metrics_server(int(port), addr=str(addr))
+        except (ImportError, OSError) as e:
+            print(f"leakhunt run: cannot serve metrics on {addr}:{port}: {e}", file=sys.stderr)
+            sys.exit(2)
     # atexit runs after the interpreter has joined the program's threads, so
     # the last sample and the exit snapshot see the finished program
     atexit.register(_at_exit, config, mon)

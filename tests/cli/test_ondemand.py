@@ -142,7 +142,10 @@ def test_a_receipt_owned_by_another_user_or_in_a_shared_dir_is_refused(
 def test_a_bad_pid_is_one_line_exit_2(tmp_path: Path, pid: str) -> None:
     r = leakhunt_cli(tmp_path, "snapshot", pid)
     assert r.returncode == 2 and r.stdout == ""
-    assert r.stderr == f"leakhunt: error: snapshot: {pid!r} is not a process id (a whole number above 0)\n"
+    assert (
+        r.stderr
+        == f"leakhunt: error: snapshot: {pid!r} is not a process id (a whole number above 0)\n"
+    )
 
 
 def test_the_handler_makes_its_receipt_dir_private_and_refuses_a_shared_one(

@@ -178,7 +178,11 @@ def mutate_bytes(data: bytes, rng: random.Random) -> bytes:
 
 
 def _encode_array(values: bytes, code: str, count: int) -> dict[str, Any]:
-    return {"type": code, "count": count, "zlib_base64": base64.b64encode(zlib.compress(values)).decode()}
+    return {
+        "type": code,
+        "count": count,
+        "zlib_base64": base64.b64encode(zlib.compress(values)).decode(),
+    }
 
 
 def mutate_graph(doc: dict[str, Any], rng: random.Random) -> str:

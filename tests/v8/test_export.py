@@ -106,3 +106,15 @@ def test_a_histogram_snapshot_cannot_be_exported(
     assert s.path is not None
     assert main(["export", s.path, "-o", str(tmp_path / "h.heapsnapshot")]) == 2
     assert "has no object graph" in capsys.readouterr().err
+
+
+def test_the_compiled_writer_equals_its_twin(monkeypatch: pytest.MonkeyPatch) -> None:
+    from leakhunt.files import v8_write
+
+    if v8_write._format is None:
+        pytest.skip("leakhunt.files._v8 not built")
+    s = _toy([0x1000 * (i + 1) for i in range(7)])
+    compiled = to_v8_bytes(s)
+    monkeypatch.setattr(v8_write, "_format", None)
+    monkeypatch.setattr(v8_write, "_reach", None)
+    assert to_v8_bytes(s) == compiled

@@ -59,6 +59,8 @@ class SideView:
     rss: Optional[int]
     total_count: int
     total_size: int
+    #: the snapshot's format: ``"v8"`` for a Node or Chrome heap snapshot
+    format_version: str = ""
 
     @classmethod
     def of(cls, s: Snapshot) -> SideView:
@@ -72,6 +74,7 @@ class SideView:
             rss=s.memory.rss,
             total_count=s.total_count,
             total_size=s.total_size,
+            format_version=s.format_version,
         )
 
 

@@ -110,3 +110,13 @@ def test_python_files_are_estimated_from_path_counts(tmp_path: Path) -> None:
     assert first.path_text is not None and "HISTORY" in first.path_text
     assert all("WARM" not in (c.path_text or "") for c in found.clusters)
     assert found.settled >= 1
+
+
+def test_diff_says_new_and_deleted_are_exact_for_v8_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, _, c = _v8_triple(tmp_path, (1, 3, 5))
+    assert main(["diff", a, c]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "new in B: 4 (96 B), deleted since A: 0 (0 B)" in out
+    assert "matched by V8 object id" in out and "lower bounds" not in out

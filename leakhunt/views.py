@@ -269,7 +269,8 @@ def diff_view(
     )
     retention = churn_rows = None
     if paths and d.a.graph is not None and d.b.graph is not None:
-        churn_rows = churn(d.a.graph, d.b.graph, [r.name for r in rows])
+        v8 = d.a.format_version == "v8" and d.b.format_version == "v8"  # ids objects keep
+        churn_rows = churn(d.a.graph, d.b.graph, [r.name for r in rows], by_id=v8)
         retention = explain_growth(
             d.a.graph,
             d.b.graph,

@@ -18,7 +18,7 @@ PYTEST_ARGS ?= -n 2
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 VERSIONS ?= 3.10 3.11 3.12 3.13
 
-.PHONY: setup demo test test-all lint bench eval fuzz clean graphviz chromium prometheus v8-oracles
+.PHONY: setup demo test test-all lint bench bench-v8 eval fuzz clean graphviz chromium prometheus v8-oracles
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python >= 3.10 or pass PYTHON=..."; exit 2; }
@@ -76,6 +76,10 @@ bench: setup
 	$(PY) bench/bench_retainers.py --out docs/benchmarks-retainers.md
 	$(PY) bench/bench_hunt.py --out docs/benchmarks-hunt.md
 	$(PY) bench/bench_monitor.py --out docs/benchmarks-monitor.md
+
+# V8 files at scale: the seed's Node service writes a ~230 MB snapshot triple (needs node)
+bench-v8: setup
+	$(PY) bench/bench_v8.py --memlab --out docs/benchmarks-v8.md
 
 eval: setup
 	$(PY) scripts/eval.py

@@ -59,6 +59,8 @@ class SideView:
     rss: Optional[int]
     total_count: int
     total_size: int
+    #: the snapshot's format: ``"v8"`` for a Node or Chrome heap snapshot
+    format_version: str = ""
 
     @classmethod
     def of(cls, s: Snapshot) -> SideView:
@@ -72,6 +74,7 @@ class SideView:
             rss=s.memory.rss,
             total_count=s.total_count,
             total_size=s.total_size,
+            format_version=s.format_version,
         )
 
 
@@ -266,7 +269,8 @@ def diff_view(
     )
     retention = churn_rows = None
     if paths and d.a.graph is not None and d.b.graph is not None:
-        churn_rows = churn(d.a.graph, d.b.graph, [r.name for r in rows])
+        v8 = d.a.format_version == "v8" and d.b.format_version == "v8"  # ids objects keep
+        churn_rows = churn(d.a.graph, d.b.graph, [r.name for r in rows], by_id=v8)
         retention = explain_growth(
             d.a.graph,
             d.b.graph,

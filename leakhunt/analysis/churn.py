@@ -63,7 +63,25 @@ def _churn_py(
     return new, distinct_a - kept, new_bytes, max(0, all_a - kept_bytes)
 
 
-def new_in_b(a: HeapGraph, b: HeapGraph, name: str) -> tuple[TypeChurn, bytearray]:
+def _churn_by_id(
+    a: HeapGraph, nodes_a: array[int], b: HeapGraph, nodes_b: array[int], fresh: bytearray
+) -> tuple[int, int, int, int]:
+    """Matching by id alone: for V8 files, where an object keeps its id for
+    the life of the process while its size may change (V8 shrinks an
+    object's in-object slack after a few instances)."""
+    left = {a.ids[v]: a.sizes[v] for v in nodes_a}
+    new = new_bytes = 0
+    for v in nodes_b:
+        if left.pop(b.ids[v], None) is None:
+            fresh[v] = 1
+            new += 1
+            new_bytes += b.sizes[v]
+    return new, len(left), new_bytes, sum(left.values())
+
+
+def new_in_b(
+    a: HeapGraph, b: HeapGraph, name: str, *, by_id: bool = False
+) -> tuple[TypeChurn, bytearray]:
     """The objects of type ``name`` new in B and deleted since A (see
     :class:`~leakhunt.model.TypeChurn` for how exact that is), and one flag
     per node of B: 1 for each new object.
@@ -76,7 +94,9 @@ def new_in_b(a: HeapGraph, b: HeapGraph, name: str) -> tuple[TypeChurn, bytearra
     nodes_a, nodes_b = _nodes(a, name), _nodes(b, name)
     fresh = bytearray(b.n)
     plain = all(g.ids.typecode == "Q" and g.sizes.typecode == "Q" for g in (a, b))
-    if _churn_c is not None and plain:
+    if by_id:  # ids that objects keep (V8 files): exact
+        got = _churn_by_id(a, nodes_a, b, nodes_b, fresh)
+    elif _churn_c is not None and plain:
         got = _churn_c(a.ids, a.sizes, nodes_a, b.ids, b.sizes, nodes_b, fresh)
     else:
         got = _churn_py(a, nodes_a, b, nodes_b, fresh)
@@ -84,6 +104,8 @@ def new_in_b(a: HeapGraph, b: HeapGraph, name: str) -> tuple[TypeChurn, bytearra
     return TypeChurn(name, new, deleted, new_size, deleted_size), fresh
 
 
-def churn(a: HeapGraph, b: HeapGraph, names: Iterable[str]) -> tuple[TypeChurn, ...]:
+def churn(
+    a: HeapGraph, b: HeapGraph, names: Iterable[str], *, by_id: bool = False
+) -> tuple[TypeChurn, ...]:
     """:func:`new_in_b` of each type in ``names`` (in that order), without the flags."""
-    return tuple(new_in_b(a, b, name)[0] for name in dict.fromkeys(names))
+    return tuple(new_in_b(a, b, name, by_id=by_id)[0] for name in dict.fromkeys(names))

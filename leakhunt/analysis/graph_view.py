@@ -446,7 +446,9 @@ def retainer_graph(
     )
 
 
-def growth_clusters(a: HeapGraph, b: HeapGraph, type_name: str) -> tuple[TypeChurn, list[Cluster]]:
+def growth_clusters(
+    a: HeapGraph, b: HeapGraph, type_name: str, *, by_id: bool = False
+) -> tuple[TypeChurn, list[Cluster]]:
     """What ``leakhunt graph A B --type T`` draws: the objects of type
     ``type_name`` new in B (by address, type and size; see
     :class:`~leakhunt.model.TypeChurn`), in the retainer-path clusters whose
@@ -464,6 +466,6 @@ def growth_clusters(a: HeapGraph, b: HeapGraph, type_name: str) -> tuple[TypeChu
     >>> change.new, [(c.count, c.members) for c in clusters]
     (3, [(3, (4, 5, 6))])
     """
-    change, fresh = new_in_b(a, b, type_name)
+    change, fresh = new_in_b(a, b, type_name, by_id=by_id)
     (retention,) = explain_growth(a, b, [type_name], retained=False, fresh=fresh)
     return change, [c.cluster() for c in retention.clusters]

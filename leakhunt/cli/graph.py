@@ -103,7 +103,8 @@ def _new_in_b(
             raise _no_such_type(b_file, type_name, b.type_names)
         if say is not None:
             say("clusters of the new objects", 0.0)
-        change, clusters = growth_clusters(a, b, type_name)
+        v8 = d.a.format_version == "v8" and d.b.format_version == "v8"  # ids objects keep
+        change, clusters = growth_clusters(a, b, type_name, by_id=v8)
     if not clusters:
         raise UsageError(
             f"{b_file}: no object of type {type_name!r} is new in a cluster that grew "

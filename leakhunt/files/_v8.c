@@ -88,6 +88,47 @@ parse_ints(PyObject *self, PyObject *arg)
     return out;
 }
 
+/* ------------------------------------------------------------ format_uints */
+
+PyDoc_STRVAR(format_uints_doc,
+"format_uints(values) -> bytes\n\n"
+"The uint32 values as decimal text separated by commas (the writer's\n"
+"twin of parse_ints).");
+
+static PyObject *
+format_uints(PyObject *self, PyObject *arg)
+{
+    Py_buffer in;
+    if (get_buffer(arg, &in, 4, 0, "format_uints") < 0)
+        return NULL;
+    const uint32_t *v = in.buf;
+    Py_ssize_t n = in.len / 4;
+    /* at most 10 digits and a comma per value */
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n * 11 + 1);
+    if (out == NULL) {
+        PyBuffer_Release(&in);
+        return NULL;
+    }
+    char *o = PyBytes_AS_STRING(out), *start = o;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char digits[10];
+        int k = 0;
+        uint32_t x = v[i];
+        do {
+            digits[k++] = (char)('0' + x % 10);
+            x /= 10;
+        } while (x);
+        if (i)
+            *o++ = ',';
+        while (k)
+            *o++ = digits[--k];
+    }
+    PyBuffer_Release(&in);
+    if (_PyBytes_Resize(&out, o - start) < 0)
+        return NULL;
+    return out;
+}
+
 /* ------------------------------------------------------------------ edges */
 
 PyDoc_STRVAR(edges_doc,
@@ -761,6 +802,7 @@ f1:
 
 static PyMethodDef v8_methods[] = {
     {"parse_ints", parse_ints, METH_O, parse_ints_doc},
+    {"format_uints", format_uints, METH_O, format_uints_doc},
     {"edges", edges, METH_VARARGS, edges_doc},
     {"node_keys", node_keys, METH_VARARGS, node_keys_doc},
     {"intern", intern_keys, METH_VARARGS, intern_doc},

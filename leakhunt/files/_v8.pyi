@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 def parse_ints(data: bytes, /) -> bytes: ...
+def format_uints(values: Any, /) -> bytes: ...
 def edges(
     nodes: Any,
     edges: Any,

@@ -38,6 +38,7 @@ from collections.abc import Callable
 from itertools import compress
 from typing import Any, Optional
 
+from .._text import printable
 from ..errors import SnapshotFileError
 from ..model import HeapGraph, Snapshot, TypeStat
 from .v8_read import V8Heap, read_v8_heap
@@ -67,11 +68,12 @@ _FIXED_CLASS = {
 
 
 def _class_of(node_type: str, name: str) -> str:
+    # names come from the file: shown escaped everywhere (leakhunt._text)
     if node_type in ("object", "native"):
         if name.startswith("<") and " " in name:
-            return name[: name.index(" ")] + ">"  # DevTools cuts "<tag attr...>"
-        return name
-    return _FIXED_CLASS.get(node_type) or f"({node_type})"
+            return printable(name[: name.index(" ")] + ">")  # DevTools cuts "<tag attr...>"
+        return printable(name)
+    return _FIXED_CLASS.get(node_type) or printable(f"({node_type})")
 
 
 def class_names(h: V8Heap, *, compiled: bool = False) -> tuple[array[int], list[str]]:
@@ -132,7 +134,7 @@ def _interfaces(
         if not props:
             return None
         more = ", …" if len(props) > INTERFACE_NAMES else ""
-        return "{" + ", ".join(props[:INTERFACE_NAMES]) + more + "}"
+        return printable("{" + ", ".join(props[:INTERFACE_NAMES]) + more + "}")
 
     def class_of(name: str) -> int:
         c = by_name.get(name)
@@ -354,7 +356,7 @@ def v8_snapshot(
         labels, distinct = _intern_py(keys)
     _interfaces(h, per_node, class_list, offsets, keys, compiled=use_c)
     del keys
-    texts = [_label_text(et[k >> 32], k & 0xFFFFFFFF, h.strings) for k in distinct]
+    texts = [printable(_label_text(et[k >> 32], k & 0xFFFFFFFF, h.strings)) for k in distinct]
     unique: dict[str, int] = {}
     remap = [unique.setdefault(t, len(unique)) for t in texts]
     if len(unique) < len(texts):  # "[3]" as element and as hidden edge: one label
@@ -417,7 +419,7 @@ def v8_snapshot(
     except OSError:
         wall = 0.0
     return Snapshot(
-        label=label if label is not None else _label_from(h.path),
+        label=printable(label if label is not None else _label_from(h.path)),
         types=tuple(types),
         wall_time=wall,
         monotonic_time=0.0,
@@ -455,7 +457,7 @@ def _roots(
         return [edges[e * ef + to] // nf for e in range(first, first + nodes[v * nf + ecf])]
 
     def describe(v: int) -> str:
-        return h.strings[nodes[v * nf + namef]] or class_list[per_node[v]]
+        return printable(h.strings[nodes[v * nf + namef]]) or class_list[per_node[v]]
 
     user: list[tuple[int, str]] = []
     gc: list[tuple[int, str]] = []

@@ -35,13 +35,21 @@ import gzip
 import json
 import re
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Optional
 
 from ..model import HeapGraph, Snapshot
 from .atomic import atomic_write
 
 __all__ = ["to_v8_bytes", "write_v8"]
+
+_format: Optional[Callable[[array[int]], bytes]]
+_reach: Optional[Callable[..., bytearray]]
+try:  # the compiled number formatter and search; the Python lines are their twins
+    from ._v8 import format_uints as _format
+    from ._v8 import reach as _reach
+except ImportError:  # pragma: no cover - no compiler at install time
+    _format = _reach = None
 
 NODE_FIELDS = ["type", "name", "id", "self_size", "edge_count", "trace_node_id", "detachedness"]
 NODE_TYPES = [
@@ -130,7 +138,10 @@ def _outside_heads(graph: HeapGraph) -> list[int]:
                     seen[w] = 1
                     stack.append(w)
 
-    mark(node for node, _ in graph.roots)
+    if _reach is not None and graph.offsets.itemsize == 8 and graph.targets.itemsize == 4:
+        seen[:] = _reach(offsets, targets, [node for node, _ in graph.roots])
+    else:
+        mark(node for node, _ in graph.roots)
     heads = []
     for v in range(graph.n):
         if not seen[v]:
@@ -187,10 +198,11 @@ def to_v8_bytes(snapshot: Snapshot) -> bytes:
 
 
 def _rows(values: array[int]) -> Iterable[bytes]:
-    # a million numbers per join keeps the transient strings small
+    # a million numbers per piece keeps the transient strings small
     step = 1 << 20
     for start in range(0, len(values), step):
-        yield ",".join(map(str, values[start : start + step])).encode()
+        part = values[start : start + step]
+        yield _format(part) if _format is not None else ",".join(map(str, part)).encode()
 
 
 def _document(n: int, m: int, nodes: array[int], edges: array[int], strings: list[str]) -> bytes:

@@ -21,6 +21,8 @@ from ..views import DiffView, InspectView
 
 __all__ = [
     "CHURN_NOTE",
+    "CHURN_NOTE_V8",
+    "churn_note",
     "HELD_OUTSIDE",
     "HELD_OUTSIDE_REACHED",
     "HELD_OUTSIDE_SENTENCE",
@@ -261,6 +263,20 @@ CHURN_NOTE = (
     "and replaced at the same address by one of the same type and size counts as "
     "neither, so both are lower bounds"
 )
+
+
+#: The same, for two V8 heap snapshots: V8 keeps an object's id for the life
+#: of the process.
+CHURN_NOTE_V8 = (
+    "new and deleted objects are matched by V8 object id, which an object keeps for "
+    "the life of the process: exact for snapshots of one process"
+)
+
+
+def churn_note(view: DiffView) -> str:
+    """How exact "new" and "deleted" are, for the two snapshots of ``view``."""
+    v8 = view.a.format_version == "v8" and view.b.format_version == "v8"
+    return CHURN_NOTE_V8 if v8 else CHURN_NOTE
 
 
 def cluster_count(c: ClusterGrowth) -> str:

@@ -25,6 +25,9 @@ from leakhunt.model import Snapshot
 # PyCapsule: on 3.13 a capsule with a traverse function is gc-tracked, others
 # are not (numpy's, once matplotlib is loaded by another test in the process).
 _MAY_DIFFER = {"tuple", "dict", "type", "PyCapsule"}
+# leakhunt's own state holds a few of these (its monitor's, live heap's and
+# background snapshots' locks): not counted by leakhunt, counted by objgraph
+_OWN_MAY_HOLD = {"_thread.lock", "_thread.RLock"}
 
 
 def snap(label: str = "t") -> Snapshot:
@@ -80,6 +83,8 @@ def test_gc_tracked_counts_agree_with_objgraph() -> None:
         got = ours_by_objgraph_name.get(short, 0)
         if short in _MAY_DIFFER:
             assert got >= n, (short, got, n)
+        elif short in _OWN_MAY_HOLD:
+            assert n - 4 <= got <= n, (short, got, n)
         elif got != n:
             mismatches[short] = (got, n)
     assert mismatches == {}

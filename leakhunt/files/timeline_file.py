@@ -59,9 +59,13 @@ def _finite_float(text: str) -> float:
     return v
 
 
-_DECODER = json.JSONDecoder(
+#: the header's decoder checks every number as it reads it; records (many)
+#: go through the C scanner and have their top-level numbers checked after
+_STRICT = json.JSONDecoder(
     parse_constant=_refuse_constant, parse_int=_bounded_int, parse_float=_finite_float
 )
+_FAST = json.JSONDecoder(parse_constant=_refuse_constant)
+_BIG = 10**_MAX_INT_DIGITS
 
 
 def _depth_ok(line: bytes) -> bool:
@@ -79,18 +83,26 @@ def _depth_ok(line: bytes) -> bool:
     return True
 
 
-def _loads(line: bytes) -> Any:
-    """One line as bounded JSON; ValueError for anything else."""
+def _loads(line: bytes, *, strict: bool = True) -> Any:
+    """One line as bounded JSON; ValueError for anything else. Not strict
+    (a record): NaN and Infinity are refused while reading, too large a
+    number at the top level after; nested ones are checked where read."""
     if line.count(b"[") + line.count(b"{") > _MAX_DEPTH and not _depth_ok(line):
         raise ValueError("nested too deep")
     try:
-        return _DECODER.decode(line.decode("utf-8"))
+        doc = (_STRICT if strict else _FAST).decode(line.decode("utf-8"))
     except (UnicodeDecodeError, RecursionError) as e:
         raise ValueError(str(e)) from None
+    if not strict and isinstance(doc, dict):
+        for v in doc.values():
+            t = type(v)
+            if (t is int and not -_BIG < v < _BIG) or (t is float and not math.isfinite(v)):
+                raise ValueError("a number too large for a timeline")
+    return doc
 
 
 def _int(v: Any) -> Optional[int]:
-    return v if isinstance(v, int) and not isinstance(v, bool) else None
+    return v if type(v) is int and -_BIG < v < _BIG else None
 
 
 def _text(v: Any) -> str:
@@ -106,11 +118,12 @@ def _text(v: Any) -> str:
 
 def _size(v: Any) -> Optional[int]:
     """A byte count: an integer >= 0 (a damaged negative one reads as unknown)."""
-    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
+    return v if type(v) is int and 0 <= v < _BIG else None
 
 
 def _num(v: Any) -> Optional[float]:
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
+    t = type(v)
+    if (t is int and -_BIG < v < _BIG) or (t is float and math.isfinite(v)):
         return float(v)
     return None
 
@@ -165,7 +178,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
     ended = False
     for line in lines[1:]:
         try:
-            rec = _loads(line)
+            rec = _loads(line, strict=False)
         except ValueError:
             skipped += 1
             continue

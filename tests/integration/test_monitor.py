@@ -279,12 +279,22 @@ def test_live_heap_counts_small_objects_and_big_buffers() -> None:
     heap = live_heap()
     if heap.source is None:
         pytest.skip(heap.missing)
-    # GIVEN 200,000 small objects (pymalloc) and 16 MiB of bytearrays (malloc)
-    before = heap.exact()
-    small = [(i, i) for i in range(200_000)]
-    big = [bytearray(2**20) for _ in range(16)]
-    after_exact = heap.exact()
-    after_now = heap.now()
+    # GIVEN 200,000 small objects (pymalloc) and 16 MiB of bytearrays
+    # (malloc), with no collection freeing earlier tests' garbage meanwhile
+    import gc
+
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        before = heap.exact()
+        small = [(i, i) for i in range(200_000)]
+        big = [bytearray(2**20) for _ in range(16)]
+        after_exact = heap.exact()
+        after_now = heap.now()
+    finally:
+        if was_enabled:
+            gc.enable()
     assert before is not None and after_exact is not None and after_now is not None
     # the oracle, from the objects' own sizes: a 2-tuple is 56 bytes with
     # its gc header (pymalloc's 64-byte class), an int above 256 is 28

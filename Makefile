@@ -2,7 +2,8 @@
 #   make demo   set up leakhunt (no dev tools, no browser), then watch a real leak being found
 #   make test   set everything up (dev tools, Graphviz, Chromium, Prometheus), then run the suite
 #   make lint   ruff + mypy (strict on the package) + the import boundaries of design.md
-#   make bench  benchmark against gc.collect(), objgraph, pympler, guppy3; monitor overhead
+#   make bench  benchmark against gc.collect(), objgraph, pympler, guppy3; monitor overhead;
+#               diff/report/graph on two 1M-object graph snapshots (make bench-large: 20M)
 #   make eval   hunt every scenario; print recall, retainer-path accuracy, false alarms
 #   make fuzz   10,000 mutated files per reader (snapshot, graph, timeline); figures to docs/fuzzing.md
 #   make test-all   the suite on every supported Python (3.10 to 3.13), as CI runs it
@@ -18,7 +19,7 @@ PYTEST_ARGS ?= -n 2
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 VERSIONS ?= 3.10 3.11 3.12 3.13
 
-.PHONY: setup demo test test-all lint bench bench-v8 eval fuzz clean graphviz chromium prometheus v8-oracles
+.PHONY: setup demo test test-all lint bench bench-large bench-v8 eval fuzz clean graphviz chromium prometheus v8-oracles
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python >= 3.10 or pass PYTHON=..."; exit 2; }
@@ -76,6 +77,11 @@ bench: setup
 	$(PY) bench/bench_retainers.py --out docs/benchmarks-retainers.md
 	$(PY) bench/bench_hunt.py --out docs/benchmarks-hunt.md
 	$(PY) bench/bench_monitor.py --out docs/benchmarks-monitor.md
+	$(PY) bench/bench_analysis.py --objects 1000000 --out docs/benchmarks-analysis.md
+
+# the 20M-object tier of issue 10 (minutes, ~10 GB of RAM at its peak)
+bench-large: setup
+	$(PY) bench/bench_analysis.py --objects 20000000 --out docs/benchmarks-analysis-large.md
 
 # V8 files at scale: the seed's Node service writes a ~230 MB snapshot triple (needs node)
 bench-v8: setup

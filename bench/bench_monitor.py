@@ -306,7 +306,8 @@ def main() -> None:
     lines += [
         "",
         "A sample reads /proc/self/statm, getrusage(), the live heap and gc.get_stats() "
-        "and writes one JSON line. A type count is the snapshot's heap walk without gc.collect() (every "
+        "and writes one JSON line. A type count is the snapshot's heap walk without "
+        "gc.collect() (every "
         "object, gc-tracked or not, with its size: a leak of dicts of plain values is seen); "
         "it holds the GIL while it runs, so on a big heap it pauses the "
         "program's threads for that long once every `types_every` samples "

@@ -18,6 +18,7 @@ EXPECT = {
     "types": ["codec_search_hooks.DecodingTable"],
     "retainer": ["codecs"],
     "mechanism": "codecs search function registered per call",
+    "oracle": "registry",
 }
 
 _REGISTERED: weakref.WeakSet[Callable[[str], Optional[Any]]] = weakref.WeakSet()  # for teardown

@@ -17,6 +17,7 @@ EXPECT = {
     "types": ["fork_reset_hooks.MetricsClient"],
     "retainer": ["os.register_at_fork"],
     "mechanism": "os.register_at_fork callback registered per call",
+    "oracle": "registry",
 }
 
 _CLIENTS: weakref.WeakSet[MetricsClient] = weakref.WeakSet()

@@ -12,6 +12,7 @@ EXPECT = {
     "types": ["bytes"],
     "retainer": ["._STREAMS", ".payload"],
     "mechanism": "bytes object re-joined into a bigger one each call",
+    "oracle": "bytes",
 }
 
 

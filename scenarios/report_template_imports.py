@@ -17,6 +17,7 @@ EXPECT = {
     "types": ["module"],
     "retainer": [".modules"],
     "mechanism": "modules imported via importlib under a per-call name",
+    "oracle": "modules",
 }
 
 _TEMPLATE = """

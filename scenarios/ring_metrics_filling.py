@@ -45,5 +45,5 @@ def action() -> int:
     _COUNTER[0] += 1
     n = _COUNTER[0]
     for i in range(25):
-        TRACKER.record("/search", (n * 31 + i * 17) % 900)
+        TRACKER.record("/search", (n * 31 + i * 17) % 250)
     return TRACKER.p50()

@@ -29,5 +29,5 @@ SHIPPER = Shipper()
 
 
 def action() -> int:
-    SHIPPER.ship(b"x" * 700)
+    SHIPPER.ship(b"x" * 1500)
     return len(SHIPPER.tail)

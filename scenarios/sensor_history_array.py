@@ -14,6 +14,7 @@ EXPECT = {
     "types": ["array.array"],
     "retainer": [".history"],
     "mechanism": "array replaced by an appended copy each call (np.append style)",
+    "oracle": "bytes",
 }
 
 

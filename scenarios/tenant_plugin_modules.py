@@ -16,6 +16,7 @@ EXPECT = {
     "types": ["module"],
     "retainer": [".modules"],
     "mechanism": "module created per call and kept in sys.modules",
+    "oracle": "modules",
 }
 
 _SOURCE = """

@@ -121,6 +121,10 @@ def run_kind(kind: str, count: int, seeds: dict[str, list[bytes]], seed_dir: Pat
     }  # fmt: skip
 
 
+HEADER = (
+    "| reader | inputs | accepted | refused in one line | tracebacks | hangs | over 256 MiB "
+    "| peak above parent (MiB) | seconds |\n" + "| --- " * 9 + "|"
+)
 TITLES = {
     "snapshot": "snapshot files (histogram; gzip and plain)",
     "graph": "snapshot files with a graph section",
@@ -157,12 +161,11 @@ refuses it with its one-line file error and the CLI says so on one line
 with exit 2. A traceback (any other exception, exit 3), a hang, or a peak
 memory more than 256 MiB above the parent's (`wait4`'s `ru_maxrss`) fails.
 
-Last run: {time.strftime("%Y-%m-%d", time.gmtime())}, Python {sys.version.split()[0]}, a machine shared
-with other work (seconds are inflated). Memory is the child's peak above the
-parent's RSS ({mib(results[0]['base'])} MiB), in MiB: median / 99th percentile / max.
+Last run: {time.strftime("%Y-%m-%d", time.gmtime())}, Python {sys.version.split()[0]},
+a machine shared with other work (seconds are inflated). Memory is the child's peak above the
+parent's RSS ({mib(results[0]["base"])} MiB), in MiB: median / 99th percentile / max.
 
-| reader | inputs | accepted | refused in one line | tracebacks | hangs | over 256 MiB | peak above parent (MiB) | seconds |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+{HEADER}
 {rows}
 
 The quick version (a few dozen mutants per reader, the same recipes) runs

@@ -403,9 +403,8 @@ def _edges(
         for source, label in rev.in_edges(node):
             if source in folded:
                 source = folded[source]
-                (label,) = readable_labels([(-1, ".__dict__"), (-1, label)])
-                if label.startswith("["):
-                    label = f".__dict__{label}"
+                # a name key reads .name; any other key keeps its dict
+                label = "".join(readable_labels([(-1, ".__dict__"), (-1, label)]))
             elif source not in b.drawn:
                 if source not in b.elided:
                     undrawn.add(source)

@@ -47,19 +47,11 @@ from ..model.timeline import (
     TimelineSummary,
     TypeGrowth,
 )
+from .overlap import estimate_kept, thread_key
 
 __all__ = ["heap_series", "memory_series", "summarize", "traced_series"]
 
 Series = list[tuple[float, int]]
-#: at most this many labels get a least-squares estimate (the others are
-#: pooled), and at most this many points are fitted
-_FIT_LABELS = 12
-#: overlapping pairs of calls weighed at most (beyond: no estimate)
-_MAX_OVERLAPS = 2_000_000
-#: where calls keep memory is searched for only up to this many (calls +
-#: pairs) x labels; at most this many calls are observations of the fit
-_MAX_SEARCH = 200_000
-_FIT_CALLS = 4_000
 
 
 def traced_series(tl: Timeline) -> Series:
@@ -117,10 +109,6 @@ def memory_series(tl: Timeline) -> tuple[str, Series]:
     return "peak_rss", peaks
 
 
-def _thread_key(sp: Span) -> object:
-    return sp.tid or sp.thread
-
-
 def _coverage(
     series: Series, spans: tuple[Span, ...], end: float
 ) -> list[tuple[tuple[str, ...], int]]:
@@ -133,7 +121,7 @@ def _coverage(
     closes, so thousands of distinct labels cost nothing extra."""
     events: list[tuple[float, int, str, object]] = []
     for sp in spans:
-        key = _thread_key(sp)
+        key = thread_key(sp)
         events.append((sp.start, 1, sp.label, key))
         events.append((end if sp.end is None else sp.end, -1, sp.label, key))
     events.sort(key=lambda e: (e[0], e[1]))
@@ -223,134 +211,6 @@ def _peaks(series: Series, spans: Sequence[Span]) -> dict[str, tuple[float, int]
         acc[1] += seen
         acc[2] += 1
     return {k: (v[0] / v[2], int(v[1])) for k, v in sums.items() if v[2]}
-
-
-def _solve(matrix: list[list[float]], rhs: list[float]) -> Optional[list[float]]:
-    """Gaussian elimination with partial pivoting; None when singular."""
-    n = len(rhs)
-    a = [row[:] + [rhs[i]] for i, row in enumerate(matrix)]
-    for c in range(n):
-        p = max(range(c, n), key=lambda r: abs(a[r][c]))
-        if abs(a[p][c]) < 1e-9:
-            return None
-        a[c], a[p] = a[p], a[c]
-        for r in range(c + 1, n):
-            f = a[r][c] / a[c][c]
-            if f:
-                for k in range(c, n + 1):
-                    a[r][k] -= f * a[c][k]
-    x = [0.0] * n
-    for c in range(n - 1, -1, -1):
-        x[c] = (a[c][n] - sum(a[c][k] * x[k] for k in range(c + 1, n))) / a[c][c]
-    return x
-
-
-def _fit(
-    items: list[tuple[float, float, int, object, int]],
-    pairs: list[tuple[int, int, float, float]],
-    where: list[Optional[float]],
-    ncols: int,
-    stride: int = 1,
-) -> tuple[float, list[float]]:
-    """Least squares for :func:`_estimate` with the given guess of where in
-    its calls each unknown keeps memory (a fraction of the call's time, or
-    None: spread evenly), made robust by reweighting (Huber): a reading
-    taken while another thread held a big temporary throws two calls' changes
-    off, and must not steer the fit. Returns (residual, kept per call)."""
-    rows = [[0.0] * ncols for _ in items]
-    for i, it in enumerate(items):
-        rows[i][it[2]] += 1.0
-    for i, j, lo, hi in pairs:
-        for s, o in ((i, j), (j, i)):
-            o0, o1, c = items[o][0], items[o][1], items[o][2]
-            pos = where[c]
-            if pos is None:
-                w = 1.0 if o1 <= o0 else max(hi - lo, 0.0) / (o1 - o0)
-            else:
-                at = o0 + pos * (o1 - o0)
-                w = 1.0 if items[s][0] <= at < items[s][1] or at == items[s][1] == o1 else 0.0
-            rows[s][c] += w
-    # every call's overlaps weigh in; every stride-th call is an observation
-    rows, items = rows[::stride], items[::stride]
-    weights = [1.0] * len(items)
-    sol: Optional[list[float]] = None
-    res = float("inf")
-    for _ in range(8):
-        xtx = [[0.0] * ncols for _ in range(ncols)]
-        xty = [0.0] * ncols
-        for row, it, wt in zip(rows, items, weights, strict=True):
-            for r in range(ncols):
-                if row[r]:
-                    for k in range(ncols):
-                        xtx[r][k] += wt * row[r] * row[k]
-                    xty[r] += wt * row[r] * it[4]
-        for r in range(ncols):  # a touch of ridge: labels always run together stay solvable
-            xtx[r][r] += 1e-9 * (xtx[r][r] or 1.0)
-        sol = _solve(xtx, xty)
-        if sol is None:
-            return float("inf"), []
-        errs = [
-            abs(it[4] - sum(a * b for a, b in zip(row, sol, strict=True)))
-            for row, it in zip(rows, items, strict=True)
-        ]
-        scale = 1.4826 * sorted(errs)[len(errs) // 2] or 1.0
-        c = 1.345 * scale
-        weights = [1.0 if e <= c else c / e for e in errs]
-        res = sum(min(e, c) * (2 * e - min(e, c)) for e in errs)  # Huber's loss x 2
-    return res, sol or []
-
-
-def _estimate(spans: tuple[Span, ...], labels: list[str], end: float) -> dict[str, float]:
-    """Kept per call of each label when spans of several threads overlap,
-    by least squares over the calls: a call's live-heap change (exit minus
-    entry) is what it kept itself plus what the overlapping calls of
-    *other* threads kept while it ran (calls of the same thread nested
-    inside count for both, as on clear steps). Where inside its calls a
-    label keeps memory (at the start, the middle, the end, or spread) is
-    not known: each label's guess is the one that fits best (coordinate
-    descent over those four). Labels past the biggest _FIT_LABELS are
-    pooled into one unknown; {} when the system cannot be solved or the
-    overlaps are too many to weigh."""
-    fitted = labels[:_FIT_LABELS]
-    col = {label: i for i, label in enumerate(fitted)}
-    pooled = len(labels) > len(fitted)
-    ncols = len(fitted) + (1 if pooled else 0)
-    items: list[tuple[float, float, int, object, int]] = []
-    for sp in spans:
-        c = col.get(sp.label, len(fitted) if pooled else -1)
-        kept = sp.kept
-        if c < 0 or kept is None or sp.end is None:
-            continue
-        items.append((sp.start, sp.end, c, _thread_key(sp), kept))
-    items.sort(key=lambda x: x[0])
-    pairs: list[tuple[int, int, float, float]] = []
-    for i, (a0, a1, _, ta, _) in enumerate(items):
-        for j in range(i + 1, len(items)):
-            b0, b1, _, tb, _ = items[j]
-            if b0 > a1:
-                break
-            if ta != tb:
-                pairs.append((i, j, max(a0, b0), min(a1, b1)))
-                if len(pairs) > _MAX_OVERLAPS:
-                    return {}
-    if not items:
-        return {}
-    where: list[Optional[float]] = [None] * ncols
-    stride = max(1, len(items) // _FIT_CALLS)
-    best, sol = _fit(items, pairs, where, ncols, stride)
-    if (len(items) // stride + len(pairs)) * ncols <= _MAX_SEARCH:
-        for _ in range(2):
-            for c in range(ncols):
-                for guess in (0.0, 0.5, 1.0, None):
-                    if guess == where[c]:
-                        continue
-                    trial = [*where[:c], guess, *where[c + 1 :]]
-                    res, got = _fit(items, pairs, trial, ncols, stride)
-                    if res < best * 0.999:
-                        best, sol, where = res, got, trial
-    if not sol:
-        return {}
-    return {label: sol[col[label]] for label in fitted}
 
 
 def _rises(
@@ -498,7 +358,7 @@ def summarize(tl: Timeline, *, top_rises: int = 3) -> TimelineSummary:
     kept_total = kseries[-1][1] - kseries[0][1]
     # peaks are live-heap figures: over RSS they would be RSS rises
     peaks = _peaks(heap, tl.spans) if has_heap else {}
-    threads = len({_thread_key(sp) for sp in tl.spans})
+    threads = len({thread_key(sp) for sp in tl.spans})
     by_label: dict[str, list[Span]] = {}
     for sp in tl.spans:
         by_label.setdefault(sp.label, []).append(sp)
@@ -506,14 +366,29 @@ def summarize(tl: Timeline, *, top_rises: int = 3) -> TimelineSummary:
     estimates: dict[str, float] = {}
     if amb_total and abs(amb_total) * 2 > abs(kept_inside) + abs(amb_total):
         order = sorted(by_label, key=lambda k: (-abs(amb.get(k, 0)), k))
-        estimates = _estimate(tl.spans, order, end)
+        # what all calls kept together, unless nested spans count a change twice
+        nested = any(sp.depth for sp in tl.spans)
+        together = None if nested else float(kept_inside + amb_total)
+        estimates = estimate_kept(tl.spans, order, total=together)
+    # a label's share is of what was kept: the labels', outside spans and
+    # (when not estimated per label) while threads overlapped, frees left out
+    # (a span that frees does not make another's share exceed 100%)
+    for_share: dict[str, float] = {}
+    for label, mine in by_label.items():
+        est = estimates.get(label)
+        calls = sum(1 for sp in mine if sp.end is not None)
+        for_share[label] = kept_per.get(label, 0) if est is None else est * calls
+    kept_outside = kept_total - kept_inside - amb_total
+    kept_whole = sum(max(v, 0.0) for v in for_share.values()) + max(kept_outside, 0)
+    if not estimates:
+        kept_whole += max(amb_total, 0)
     stats = []
     for label, mine in by_label.items():
         closed = [sp for sp in mine if sp.end is not None]
         rise = per.get(label, 0)
         kept = kept_per.get(label, 0)
         est = estimates.get(label)
-        kept_for_share = kept if est is None else est * len(closed)
+        kept_for_share = for_share[label]
         peak_each, seen = peaks.get(label, (0.0, 0))
         stats.append(
             SpanStat(
@@ -528,7 +403,7 @@ def summarize(tl: Timeline, *, top_rises: int = 3) -> TimelineSummary:
                     tm_per.get(label, 0) / tm_total if tm_per is not None and tm_total > 0 else None
                 ),
                 kept=kept,
-                kept_share=kept_for_share / kept_total if kept_total > 0 else None,
+                kept_share=kept_for_share / kept_whole if kept_whole > 0 else None,
                 peak_each=peak_each,
                 peaks_seen=seen,
                 ambiguous=amb.get(label, 0),
@@ -558,7 +433,9 @@ def summarize(tl: Timeline, *, top_rises: int = 3) -> TimelineSummary:
     if metric == "peak_rss":
         notes.append("no current RSS on this platform: the curve is the peak RSS")
     disagree: list[tuple[str, int, int]] = []
-    if has_heap:
+    if has_heap and not estimates:
+        # (where threads overlapped, RSS rises are shared by every label
+        # inside: no per-label statement then)
         # RSS rose inside a label where the live heap did not keep it:
         # memory taken and given back, which the allocator keeps cached
         slack = max(abs(kept_total) // 20, 1 << 20)
@@ -608,7 +485,7 @@ def summarize(tl: Timeline, *, top_rises: int = 3) -> TimelineSummary:
         heap_last=heap[-1][1] if has_heap else None,
         heap_peak=max(v for _, v in heap) if has_heap else None,
         kept_inside=kept_inside,
-        kept_outside=kept_total - kept_inside - amb_total,
+        kept_outside=kept_outside,
         kept_ambiguous=amb_total,
         threads=threads,
         disagreements=tuple(disagree),

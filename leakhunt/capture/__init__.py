@@ -23,6 +23,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from .._paths import is_own_file
+from .._text import printable
 from .._version import __version__
 from ..errors import LeakhuntError, LeakhuntWarning
 
@@ -39,6 +40,7 @@ from ..model import (
     live_owned,
     owned,
 )
+from . import background as _background_mod
 from . import pywalk as _pywalk
 from . import roots as _graphcap
 from .procmem import process_memory
@@ -171,6 +173,7 @@ def type_name(tp: type) -> str:
             name = qual
         else:
             name = f"{module}.{qual}"
+        name = printable(name)  # a name can hold "\x1b[2J\n": shown escaped everywhere
         _STATE.names[tp] = name
     return name
 
@@ -407,25 +410,103 @@ def live_graph(label: str, caller: Any, *, keys: str = "namespaces") -> HeapGrap
     return s.graph
 
 
+def _target_dir(path: PathArg) -> str:
+    """The directory a snapshot for ``path`` goes to (see snapshot)."""
+    if path is None:
+        return os.environ.get("LEAKHUNT_DIR") or DEFAULT_DIR
+    p = os.fspath(path)
+    if os.path.isdir(p) or not p.endswith((".json", ".gz")):
+        return p
+    return os.path.dirname(p) or "."
+
+
+def _write(s: Snapshot, path: PathArg) -> str:
+    """Write ``s`` where ``path`` says; the file's name. Raises OSError or
+    LeakhuntError."""
+    if path is None:
+        return storage.write_snapshot_in(s, _target_dir(None))
+    p = os.fspath(path)
+    # A directory (existing, or any name without a .json/.gz suffix)
+    # gets numbered files; anything else is the file name itself.
+    if os.path.isdir(p) or not p.endswith((".json", ".gz")):
+        return storage.write_snapshot_in(s, p)
+    parent = os.path.dirname(p)
+    if parent:
+        make_dirs(parent)
+    return storage.write_snapshot(s, p)
+
+
 def _save(s: Snapshot, path: PathArg) -> Snapshot:
     try:
-        if path is None:
-            written = storage.write_snapshot_in(s, os.environ.get("LEAKHUNT_DIR") or DEFAULT_DIR)
-        else:
-            p = os.fspath(path)
-            # A directory (existing, or any name without a .json/.gz suffix)
-            # gets numbered files; anything else is the file name itself.
-            if os.path.isdir(p) or not p.endswith((".json", ".gz")):
-                written = storage.write_snapshot_in(s, p)
-            else:
-                parent = os.path.dirname(p)
-                if parent:
-                    make_dirs(parent)
-                written = storage.write_snapshot(s, p)
+        written = _write(s, path)
     except (OSError, LeakhuntError) as e:
         warnings.warn(LeakhuntWarning(f"leakhunt: snapshot not written: {e}"), stacklevel=3)
         return s
     return replace(s, path=written)
+
+
+def _prepare_child(graph: bool) -> None:
+    # Everything the child imports is imported here, in the parent: an
+    # import in the child could wait for a module lock another thread held
+    # when the process forked.
+    import resource  # noqa: F401  (the child's memory cap)
+
+    if graph:
+        from ..files import graph_section  # noqa: F401
+        from ..model import heapgraph  # noqa: F401
+
+
+def _background(
+    label: Optional[str],
+    path: PathArg,
+    collect: bool,
+    graph: bool,
+    keys: str,
+    time_limit: float,
+) -> _background_mod.BackgroundSnapshot:
+    reason = _background_mod.fork_available()
+    if reason is None and graph and _C_GRAPH is None:
+        reason = "graph snapshots need the compiled walker"
+    if reason is not None:
+        _background_mod.warn_fallback(reason)
+        handle = _background_mod.BackgroundSnapshot(label)
+        s = take_snapshot(label, collect=collect, graph=graph, keys=keys)
+        try:
+            written: Optional[str] = _write(s, path)
+            error = None
+        except (OSError, LeakhuntError) as e:
+            written, error = None, f"snapshot not written: {e}"
+        handle.snapshot = replace(s, path=written)
+        handle.finish(written, error)
+        return handle
+    if keys not in KEY_MODES:
+        raise LeakhuntError(f"keys={keys!r}: use one of {', '.join(map(repr, KEY_MODES))}")
+    if collect:
+        gc.collect()  # in the parent: a collection runs finalizers, user code
+
+    def take() -> Snapshot:
+        # the child's warnings would go to a stderr whose lock another
+        # thread may hold: they are errors, reported on the pipe
+        warnings.simplefilter("error")
+        return take_snapshot(label, collect=False, graph=graph, keys=keys)
+
+    def save(s: Snapshot) -> Optional[str]:
+        return _write(s, path)
+
+    handle = _background_mod.start(
+        label,
+        graph=graph,
+        take=take,
+        save=save,
+        prepare=lambda: _prepare_child(graph),
+        hold=WALK_LOCK,
+        directory=_target_dir(path),
+        time_limit=time_limit,
+    )
+    if handle.pid and handle.seq == 0:
+        _STATE.seq += 1  # the child's snapshot took this number
+        handle.seq = _STATE.seq
+    return handle
 
 
 def snapshot(
@@ -436,7 +517,9 @@ def snapshot(
     save: bool = True,
     graph: bool = False,
     keys: str = "namespaces",
-) -> Snapshot:
+    background: bool = False,
+    time_limit: float = _background_mod.DEFAULT_TIME_LIMIT,
+) -> Any:
     """Take a checkpoint: count live objects by type and write a snapshot file.
 
     The file goes to ``path`` (a file name ending in ``.json`` or ``.gz``,
@@ -452,11 +535,23 @@ def snapshot(
     Never raises because of the heap: a file that cannot be written gives a
     LeakhuntWarning and the returned Snapshot has ``path=None``.
 
+    ``background=True`` (Linux) walks the heap in a forked child: the program
+    pauses for the fork only, and the call returns a BackgroundSnapshot
+    handle at once (``.done``, ``.wait()`` -> the file's path or None with
+    ``.error``). The child gives up cleanly when free memory is short, or
+    after ``time_limit`` seconds; one runs at a time (asking again returns the
+    running one). Where fork is not available, the same in process, with one
+    LeakhuntWarning. See capture/background.py.
+
     >>> import tempfile
     >>> s = snapshot("before", path=tempfile.mkdtemp())
     >>> s.path.endswith("0001-before.lhs.json.gz")
     True
     """
+    if background:
+        if not save:
+            raise LeakhuntError("snapshot(background=True) writes a file: save=False cannot apply")
+        return _background(label, path, collect, graph, keys, time_limit)
     s = take_snapshot(label, collect=collect, graph=graph, keys=keys)
     if save:
         s = _save(s, path)

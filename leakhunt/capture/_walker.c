@@ -27,6 +27,10 @@
 #endif
 #include <stdint.h>
 #include <string.h>
+#include <errno.h>
+#if defined(__linux__)
+#include <unistd.h> /* fork, for background snapshots */
+#endif
 #if defined(__linux__)
 #include <sys/mman.h> /* the graph's growing arrays (see _graph.h) */
 #endif
@@ -1143,7 +1147,36 @@ done:
     return result;
 }
 
+#if defined(__linux__)
+PyDoc_STRVAR(fork_doc,
+"fork() -> pid\n\n"
+"os.fork() for leakhunt.capture.background: CPython's own fork handling\n"
+"(PyOS_BeforeFork, PyOS_AfterFork_Child/_Parent), without the warning\n"
+"3.12+ gives when the process has threads: the child only walks the heap\n"
+"and writes one file, taking no lock another thread may hold.");
+
+static PyObject *
+lh_fork(PyObject *self, PyObject *noargs)
+{
+    pid_t pid;
+    int saved;
+    PyOS_BeforeFork();
+    pid = fork();
+    saved = errno;
+    if (pid == 0) PyOS_AfterFork_Child();
+    else PyOS_AfterFork_Parent();
+    if (pid < 0) {
+        errno = saved;
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    return PyLong_FromLong((long)pid);
+}
+#endif
+
 static PyMethodDef walker_methods[] = {
+#if defined(__linux__)
+    {"fork", lh_fork, METH_NOARGS, fork_doc},
+#endif
     {"bfs", bfs, METH_VARARGS, bfs_doc},
     {"histogram", histogram, METH_VARARGS, histogram_doc},
     {"reach", reach_nodes, METH_VARARGS, reach_doc},

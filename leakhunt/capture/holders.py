@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from . import type_name
+from . import _type_module, _type_qualname
 
 __all__ = [
     "BOUND_NAMES",
@@ -31,6 +31,7 @@ __all__ = [
     "length_of",
     "live_objects",
     "registry_markers",
+    "type_name",
 ]
 
 #: Attribute names that declare a bound on what an object holds (compared
@@ -69,6 +70,7 @@ _LENGTHS: tuple[tuple[type, Any], ...] = (
     (deque, deque.__len__),
     (bytearray, bytearray.__len__),
 )
+_PLAIN = (dict, list, set, frozenset, bytearray, OrderedDict)
 try:
     import functools
 
@@ -78,6 +80,34 @@ try:
         _LRU = None  # the pure-Python fallback: not asked
 except (ImportError, AttributeError, KeyError):
     _LRU = None
+
+
+_NAMES: dict[int, tuple[type, str]] = {}
+
+
+def type_name(tp: type) -> str:
+    """``module.QualName`` of ``tp`` (builtins bare), as
+    :func:`leakhunt.capture.type_name` spells it, cached by ``id()`` with an
+    identity check: a dict keyed by the class itself would call a
+    metaclass's ``__hash__`` and ``__eq__``."""
+    hit = _NAMES.get(id(tp))
+    if hit is not None and hit[0] is tp:
+        return hit[1]
+    try:
+        module = _type_module(tp)
+    except Exception:
+        module = None
+    try:
+        qual = _type_qualname(tp)
+    except Exception:
+        qual = None
+    if type(qual) is not str:
+        qual = "?"
+    name = qual if type(module) is not str or module == "builtins" else f"{module}.{qual}"
+    if len(_NAMES) > 100_000:
+        _NAMES.clear()
+    _NAMES[id(tp)] = (tp, name)
+    return name
 
 
 @dataclass(frozen=True)
@@ -117,7 +147,7 @@ def _declared(obj: Any, tp: type) -> tuple[str, Optional[int]]:
     for base in sorted(BOUND_NAMES):
         for name in (base, f"_{base}", *(m + base for m in mangled)):
             found, attr = _class_lookup(mro, name)
-            if found and not (type(attr) is int or isinstance(attr, _SAFE_DESCRIPTORS)):
+            if found and not (type(attr) is int or any(type(attr) is d for d in _SAFE_DESCRIPTORS)):
                 continue  # a property or another descriptor would run code
             try:
                 value = object.__getattribute__(obj, name)
@@ -143,7 +173,7 @@ def _facts(obj: Any) -> HolderFacts:
     if issubclass(tp, deque):
         maxlen = deque.__dict__["maxlen"].__get__(obj)
         return HolderFacts(name, length, maxlen if type(maxlen) is int else None, "maxlen")
-    if length is not None and (tp in (dict, list, set, frozenset, bytearray, OrderedDict)):
+    if length is not None and any(tp is t for t in _PLAIN):
         return HolderFacts(name, length, None)
     if issubclass(tp, type):
         return HolderFacts(name, length, None)  # a class: its attributes are not bounds

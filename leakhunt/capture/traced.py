@@ -12,7 +12,7 @@ import tracemalloc
 from _tracemalloc import _get_object_traceback as _tracemalloc_raw
 from typing import Any, Optional
 
-from . import type_name
+from .holders import type_name
 
 __all__ = ["collect_garbage", "objects_with_ids", "traceback_of", "traced_objects"]
 
@@ -20,6 +20,18 @@ __all__ = ["collect_garbage", "objects_with_ids", "traceback_of", "traced_object
 _RAW_TRACEBACK: list[Any] = []
 _PREHEADER_BUG = sys.version_info[:2] == (3, 11)
 _FLAGS = type.__dict__["__flags__"].__get__  # never a metaclass's __getattribute__
+# isinstance() may ask an object's __class__ (a property, a proxy's
+# __getattr__): the flags of type(obj) say the same without user code.
+_TYPE_SUBCLASS = 1 << 31
+_DICT_SUBCLASS = 1 << 29
+
+
+def _is_class(obj: Any) -> bool:
+    return bool(_FLAGS(type(obj)) & _TYPE_SUBCLASS)
+
+
+def _is_dict(obj: Any) -> bool:
+    return bool(_FLAGS(type(obj)) & _DICT_SUBCLASS)
 
 
 def preheader_traceback(obj: Any) -> Optional[tracemalloc.Traceback]:
@@ -54,7 +66,7 @@ def traceback_of(obj: Any) -> Optional[tracemalloc.Traceback]:
     # An object from a free list, made before tracing started and reused, has
     # no trace of its own: use what it was built with, allocated nearby.
     for r in gc.get_referents(obj):
-        if isinstance(r, type):
+        if _is_class(r):
             continue
         tb = tracemalloc.get_object_traceback(r)
         if tb is not None:
@@ -80,13 +92,17 @@ def traced_objects(wanted: set[str], holders: list[Any], limit: int = 200) -> di
     found: dict[str, list[Any]] = {n: [] for n in wanted}
     fresh: list[Any] = []
     fallback: list[Any] = []
-    names: dict[type, Optional[str]] = {}  # type -> its name when wanted, else None
+    # id(type) -> its name when wanted, else None; keyed by id, not by the
+    # class, whose metaclass may define __hash__ and __eq__
+    names: dict[int, Optional[str]] = {}
     objs = gc.get_objects()
     for o in reversed(objs):  # the gc appends survivors: newest last
         tp = type(o)
-        if tp not in names:
-            names[tp] = None if issubclass(tp, type) or name_of(tp) not in found else name_of(tp)
-        name = names[tp]
+        key = id(tp)
+        if key not in names:
+            is_class = _FLAGS(tp) & _TYPE_SUBCLASS
+            names[key] = None if is_class or name_of(tp) not in found else name_of(tp)
+        name = names[key]
         if raw_tb(o) is not None:
             fresh.append(o)
             if name is not None and len(found[name]) < limit:
@@ -115,11 +131,11 @@ def traced_objects(wanted: set[str], holders: list[Any], limit: int = 200) -> di
             nxt: list[Any] = []
             for o in layer:
                 refs = gc.get_referents(o)
-                if isinstance(o, dict):  # the gc does not visit str keys
+                if _is_dict(o):  # the gc does not visit str keys
                     refs.extend(dict.keys(o))
                 for r in refs:
                     i = id(r)
-                    if i in seen or isinstance(r, type) or gc.is_tracked(r):
+                    if i in seen or _is_class(r) or gc.is_tracked(r):
                         continue
                     seen.add(i)
                     nxt.append(r)

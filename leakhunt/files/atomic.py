@@ -40,6 +40,11 @@ _TMP_COUNTER = [0]
 def make_dirs(directory: str) -> None:
     """Create ``directory`` and its missing parents, private (0700)."""
     if directory:
+        # os.makedirs gives its mode to the last directory only: the
+        # missing parents are made here, one by one, private too
+        parent = os.path.dirname(os.path.abspath(directory))
+        if parent != os.path.abspath(directory) and not os.path.isdir(parent):
+            make_dirs(parent)
         os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
 
 

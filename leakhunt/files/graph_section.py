@@ -60,6 +60,11 @@ def graph_to_doc(g: HeapGraph) -> dict[str, Any]:
 # match, 258 bytes, in a 2-bit code at best): an array announcing more items
 # than its compressed data can hold is refused before anything is inflated.
 _DEFLATE_MAX_RATIO = 1032
+# The arrays of real heaps pack 3 to 9 times (addresses and edge targets
+# barely compress), about 5 times in all; even a heap of one object type
+# repeated stays under 10. Past this ratio the data is no graph leakhunt
+# wrote, and inflating it would cost memory the file does not justify.
+_GRAPH_MAX_RATIO = 64
 # Retained sizes are sums of sizes kept in unsigned 64-bit arrays.
 _MAX_TOTAL_SIZE = 2**62
 #: The most bytes all the arrays of one graph section may inflate to
@@ -139,13 +144,20 @@ def graph_from_doc(path: str, doc: Any) -> HeapGraph:
     if specs["labels"][0] != specs["targets"][0]:
         raise SnapshotFileError(path, "inconsistent object graph: targets and labels disagree")
     total = sum(spec[0] * array(_ARRAYS[name]).itemsize for name, spec in specs.items() if spec)
+    packed = sum(len(spec[1]) * 3 // 4 for spec in specs.values() if spec)
+    if total > _GRAPH_MAX_RATIO * packed + 2**20:
+        raise SnapshotFileError(
+            path,
+            f"object graph of {total:,} bytes in {packed:,} compressed: more than the graphs "
+            "leakhunt writes pack (a decompression bomb?)",
+        )
     if total > MAX_GRAPH_BYTES:
         raise SnapshotFileError(
             path,
             f"object graph of {total:,} bytes, more than leakhunt reads ({MAX_GRAPH_BYTES:,}; "
             "set LEAKHUNT_MAX_GRAPH_BYTES to raise the limit)",
         )
-    got = {
+    got: dict[str, Any] = {
         name: None if spec is None else _decode(path, name, _ARRAYS[name], *spec)
         for name, spec in specs.items()
     }

@@ -209,7 +209,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
         part=_int(head.get("part")) or 1,
         ended=ended,
         skipped_lines=skipped,
-        heap_source=str(head["heap"]) if isinstance(head.get("heap"), str) else None,
-        heap_missing=str(head.get("heap_missing") or ""),
-        format_version=str(head.get("format_version", "")),
+        heap_source=_str(head["heap"]) if isinstance(head.get("heap"), str) else None,
+        heap_missing=_str(head.get("heap_missing") or ""),
+        format_version=_str(head.get("format_version", "")),
     )

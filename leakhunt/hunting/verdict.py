@@ -62,6 +62,10 @@ def classify(series: Sequence[int], *, min_total: int = 2) -> SeriesVerdict:
     (False, 'stopped growing (no growth in the last 3 calls)')
     >>> classify([10, 13, 9, 12, 10, 14, 9, 13, 10, 12, 11]).leak       # churn
     False
+    >>> classify([10, 10, 10, 10, 10, 74, 74, 75, 75]).reason            # a lazy import
+    'grew mostly in one step'
+    >>> classify([10, 10, 10, 11, 11, 11, 12, 12, 12]).leak              # every third call
+    True
     """
     steps = len(series) - 1
     if steps < 2:
@@ -72,7 +76,8 @@ def classify(series: Sequence[int], *, min_total: int = 2) -> SeriesVerdict:
     lost = -sum(d for d in deltas if d < 0)
     total = series[-1] - series[0]
     slope = _slope(series)
-    tail = max(1, steps // 3)
+    # A leak of one object every third call grows in any three calls in a row.
+    tail = min(max(3, steps // 3), max(1, steps // 2))
     regular = up / steps
     net = total / gained if gained else 0.0
     confidence = round(max(0.0, min(1.0, regular * net)), 3)
@@ -88,4 +93,7 @@ def classify(series: Sequence[int], *, min_total: int = 2) -> SeriesVerdict:
         return verdict(False, f"grew in only {up} of {steps} calls")
     if lost * 2 > total:
         return verdict(False, "goes up and down (churn)")
+    if max(deltas) * 3 > gained * 2 and up < steps / 2:
+        # A lazy import or a cache filled at once: one call made most of it.
+        return verdict(False, "grew mostly in one step")
     return verdict(True, f"grew in {up} of {steps} calls")

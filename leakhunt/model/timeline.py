@@ -166,9 +166,9 @@ class SpanStat:
     tm_rise: Optional[int] = None
     tm_share: Optional[float] = None
     #: the live heap the spans left behind (exit minus entry over the steps
-    #: only this label's thread was inside), its share of the whole kept
-    #: inside and outside spans; the RSS figures above when the file has no
-    #: live heap (see TimelineSummary.kept_metric)
+    #: only this label's thread was inside), its share of all that was kept
+    #: (by every label and outside spans; frees left out); the RSS figures
+    #: above when the file has no live heap (see TimelineSummary.kept_metric)
     kept: int = 0
     kept_share: Optional[float] = None
     #: how far the live heap rose above its entry inside a call before

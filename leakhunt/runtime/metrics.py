@@ -5,22 +5,23 @@ services watched with Prometheus and Grafana across many processes.
 ``prometheus`` extra; imported here only, and only when a collector is
 made: ``import leakhunt`` never imports it). Per process it exposes:
 
-========================================================  =========  ==========================
-metric                                                    type       labels
-========================================================  =========  ==========================
-``leakhunt_process_rss_bytes``                            gauge
-``leakhunt_process_peak_rss_bytes``                       gauge
-``leakhunt_live_heap_bytes``                              gauge      ``allocator`` (malloc, pymalloc)
-``leakhunt_gc_objects``                                   gauge      ``generation``
-``leakhunt_gc_collections_total``                         counter    ``generation``
-``leakhunt_gc_collected_objects_total``                   counter
-``leakhunt_gc_uncollectable_objects_total``               counter
-``leakhunt_type_objects``                                 gauge      ``type`` (top N by count)
-``leakhunt_span_calls_total``                             counter    ``label``
-``leakhunt_span_kept_bytes_total``                        counter    ``label``
-``leakhunt_span_released_bytes_total``                    counter    ``label``
-``leakhunt_last_snapshot_timestamp_seconds``              gauge
-========================================================  =========  ==========================
+=============================================  =======  =====================
+metric                                         type     labels
+=============================================  =======  =====================
+``leakhunt_process_rss_bytes``                 gauge
+``leakhunt_process_peak_rss_bytes``            gauge
+``leakhunt_live_heap_available``               gauge
+``leakhunt_live_heap_bytes``                   gauge    ``allocator``
+``leakhunt_gc_objects``                        gauge    ``generation``
+``leakhunt_gc_collections_total``              counter  ``generation``
+``leakhunt_gc_collected_objects_total``        counter
+``leakhunt_gc_uncollectable_objects_total``    counter
+``leakhunt_type_objects``                      gauge    ``type`` (top N)
+``leakhunt_span_calls_total``                  counter  ``label``
+``leakhunt_span_kept_bytes_total``             counter  ``label``
+``leakhunt_span_released_bytes_total``         counter  ``label``
+``leakhunt_last_snapshot_timestamp_seconds``   gauge
+=============================================  =======  =====================
 
 A span's kept bytes are the live heap its call left behind (exit minus
 entry); a call that frees more than it allocates adds to the *released*
@@ -208,7 +209,7 @@ class LeakhuntCollector(Collector):
                 g.add_metric([name], n)
             yield g
         with self._lock:
-            spans = [(k, *v) for k, v in self._spans.items()]
+            spans = [(k, v[0], v[1], v[2]) for k, v in self._spans.items()]
         calls = CounterMetricFamily(
             "leakhunt_span_calls", "Calls of leakhunt.mark spans that ended.", labels=["label"]
         )

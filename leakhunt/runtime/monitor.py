@@ -3,17 +3,19 @@
 ``monitor(path)`` starts a daemon thread that appends one JSON line per
 ``interval`` seconds to ``path``: wall and monotonic time, RSS and peak RSS,
 the live heap (bytes malloc and pymalloc hand out; see
-:mod:`leakhunt.capture.liveheap`), gc counts and collections, tracemalloc current/peak when tracing, and every
-``types_every``-th sample the ``top_types`` most numerous gc-tracked types.
-``mark("label")`` records a point; ``with mark("label"):`` and ``@track``
-record spans with memory (RSS and the live heap) at entry and exit. Snapshots taken while a monitor
-runs are marked on its timeline. The file format is described in
+:mod:`leakhunt.capture.liveheap`), gc counts and collections, tracemalloc
+current/peak when tracing, and every ``types_every``-th sample the
+``top_types`` most numerous gc-tracked types. ``mark("label")`` records a
+point; ``with mark("label"):`` and ``@track`` record spans with memory (RSS
+and the live heap) at entry and exit. Snapshots taken while a monitor runs
+are marked on its timeline. The file format is described in
 ``docs/timeline-format.md``; :mod:`leakhunt.timeline` reads it.
 
 Every line is complete and flushed when written, so the file is readable
 after a crash; the file is created without following a symlink planted at
-its name (a new file renamed into place) and is private (0600); it is bounded (``max_bytes``: when full it is renamed
-to ``PATH.1``, replacing an older one, and a new file starts). Nothing here
+its name (a new file renamed into place) and is private (0600); it is
+bounded (``max_bytes``: when full it is renamed to ``PATH.1``, replacing an
+older one, and a new file starts). Nothing here
 raises into the host program once monitoring runs: a file that cannot be
 written gives one LeakhuntWarning and monitoring stops.
 
@@ -279,7 +281,10 @@ class Monitor:
                     os.replace(self.path, self.path + ".1")
                     self.rotations += 1
                     self._open()
-                self._file.write(line)
+                out = self._file
+                if out is None:
+                    return
+                out.write(line)
                 self._written += len(line)
             except (OSError, ValueError) as e:
                 f, self._file = self._file, None

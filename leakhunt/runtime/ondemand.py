@@ -231,7 +231,7 @@ def same_process(receipt: dict[str, Any]) -> bool:
     """False unless the receipt's pid and start time are those of the live
     process (the start time is checked where /proc tells it)."""
     pid = receipt.get("pid")
-    if not _is_int(pid):
+    if type(pid) is not int:
         return False
     now = _start_time(pid)
     if now is None:

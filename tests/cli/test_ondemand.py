@@ -156,7 +156,8 @@ def test_the_handler_makes_its_receipt_dir_private_and_refuses_a_shared_one(
     warnings.simplefilter("always")
     leakhunt.install_signal_handler(directory="snaps")
     rt = os.environ["LEAKHUNT_RUNTIME_DIR"]
-    print(oct(os.stat(rt).st_mode & 0o777), oct(os.stat(os.path.join(rt, f"leakhunt-{os.getpid()}.json")).st_mode & 0o777))
+    receipt = os.path.join(rt, f"leakhunt-{os.getpid()}.json")
+    print(oct(os.stat(rt).st_mode & 0o777), oct(os.stat(receipt).st_mode & 0o777))
     """
     env = env_for(tmp_path)
     env["LEAKHUNT_RUNTIME_DIR"] = str(tmp_path / "new")
@@ -290,3 +291,32 @@ def test_a_threaded_server_waiting_in_join_loses_no_request(
     # THEN every request was served, each with its own file
     assert lost == 0
     assert len(list((tmp_path / "snaps").glob("*.lhs.json.gz"))) == 50
+
+
+ASYNCIO = """
+import asyncio, json, os, signal, leakhunt
+leakhunt.install_signal_handler(directory="snaps")
+receipt = os.path.join(os.environ["LEAKHUNT_RUNTIME_DIR"], f"leakhunt-{os.getpid()}.json")
+
+async def main():
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, lambda: None)   # asyncio takes the wakeup fd
+    for want in (1, 2, 3):
+        os.kill(os.getpid(), signal.SIGUSR2)
+        for _ in range(400):
+            await asyncio.sleep(0.01)
+            if json.load(open(receipt))["seq"] == want:
+                break
+    await asyncio.sleep(0.3)   # a duplicate snapshot would show up by now
+    print(json.load(open(receipt))["seq"], len(os.listdir("snaps")))
+
+asyncio.run(main())
+"""
+
+
+def test_an_asyncio_program_that_owns_the_wakeup_fd_gets_one_snapshot_per_signal(
+    tmp_path: Path,
+) -> None:
+    r = subprocess.run([sys.executable, "-c", ASYNCIO], capture_output=True, text=True,
+                       env=env_for(tmp_path), cwd=tmp_path, timeout=120, check=False)  # fmt: skip
+    assert (r.returncode, r.stdout) == (0, "3 3\n"), r.stderr

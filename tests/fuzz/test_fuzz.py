@@ -158,3 +158,81 @@ def test_malformed_timeline_lines_are_skipped_and_a_bad_header_refused(
     path.write_text(json.dumps(head).replace(str(head["t"]), "Infinity", 1) + "\n")
     with pytest.raises(TimelineFileError, match="non-finite number"):
         load_timeline(path)
+
+
+def _graph_file(tmp_path: Path, name: str, **arrays: tuple[str, list[int]]) -> str:
+    """A small graph snapshot whose arrays are replaced by ``arrays``."""
+    from array import array
+
+    from leakhunt.files import snapshot_file as storage
+    from leakhunt.model import HeapGraph, Snapshot, TypeStat
+
+    g = HeapGraph.from_edges(
+        ["module", "dict", "list"], [72, 232, 56], [(0, 1, ".__dict__"), (1, 2, "['x']")],
+        [(0, "module m")],
+    )  # fmt: skip
+    s = Snapshot("x", (TypeStat("dict", 1, 232),), 1.0, 2.0, 3, "3.11.7", "0.1.0", graph=g)
+    doc = storage.snapshot_to_dict(s)
+    for key, (code, values) in arrays.items():
+        data = array(code, values).tobytes()
+        doc["graph"]["arrays"][key] = {
+            "type": code, "count": len(values),
+            "zlib_base64": base64.b64encode(zlib.compress(data)).decode(),
+        }  # fmt: skip
+    return _write(tmp_path / name, doc)
+
+
+@pytest.mark.parametrize(
+    ("arrays", "problem"),
+    [
+        ({"offsets": ("Q", [0, 2, 1, 2])}, "offsets decrease"),
+        ({"sizes": ("Q", [2**64 - 1, 2**64 - 1, 1])}, "sizes add up past any heap"),
+        ({"lengths": ("I", [1])}, "lengths has 1 items for 3 nodes"),
+        ({"ids": ("Q", [1, 2])}, "ids has 2 items for 3 nodes"),
+        ({"targets": ("I", [1, 9]), "labels": ("I", [0, 0])}, "an edge points past"),
+    ],
+)
+def test_inconsistent_graph_arrays_are_one_line(
+    tmp_path: Path, arrays: dict[str, tuple[str, list[int]]], problem: str
+) -> None:
+    path = _graph_file(tmp_path, "g.lhs.json.gz", **arrays)
+    with pytest.raises(SnapshotFileError, match=problem) as e:
+        read_snapshot(path)
+    assert "\n" not in str(e.value)
+
+
+def test_a_consistent_bomb_is_refused_before_inflating(
+    seeds: tuple[Path, dict[str, list[bytes]]], tmp_path: Path
+) -> None:
+    # GIVEN a graph whose every array agrees on 8 million nodes, all zeros
+    # (256 MB of arrays in a file of about 1 MB)
+    doc = _graph_doc(seeds)
+    n = 8_000_000
+
+    def zeros(nbytes: int) -> str:
+        co = zlib.compressobj(1)
+        chunk = bytes(1 << 20)
+        parts = [co.compress(chunk) for _ in range(nbytes >> 20)]
+        parts += [co.compress(bytes(nbytes & ((1 << 20) - 1))), co.flush()]
+        return base64.b64encode(b"".join(parts)).decode()
+
+    for name, code, count in [
+        ("ids", "Q", n), ("types", "I", n), ("sizes", "Q", n), ("lengths", "I", n),
+        ("offsets", "Q", n + 1), ("targets", "I", 0), ("labels", "I", 0),
+    ]:  # fmt: skip
+        size = 8 if code == "Q" else 4
+        doc["graph"]["arrays"][name] = {
+            "type": code,
+            "count": count,
+            "zlib_base64": zeros(count * size),
+        }
+    path = _write(tmp_path / "consistent-bomb.lhs.json.gz", doc)
+    tracemalloc.start()
+    try:
+        with pytest.raises(SnapshotFileError, match="decompression bomb") as e:
+            read_snapshot(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "\n" not in str(e.value)
+    assert peak < 64 * 2**20, f"{peak:,} bytes"

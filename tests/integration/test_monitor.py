@@ -292,3 +292,27 @@ def test_live_heap_agrees_with_tracemalloc_on_python_objects() -> None:
     assert 0.8 * expected < grew < 1.2 * expected, (grew, expected)
     assert abs(after_now - after_exact) < 0.05 * expected
     del small, big
+
+
+def test_without_a_live_heap_counter_the_file_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leakhunt.capture.liveheap import LiveHeap
+    from leakhunt.runtime import monitor as monitor_module
+
+    # GIVEN a platform without mallinfo2 (as macOS or musl)
+    monkeypatch.setattr("sys.platform", "darwin")
+    heap = LiveHeap()
+    monkeypatch.undo()
+    assert heap.source is None and heap.exact() is None and heap.now() is None
+    assert heap.missing == "no live-heap counter on darwin (glibc's mallinfo2 is needed)"
+    monkeypatch.setattr(monitor_module._REG, "heap", heap)
+    path = tmp_path / "t.jsonl"
+    with leakhunt.monitor(path, interval=10), leakhunt.mark("work"):
+        pass
+    head, *recs = records(path)
+    assert head["heap"] is None and head["heap_missing"] == heap.missing
+    assert not any("heap" in r for r in recs)
+    tl = load_timeline(path)
+    s = summarize(tl)
+    assert s.kept_metric == "rss" and s.notes[-1].startswith(heap.missing)

@@ -70,7 +70,7 @@ def collector() -> Iterator[tuple[LeakhuntCollector, CollectorRegistry]]:
 def test_collector_counts_kept_and_released_bytes_per_label(
     collector: tuple[LeakhuntCollector, CollectorRegistry],
 ) -> None:
-    c, registry = collector
+    _, registry = collector
     keep = []
     # GIVEN 'keep' keeps 1 MB a call, 'temp' takes 4 MB and frees it,
     # 'free' frees what 'keep' kept
@@ -101,7 +101,7 @@ def test_collector_counts_kept_and_released_bytes_per_label(
 
 
 def test_label_values_are_bounded(collector: tuple[LeakhuntCollector, CollectorRegistry]) -> None:
-    c, registry = collector
+    _, registry = collector
     for i in range(10):  # a label per request: max_labels series and 'other'
         with leakhunt.mark(f"request {i}"):
             pass
@@ -157,7 +157,7 @@ def test_the_grafana_dashboard_is_grafana_json_over_these_metrics() -> None:
         assert panel["type"] in ("timeseries", "stat")
         grid = panel["gridPos"]
         assert all(isinstance(grid[k], int) for k in ("h", "w", "x", "y"))
-        assert 0 < grid["w"] and grid["x"] + grid["w"] <= 24
+        assert grid["w"] > 0 and grid["x"] + grid["w"] <= 24
         assert panel["datasource"]["uid"] == "${datasource}"
         assert panel["targets"] and all(t["refId"] and t["expr"] for t in panel["targets"])
     # every metric a panel reads is one the collector exposes
@@ -290,7 +290,8 @@ def test_a_real_prometheus_scrapes_leakhunt_run(tmp_path: Path) -> None:
 
 def test_run_prometheus_bad_port_is_one_line_exit_2(tmp_path: Path) -> None:
     r = subprocess.run(
-        [sys.executable, "-m", "leakhunt", "run", "--prometheus", "70000", "--", "python", "-c", "pass"],
+        [sys.executable, "-m", "leakhunt", "run", "--prometheus", "70000",
+         "--", "python", "-c", "pass"],
         capture_output=True, text=True, check=False, cwd=tmp_path,
     )  # fmt: skip
     assert r.returncode == 2 and r.stdout == ""

@@ -6,7 +6,7 @@ analysis: gc object counts for gc-tracked types, the snapshot histogram
 only for the types the gc cannot see (str, bytes, atomic dicts).
 
 GIVEN a fresh copy of the scenario WHEN it runs N times THEN the expected
-type grows by at least half an object per call (leaks), or no type grows
+type grows by at least a third of an object per call (leaks), or no type grows
 by 10 objects over 20 calls after warm-up (controls).
 """
 
@@ -82,6 +82,20 @@ def load() -> Iterator[Any]:
 
 
 EXPECTS = {name: expected(SCENARIOS / f"{name}.py") for name in NAMES}
+
+#: How a leak is confirmed without leakhunt (EXPECT's optional "oracle"):
+#: "objects" (the default) counts the expected types and follows retainer
+#: paths; "bytes": an object replaced by a bigger one each call, whose type's
+#: bytes grow while its count does not; "registry": objects held from C by an
+#: interpreter registry (no root reaches them); "modules": modules added to
+#: sys.modules.
+ORACLES = ("objects", "bytes", "registry", "modules")
+
+
+def _oracle(name: str) -> str:
+    return str(EXPECTS[name].get("oracle", "objects"))
+
+
 LEAKS = [n for n in NAMES if EXPECTS[n]["leak"]]
 CONTROLS = [n for n in NAMES if not EXPECTS[n]["leak"]]
 
@@ -114,7 +128,9 @@ def test_scenario_runs_quietly_and_declares_its_outcome(
     assert capfd.readouterr() == ("", "")
     exp = mod.EXPECT
     assert exp == EXPECTS[name]  # the literal is what the module holds
-    assert set(exp) == {"leak", "types", "retainer", "mechanism"}
+    assert {"leak", "types", "retainer", "mechanism"} <= set(exp)
+    assert set(exp) <= {"leak", "types", "retainer", "mechanism", "oracle"}
+    assert exp.get("oracle", "objects") in ORACLES
     assert isinstance(exp["leak"], bool)
     assert isinstance(exp["mechanism"], str) and exp["mechanism"].strip()
     assert all(isinstance(t, str) and t for t in exp["types"])
@@ -154,22 +170,31 @@ def test_leak_grows_steadily(name: str, load: Any) -> None:
     for _ in range(3):  # warm-up
         mod.action()
     types = EXPECTS[name]["types"]
+    if _oracle(name) == "bytes":
+        # the count is flat, the bytes climb: by at least 8 bytes a call
+        before = {t: leakhunt.take_snapshot("oracle").stat(t) for t in types}
+        for _ in range(20):
+            mod.action()
+        after = {t: leakhunt.take_snapshot("oracle").stat(t) for t in types}
+        assert all(after[t].size - before[t].size >= 160 for t in types), (before, after)
+        assert all(abs(after[t].count - before[t].count) <= 2 for t in types), (before, after)
+        return
     before = {t: _count(t) for t in types}
     for _ in range(20):
         mod.action()
     grown = {t: _count(t) - before[t] for t in types}
-    assert all(g >= 10 for g in grown.values()), grown  # >= 0.5 per call, each type
+    assert all(g >= 6 for g in grown.values()), grown  # >= 0.3 per call, each type
 
 
 @pytest.mark.parametrize("name", CONTROLS)
 def test_control_does_not_grow_after_warmup(name: str, load: Any) -> None:
     mod = load(name)
-    for _ in range(10):
+    for _ in range(30):  # bounded caches may still fill for 20 calls
         mod.action()
-    a = leakhunt.take_snapshot("call 10")
+    a = leakhunt.take_snapshot("call 30")
     for _ in range(20):
         mod.action()
-    b = leakhunt.take_snapshot("call 30")
+    b = leakhunt.take_snapshot("call 50")
     before = {t.name: t.count for t in a.types}
     grown = {t.name: t.count - before.get(t.name, 0) for t in b.types}
     assert {k: v for k, v in grown.items() if v >= 10} == {}
@@ -235,6 +260,10 @@ def test_leaked_objects_have_the_expected_retainer_path(name: str, load: Any) ->
     mod = load(name)
     for _ in range(3):
         mod.action()
+    oracle = _oracle(name)
+    if oracle != "objects":
+        _confirm_holder(name, mod, oracle)
+        return
     types = set(EXPECTS[name]["types"])
     old = _objects_of(types)  # kept alive: their ids cannot be reused
     old_ids = {id(o) for o in old}
@@ -254,4 +283,44 @@ def test_leaked_objects_have_the_expected_retainer_path(name: str, load: Any) ->
     ]
     parts = EXPECTS[name]["retainer"]
     matching = [t for t in texts if all(part in t for part in parts)]
-    assert len(matching) >= calls // 2, (parts, sorted(set(texts))[:5])
+    assert len(matching) >= calls // 3, (parts, sorted(set(texts))[:5])
+
+
+def _confirm_holder(name: str, mod: Any, oracle: str) -> None:
+    """Where leakhunt's words are not a path from a root, an independent
+    check of the holder the expectation names."""
+    types = set(EXPECTS[name]["types"])
+    if oracle == "modules":
+        before = set(sys.modules)
+        for _ in range(5):
+            mod.action()
+        added = [sys.modules[n] for n in set(sys.modules) - before]
+        assert len(added) >= 5 and all(isinstance(m, ModuleType) for m in added), added
+        return
+    if oracle == "registry":
+        # no root reaches the new objects: only the interpreter holds them
+        old = _objects_of(types)
+        old_ids = {id(o) for o in old}
+        for _ in range(5):
+            mod.action()
+        new = [o for o in _objects_of(types) if id(o) not in old_ids]
+        g = capture.live_graph("scenario", sys._getframe())
+        raw = g.ids.tobytes()
+        nodes = [n for n in (_node_of(raw, g.ids.typecode, id(o)) for o in new) if n is not None]
+        paths = retainers.shortest_paths(g, nodes)
+        assert len(paths) >= 5 and all(p is None for p in paths.values()), paths
+        return
+    # "bytes": the attribute named last in the expectation holds a bigger
+    # object of the expected type after the calls, and a different one
+    attribute = EXPECTS[name]["retainer"][-1].lstrip(".")
+    holders = [o for o in gc.get_objects() if type(o).__module__ == name and hasattr(o, attribute)]
+    before = [sys.getsizeof(getattr(o, attribute)) for o in holders]
+    for _ in range(5):
+        mod.action()
+    grown = [
+        o
+        for o, size in zip(holders, before, strict=True)
+        if _type_name(type(getattr(o, attribute))) in types
+        and sys.getsizeof(getattr(o, attribute)) > size
+    ]
+    assert grown, (holders, before)

@@ -316,12 +316,29 @@ def _lone_surrogate(doc: object) -> bool:
     return False
 
 
-def parse_json(text: str) -> object:
+def _replace_surrogates(doc: object) -> object:
+    """``doc`` with every lone surrogate in its strings made U+FFFD."""
+    if type(doc) is str:
+        try:
+            doc.encode("utf-8")
+        except UnicodeEncodeError:
+            return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in doc)
+        return doc
+    if type(doc) is dict:
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in doc.items()}
+    if type(doc) is list:
+        return [_replace_surrogates(v) for v in doc]
+    return doc
+
+
+def parse_json(text: str, *, surrogates: str = "refuse") -> object:
     """``json.loads`` for files from anywhere: numbers bounded (no integer
     past 20 digits, no NaN, Infinity or float overflow) and no lone
     surrogate in a string (``\\ud800``: no text leakhunt writes holds one,
     and it cannot be printed). Raises DataError for those, ``json``'s
     ValueError for bad JSON and DataError for nesting too deep to parse.
+    ``surrogates="replace"`` makes lone surrogates U+FFFD instead (a
+    timeline's labels are the program's own strings, which may hold one).
 
     >>> parse_json('{"n": 3}')
     {'n': 3}
@@ -340,5 +357,7 @@ def parse_json(text: str) -> object:
     except RecursionError:
         raise DataError("JSON nested too deeply") from None
     if _SURROGATE_ESCAPE.search(text) and _lone_surrogate(doc):
+        if surrogates == "replace":
+            return _replace_surrogates(doc)
         raise DataError("holds a lone surrogate in a string (\\udXXX)")
     return doc

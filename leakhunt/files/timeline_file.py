@@ -107,7 +107,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
     ended = False
     for line in lines[1:]:
         try:
-            rec = parse_json(line.decode("utf-8"))
+            rec = parse_json(line.decode("utf-8"), surrogates="replace")
         except ValueError:  # bad JSON or UTF-8, huge or non-finite numbers, surrogates
             skipped += 1
             continue

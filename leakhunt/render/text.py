@@ -53,6 +53,11 @@ def _growth_style(n: Optional[int], color: bool) -> str:
     return "red" if n > 0 else "green"
 
 
+class _Unwrapped(str):
+    """Text printed as it is, never folded or cropped at the width (a shell
+    command must stay runnable when copied)."""
+
+
 class _Doc:
     """Collects renderables and prints them once on a private console."""
 
@@ -83,7 +88,8 @@ class _Doc:
             _environ={},  # no COLUMNS, NO_COLOR, FORCE_COLOR: output depends on arguments only
         )
         for part in self.parts:
-            console.print(part)
+            # wrapped to the width already; crop=False keeps a long command whole
+            console.print(part, crop=False)
         # rich pads some lines to the column width; trailing blanks are noise in files
         return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
 
@@ -148,13 +154,22 @@ class _RowsWithNotes:
         row = 0
         for i, line in enumerate(lines):
             if i >= body and not "".join(s.text for s in line).strip():
-                yield from self.notes[row]
+                yield from self._notes(row)
                 row += 1
                 continue
             yield from line
             yield new_line
         if row < len(self.notes):
-            yield from self.notes[row]
+            yield from self._notes(row)
+
+    def _notes(self, row: int) -> RenderResult:
+        for note in self.notes[row]:
+            if isinstance(note, _Unwrapped):  # as segments: never folded nor cropped
+                for text in str(note).split("\n"):
+                    yield Segment(text)
+                    yield Segment.line()
+            else:
+                yield note
 
 
 def _note(text: str, indent: int) -> Padding:
@@ -162,17 +177,21 @@ def _note(text: str, indent: int) -> Padding:
     return Padding(Text(text, overflow="fold"), (0, 0, 0, indent))
 
 
-def _command_note(command: str, indent: int, width: int) -> Padding:
-    """A shell command that fits the width: continued lines end in `` \\``,
-    so that it still runs when copied whole (the shell joins them)."""
-    room = max(20, width - indent - 2)
+def _command_note(command: str, indent: int, width: int) -> _Unwrapped:
+    """A shell command that fits the width: continued lines end in `` \\``
+    and are indented two more, so that it still runs when copied whole (the
+    shell joins them). A word longer than a line (a long path) stays whole
+    on a line of its own: never folded, which would break the command."""
     lines: list[str] = []
     for word in command.split(" "):
+        # room for the trailing " \\" and, past the first line, the indent
+        room = max(20, width - indent - 2 - (2 if lines else 0))
         if lines and len(lines[-1]) + 1 + len(word) <= room:
             lines[-1] += " " + word
         else:
             lines.append(word)
-    return Padding(Text(" \\\n  ".join(lines), overflow="fold"), (0, 0, 0, indent))
+    pad = " " * indent
+    return _Unwrapped(pad + f" \\\n{pad}  ".join(lines))
 
 
 def _held_notes(view: DiffView, name: str, width: int) -> list[RenderableType]:

@@ -157,6 +157,11 @@ class _Side:
         self._label_ids: Optional[dict[str, int]] = None
         self._roots_by_description: Optional[dict[str, list[int]]] = None
 
+    def release(self) -> None:
+        """Drop the search tree and the memo (what :meth:`follow` needs stays)."""
+        self.seen, self.memo = bytearray(), array("i")
+        self.parent, self.parent_edge = array("i"), array("q")
+
     def masked(self, label: int) -> str:
         m = self._masked[label]
         if m is None:
@@ -480,11 +485,18 @@ def explain_growth(
         for name in order:
             for v in targets_b[name]:
                 want_b[v] = 1
+    # One side at a time, in the order the per-type loop would intern them
+    # (A's signatures first: ties keep their order), and A's search tree
+    # dropped before B's is built: two at once would double the peak.
     side_a = _Side(a, want_a, sum(len(t) for t in targets_a.values()), sigs)
     del want_a
+    all_sigs_a = {name: side_a.signature_ids(targets_a[name]) for name in order}
+    side_a.release()
     say("shortest paths in A and B", 0.5)
     side_b = _Side(b, want_b, sum(len(t) for t in targets_b.values()), sigs)
     del want_b
+    all_sigs_b = {name: side_b.signature_ids(targets_b[name]) for name in order}
+    side_b.memo = array("i")
     say("shortest paths in A and B", 1.0)
     idom: Optional[array[int]] = None
     retained_b: Optional[array[int]] = None
@@ -493,7 +505,7 @@ def explain_growth(
     for done, name in enumerate(order):
         say(f"clusters of {name}", done / len(order))
         nodes_a, nodes_b = targets_a[name], targets_b[name]
-        sigs_a, sigs_b = side_a.signature_ids(nodes_a), side_b.signature_ids(nodes_b)
+        sigs_a, sigs_b = all_sigs_a.pop(name), all_sigs_b.pop(name)
         count_a, size_a = _tally(sigs_a, nodes_a, a.sizes, len(sigs))
         count_b, size_b = _tally(sigs_b, nodes_b, b.sizes, len(sigs))
         grew = [sig for sig in range(len(sigs)) if count_b[sig] > count_a[sig]]

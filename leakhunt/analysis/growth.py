@@ -42,7 +42,9 @@ from operator import not_
 from typing import Optional
 
 from ..model import (
+    MEMBERS_CAP,
     NO_PATH,
+    Cluster,
     ClusterGrowth,
     ContainerGrowth,
     HeapGraph,
@@ -60,7 +62,7 @@ try:  # the compiled algorithms; the loops here are their pure-Python twins
 except ImportError:  # pragma: no cover - no compiler at install time
     _C = None  # type: ignore[assignment]
 
-__all__ = ["explain_growth"]
+__all__ = ["explain_growth", "signature_clusters"]
 
 _SAMPLE = 200
 
@@ -563,3 +565,63 @@ def explain_growth(
             )
         )
     return tuple(out)
+
+
+def signature_clusters(
+    graph: HeapGraph, targets: list[int], *, idom: Optional[array[int]] = None
+) -> list[Cluster]:
+    """:func:`leakhunt.analysis.retainers.cluster_paths` without a depth
+    limit, by the compiled signature pass: no RetainerPath or signature
+    tuple per target, only per cluster (millions of targets take seconds,
+    not minutes). Same clusters, same order, same members.
+
+    >>> from leakhunt.model import HeapGraph
+    >>> g = HeapGraph.from_edges(["module", "list", "Job", "Job"], [72, 88, 48, 48],
+    ...     [(0, 1, ".queue"), (1, 2, "[0]"), (1, 3, "[1]")], [(0, "module app")])
+    >>> [(c.count, c.size, c.members) for c in signature_clusters(g, [2, 3])]
+    [(2, 96, (2, 3))]
+    """
+    order = list(dict.fromkeys(targets))
+    sigs = _Signatures()
+    want = bytearray(graph.n)
+    for t in order:
+        want[t] = 1
+    side = _Side(graph, want, len(order), sigs)
+    del want
+    nodes = array("I", order)
+    ids = side.signature_ids(nodes)
+    side.memo = array("i")
+    counts, totals = _tally(ids, nodes, graph.sizes, len(sigs))
+    full = idom is not None
+    left = sum(min(int(c), MEMBERS_CAP) for c in counts) if not full else len(order)
+    groups: dict[int, list[int]] = {}
+    for sig, v in zip(ids, nodes, strict=True):
+        members = groups.setdefault(sig, [])
+        if full or len(members) < MEMBERS_CAP:
+            members.append(v)
+            left -= 1
+            if not left:
+                break
+    retained = retained_sizes(graph, idom) if idom is not None else None
+    live: Optional[bytearray] = None
+    clusters = []
+    for sig, members in groups.items():
+        first = members[0]
+        path = side.path(first) if side.seen[first] else RetainerPath.unreachable(first)
+        total: Optional[int] = None
+        if idom is not None and retained is not None and path.reachable:
+            if live is None:
+                live = reachable(graph)
+            total = retained_size_of(graph, members, idom, retained=retained, live=live)
+        clusters.append(
+            Cluster(
+                signature=sigs.parts(sig),
+                count=int(counts[sig]),
+                size=int(totals[sig]),
+                retained=total,
+                representative=path,
+                members=tuple(members[:MEMBERS_CAP]),
+            )
+        )
+    clusters.sort(key=lambda c: (-c.size, -c.count, c.signature))
+    return clusters

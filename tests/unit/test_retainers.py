@@ -494,7 +494,8 @@ def labelled_graphs(draw: st.DrawFn) -> tuple[HeapGraph, list[int]]:
         [".a", ".__dict__", "[0]", "[7]", "['k']", "['u1']", "['x_2']", "<key>", "[<A at 0x1f>]"]
     )
     edges = draw(st.lists(st.tuples(node, node, labels), max_size=3 * n))
-    roots = draw(st.lists(st.tuples(node, st.sampled_from(["module m", "thread T-12"])), max_size=3))
+    described = st.tuples(node, st.sampled_from(["module m", "thread T-12"]))
+    roots = draw(st.lists(described, max_size=3))
     types = draw(st.lists(st.sampled_from(["T", "dict", "list"]), min_size=n, max_size=n))
     g = HeapGraph.from_edges(types, [1 + i % 4 for i in range(n)], edges, roots)
     return g, draw(st.lists(node, max_size=12))

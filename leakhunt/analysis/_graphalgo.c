@@ -8,6 +8,10 @@
  * 20M-node graph costs a few bytes per node, not a Python int per node.
  * Results are written into buffers the caller allocated (array('i') * n),
  * so no temporary copy doubles the peak.
+ *
+ * Past the usual ~500 lines on purpose: these are independent functions,
+ * each a page long, sharing the buffer checks at the top; one extension
+ * module keeps one build step and one import for the whole analysis room.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -678,8 +682,8 @@ PyDoc_STRVAR(signatures_doc,
 "every such label met, and None is returned: mask them and call again.\n"
 "Labels a big heap has by the million, one per item ([1234], and outside\n"
 "namespace dicts ['u1234']), are masked here to the text id `star` ([*]),\n"
-"as leakhunt.analysis.growth._mask does. Twin:\n"
-"leakhunt.analysis.growth._Side.signature_ids' Python loop.");
+"as leakhunt.analysis.signatures._mask does. Twin:\n"
+"leakhunt.analysis.signatures._Side.signature_ids' Python loop.");
 
 /* Whether a label is one _mask turns into [*] here: [digits], or (plain
  * only) a quoted key of ASCII letters, digits, _ and - with a digit in it. */
@@ -927,7 +931,7 @@ PyDoc_STRVAR(by_type_doc,
 "The nodes of each group of types, in node order: codes maps a type index\n"
 "to its group (int32, -1: none); the result holds one uint32 array's bytes\n"
 "per group, and want (one byte per node) gets 1 for every node picked.\n"
-"Twin: leakhunt.analysis.growth._targets' Python loop.");
+"Twin: leakhunt.analysis.signatures._targets' Python loop.");
 
 static PyObject *
 by_type(PyObject *self, PyObject *args)

@@ -274,7 +274,7 @@ def cluster_paths(
     """
     if max_depth is None and _C_BFS is not None:
         # the compiled signature pass: a path per cluster, not per target
-        from .growth import signature_clusters
+        from .signatures import signature_clusters
 
         return signature_clusters(graph, _target_list(graph, targets), idom=idom)
     return _cluster_paths_py(graph, targets, max_depth=max_depth, idom=idom)

@@ -1,9 +1,11 @@
 # One command per task; the same locally and in CI (.ci/run).
 #   make demo   set up leakhunt (no dev tools, no browser), then watch a real leak being found
-#   make test   set everything up (dev tools, Graphviz, Chromium), then run the suite
+#   make test   set everything up (dev tools, Graphviz, Chromium, Prometheus), then run the suite
 #   make lint   ruff + mypy (strict on the package) + the import boundaries of design.md
-#   make bench  benchmark against gc.collect(), objgraph, pympler, guppy3; monitor overhead
+#   make bench  benchmark against gc.collect(), objgraph, pympler, guppy3; monitor overhead;
+#               diff/report/graph on two 1M-object graph snapshots (make bench-large: 20M)
 #   make eval   hunt every scenario; print recall, retainer-path accuracy, false alarms
+#   make fuzz   10,000 mutated files per reader (snapshot, graph, timeline); figures to docs/fuzzing.md
 #   make test-all   the suite on every supported Python (3.10 to 3.13), as CI runs it
 # Another Python: make test PYTHON=python3.13 VENV=.venv-3.13
 
@@ -12,12 +14,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CORE := $(VENV)/.installed-core
 DEV := $(VENV)/.installed-dev
-SOURCES := pyproject.toml setup.py $(wildcard leakhunt/capture/*.c leakhunt/capture/*.h)
+SOURCES := pyproject.toml setup.py $(wildcard leakhunt/capture/*.c leakhunt/capture/*.h leakhunt/files/*.c leakhunt/analysis/*.c)
 PYTEST_ARGS ?= -n 2
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 VERSIONS ?= 3.10 3.11 3.12 3.13
 
-.PHONY: setup demo test test-all lint bench eval clean graphviz chromium
+.PHONY: setup demo test test-all lint bench bench-large bench-v8 eval fuzz clean graphviz chromium prometheus v8-oracles
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python >= 3.10 or pass PYTHON=..."; exit 2; }
@@ -42,7 +44,15 @@ graphviz:
 chromium:
 	@sh scripts/ensure-chromium.sh
 
-setup: $(DEV) graphviz chromium
+# the real Prometheus server scraping `leakhunt run --prometheus` (tests/integration/test_prometheus.py)
+prometheus:
+	@sh scripts/ensure-prometheus.sh
+
+# Node.js, memlab and Chrome DevTools' heap-snapshot worker (tests/v8), cached in .cache/
+v8-oracles:
+	@sh scripts/ensure-v8-oracles.sh
+
+setup: $(DEV) graphviz chromium prometheus v8-oracles
 
 demo: $(CORE) graphviz
 	@$(PY) scripts/demo.py
@@ -52,12 +62,13 @@ test: setup
 
 test-all:
 	@for v in $(VERSIONS); do \
-		$(MAKE) --no-print-directory test PYTHON=python$$v VENV=.venv-$$v || exit 1; \
+		py=$$(sh scripts/find-python.sh $$v) || exit 1; \
+		$(MAKE) --no-print-directory test PYTHON=$$py VENV=.venv-$$v || exit 1; \
 	done
 
 lint: setup
-	$(PY) -m ruff check leakhunt tests scenarios bench scripts
-	$(PY) -m ruff format --check leakhunt tests scenarios bench scripts
+	$(PY) -m ruff check leakhunt tests scenarios bench scripts examples
+	$(PY) -m ruff format --check leakhunt tests scenarios bench scripts examples
 	$(PY) -m mypy
 	$(PY) scripts/check_imports.py
 
@@ -66,9 +77,22 @@ bench: setup
 	$(PY) bench/bench_retainers.py --out docs/benchmarks-retainers.md
 	$(PY) bench/bench_hunt.py --out docs/benchmarks-hunt.md
 	$(PY) bench/bench_monitor.py --out docs/benchmarks-monitor.md
+	$(PY) bench/bench_analysis.py --objects 1000000 --out docs/benchmarks-analysis.md
+
+# the 20M-object tier of issue 10 (minutes, ~10 GB of RAM at its peak)
+bench-large: setup
+	$(PY) bench/bench_analysis.py --objects 20000000 --out docs/benchmarks-analysis-large.md
+
+# V8 files at scale: the seed's Node service writes a ~230 MB snapshot triple (needs node)
+bench-v8: setup
+	$(PY) bench/bench_v8.py --memlab --out docs/benchmarks-v8.md
 
 eval: setup
 	$(PY) scripts/eval.py
+
+FUZZ_COUNT ?= 10000
+fuzz: setup
+	$(PY) scripts/fuzz.py --count $(FUZZ_COUNT) --out docs/fuzzing.md
 
 clean:
 	rm -rf $(VENV) .venv-3.* build *.egg-info leakhunt/*.so leakhunt/*/*.so .pytest_cache .mypy_cache .ruff_cache leakhunt-snapshots

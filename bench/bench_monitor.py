@@ -97,8 +97,12 @@ def worker(mode: str, seconds: float, heap: int, rounds: float) -> dict[str, flo
 
 
 def parts(heap: int) -> dict[str, float]:
-    """One sample without and with a type count, timed directly."""
-    from leakhunt.runtime.monitor import Monitor
+    """One sample without and with a type count, the live heap's two
+    readings, and one span (enter and exit) under a running monitor, timed
+    directly."""
+    import leakhunt
+    from leakhunt.capture.liveheap import live_heap
+    from leakhunt.runtime.monitor import _REG, Monitor
 
     keep = None
     if heap:
@@ -109,8 +113,10 @@ def parts(heap: int) -> dict[str, float]:
 
     gc.collect()
     objects = len(gc.get_objects())
+    heap_reader = live_heap()
+    _REG.heap = heap_reader  # as a started monitor sets it
     m = Monitor(os.path.join(tempfile.mkdtemp(), "t.jsonl"), types_every=0)
-    m._open("wb")
+    m._open()
     best_sample = best_types = float("inf")
     for _ in range(5):
         t0 = time.perf_counter()
@@ -119,8 +125,39 @@ def parts(heap: int) -> dict[str, float]:
         t0 = time.perf_counter()
         m._type_counts()
         best_types = min(best_types, time.perf_counter() - t0)
+    exact = now = span = span_off = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(100):
+            heap_reader.exact()
+        exact = min(exact, (time.perf_counter() - t0) / 100)
+        t0 = time.perf_counter()
+        for _ in range(1000):
+            heap_reader.now()
+        now = min(now, (time.perf_counter() - t0) / 1000)
+        t0 = time.perf_counter()
+        for _ in range(1000):
+            with leakhunt.mark("x"):
+                pass
+        span_off = min(span_off, (time.perf_counter() - t0) / 1000)
+    with leakhunt.monitor(os.path.join(tempfile.mkdtemp(), "s.jsonl"), interval=60):
+        for _ in range(5):
+            t0 = time.perf_counter()
+            for _ in range(1000):
+                with leakhunt.mark("x"):
+                    pass
+            span = min(span, (time.perf_counter() - t0) / 1000)
     del keep
-    return {"sample": best_sample, "types": best_types, "objects": float(objects)}
+    return {
+        "sample": best_sample,
+        "types": best_types,
+        "objects": float(objects),
+        "heap_exact": exact,
+        "heap_now": now,
+        "span": span,
+        "span_off": span_off,
+        "heap_source": 0.0 if heap_reader.source is None else 1.0,
+    }
 
 
 def _run_worker(args: list[str]) -> dict[str, float]:
@@ -164,6 +201,7 @@ def main() -> None:
     from leakhunt.runtime.monitor import TYPES_BUDGET
 
     rows = []
+    heap_parts: list[tuple[int, dict[str, float]]] = []
     worst = 0.0
     for heap in (0, big):
         ratios_wall, ratios_cpu, base, samples, shares, steady, firsts = ([] for _ in range(7))
@@ -211,6 +249,7 @@ def main() -> None:
                 statistics.median(firsts),
             )
         )
+        heap_parts.append((int(p["objects"]), p))
 
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -266,8 +305,9 @@ def main() -> None:
         lines.append(f"| {r[1]:,} | {r[8]:.3f} | {r[9]:.1f} | {100 * r[10]:.3f}% |")
     lines += [
         "",
-        "A sample reads /proc/self/statm, getrusage() and gc.get_stats() and writes one "
-        "JSON line. A type count is the snapshot's heap walk without gc.collect() (every "
+        "A sample reads /proc/self/statm, getrusage(), the live heap and gc.get_stats() "
+        "and writes one JSON line. A type count is the snapshot's heap walk without "
+        "gc.collect() (every "
         "object, gc-tracked or not, with its size: a leak of dicts of plain values is seen); "
         "it holds the GIL while it runs, so on a big heap it pauses the "
         "program's threads for that long once every `types_every` samples "
@@ -277,7 +317,26 @@ def main() -> None:
         "the summary, and so does the last one at stop(): on a short run with a big heap the "
         "first count is most of the cost (the column above), a one-off pause.",
         "",
+        "## The live heap, timed directly (best of 5)",
+        "",
+        "Every sample reads the live heap in full (glibc's mallinfo2 plus pymalloc's own "
+        "statistics, which visit every pool); every span boundary and mark reads it the cheap "
+        "way (mallinfo2 plus the blocks in use at the last full reading's bytes per block). "
+        "Both are in the sample and run times above.",
+        "",
+        "| heap (gc objects) | full reading (µs) | cheap reading (µs) "
+        "| one span, enter + exit, under a monitor (µs) | without a monitor (µs) |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
+    for objects, p in heap_parts:
+        if not p.get("heap_source"):
+            lines.append(f"| {objects:,} | no live heap on this platform | | | |")
+            continue
+        lines.append(
+            f"| {objects:,} | {p['heap_exact'] * 1e6:.1f} | {p['heap_now'] * 1e6:.2f} "
+            f"| {p['span'] * 1e6:.1f} | {p['span_off'] * 1e6:.2f} |"
+        )
+    lines.append("")
     text = "\n".join(lines)
     print(text)
     if args.out:

@@ -46,6 +46,17 @@ class HuntOutcome:
     def __bool__(self) -> bool:
         return bool(self.leaks)
 
+    def __repr__(self) -> str:
+        """``<HuntOutcome 'test_x': 1 leak (__main__.Session), 1 allowed>``."""
+        target = getattr(self.result, "target", "") or ""
+        names = ", ".join(x.type_name for x in self.leaks[:3])
+        more = ", ..." if len(self.leaks) > 3 else ""
+        leaks = f"{len(self.leaks)} leak{'' if len(self.leaks) == 1 else 's'}"
+        if names:
+            leaks += f" ({names}{more})"
+        allowed = f", {len(self.allowed)} allowed" if self.allowed else ""
+        return f"<HuntOutcome {target!r}: {leaks}{allowed}>"
+
     @property
     def message(self) -> str:
         from .render.hunt import render_hunt_text
@@ -55,19 +66,36 @@ class HuntOutcome:
         return "leakhunt found a leak:\n" + render_hunt_text(replace(self.result, leaks=self.leaks))
 
 
+class _BadOptions(Exception):
+    """A wrong marker or fixture option; its text is the whole message."""
+
+
+def _int_option(kwargs: dict[str, Any], key: str, default: int, least: int, where: str) -> int:
+    value = kwargs.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise _BadOptions(f"{where}: leakhunt option {key}={value!r}: give an integer >= {least}")
+    return value
+
+
 def _options(kwargs: dict[str, Any], where: str) -> dict[str, Any]:
     unknown = sorted(set(kwargs) - set(_KEYS))
     if unknown:
-        raise pytest.UsageError(
+        raise _BadOptions(
             f"{where}: unknown leakhunt option(s) {', '.join(unknown)}; known: {', '.join(_KEYS)}"
         )
     allow = kwargs.get("allow", ())
     if isinstance(allow, str):
         allow = (allow,)
+    try:
+        allow = tuple(str(a) for a in allow)
+    except TypeError:
+        raise _BadOptions(
+            f"{where}: leakhunt option allow={allow!r}: give a type name or a list of them"
+        ) from None
     return {
-        "iterations": int(kwargs.get("iterations", 10)),
-        "warmup": int(kwargs.get("warmup", 3)),
-        "allow": tuple(allow),
+        "iterations": _int_option(kwargs, "iterations", 10, 2, where),
+        "warmup": _int_option(kwargs, "warmup", 3, 0, where),
+        "allow": allow,
         "trace": bool(kwargs.get("trace", True)),
         "paths": bool(kwargs.get("paths", True)),
     }
@@ -100,20 +128,24 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Optional[bool]:
     marker = pyfuncitem.get_closest_marker("leakhunt")
     if marker is None:
         return None
-    if marker.args:
-        raise pytest.UsageError(
-            f"{pyfuncitem.nodeid}: @pytest.mark.leakhunt takes keyword options only "
-            f"({', '.join(_KEYS)})"
-        )
-    opts = _options(dict(marker.kwargs), pyfuncitem.nodeid)
-    test = pyfuncitem.obj
+    try:
+        if marker.args:
+            raise _BadOptions(
+                f"{pyfuncitem.nodeid}: @pytest.mark.leakhunt takes keyword options only "
+                f"({', '.join(_KEYS)})"
+            )
+        opts = _options(dict(marker.kwargs), pyfuncitem.nodeid)
+        test = pyfuncitem.obj
+        if getattr(test, "__code__", None) is not None and test.__code__.co_flags & 0x180:
+            raise _BadOptions(
+                f"{pyfuncitem.nodeid}: @pytest.mark.leakhunt needs a plain (not async or "
+                "generator) test function"
+            )
+    except _BadOptions as e:
+        # a usage error: one line under the test, not the plugin's traceback
+        pytest.fail(str(e), pytrace=False)
     names = pyfuncitem._fixtureinfo.argnames
     kwargs = {name: pyfuncitem.funcargs[name] for name in names}
-    if getattr(test, "__code__", None) is not None and test.__code__.co_flags & 0x180:
-        raise pytest.UsageError(
-            f"{pyfuncitem.nodeid}: @pytest.mark.leakhunt needs a plain (not async or "
-            "generator) test function"
-        )
 
     def body() -> None:
         test(**kwargs)
@@ -131,7 +163,10 @@ def leakhunt_hunt() -> Callable[..., HuntOutcome]:
     :class:`HuntOutcome` (falsy when nothing leaked; ``.message`` explains)."""
 
     def run(fn: Callable[[], Any], **kwargs: Any) -> HuntOutcome:
-        opts = _options(kwargs, "leakhunt_hunt")
+        try:
+            opts = _options(kwargs, "leakhunt_hunt")
+        except _BadOptions as e:
+            pytest.fail(str(e), pytrace=False)
         name = getattr(fn, "__qualname__", None) or repr(fn)
         return _hunt(fn, name, opts)
 

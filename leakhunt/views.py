@@ -19,8 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, Optional
 
+from .analysis import Progress
+from .analysis.churn import churn
+from .analysis.diff import matches_filters
 from .analysis.growth import explain_growth
-from .model import Snapshot, SnapshotDiff, TypeDelta, TypeRetention, TypeStat
+from .model import Snapshot, SnapshotDiff, TypeChurn, TypeDelta, TypeRetention, TypeStat
 
 __all__ = [
     "MAX_CLUSTERS",
@@ -56,6 +59,8 @@ class SideView:
     rss: Optional[int]
     total_count: int
     total_size: int
+    #: the snapshot's format: ``"v8"`` for a Node or Chrome heap snapshot
+    format_version: str = ""
 
     @classmethod
     def of(cls, s: Snapshot) -> SideView:
@@ -69,6 +74,7 @@ class SideView:
             rss=s.memory.rss,
             total_count=s.total_count,
             total_size=s.total_size,
+            format_version=s.format_version,
         )
 
 
@@ -96,6 +102,19 @@ class DiffView:
     min_count: int
     include_shrinking: bool
     retention: Optional[tuple[TypeRetention, ...]] = None
+    #: ``--type`` and ``--module`` filters the rows passed (empty: none)
+    types: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    #: new and deleted objects of each shown row, when both snapshots
+    #: carry a graph (see :class:`leakhunt.model.TypeChurn`); else None
+    churn: Optional[tuple[TypeChurn, ...]] = None
+
+    def churn_of(self, name: str) -> Optional[TypeChurn]:
+        """New and deleted objects of row ``name``; None when not known."""
+        for c in self.churn or ():
+            if c.name == name:
+                return c
+        return None
 
     def retention_of(self, name: str) -> Optional[TypeRetention]:
         """The retainer-path clusters of row ``name``; None when not analysed."""
@@ -227,6 +246,9 @@ def diff_view(
     paths: bool = True,
     max_clusters: int = MAX_CLUSTERS,
     retained: bool = True,
+    progress: Progress = None,
+    types: Iterable[str] = (),
+    modules: Iterable[str] = (),
 ) -> DiffView:
     """The header numbers of ``d`` and the rows to show (see
     :func:`select_deltas`).
@@ -235,19 +257,27 @@ def diff_view(
     shown row whose count grew also gets the retainer-path clusters that
     account for its growth, at most ``max_clusters`` of them (0: all), with
     their retained sizes unless ``retained`` is false (the dominator tree
-    is the slowest step on a big graph).
+    is the slowest step on a big graph). ``types`` and ``modules`` keep only
+    the rows they name (see :func:`leakhunt.analysis.diff.matches_filters`).
+    With both graphs (and ``paths``), each shown row also gets its new and
+    deleted objects.
     """
+    types, modules = tuple(types), tuple(modules)
+    deltas = [t for t in d.deltas if matches_filters(t.name, types, modules)]
     rows, omitted = select_deltas(
-        d.deltas, sort=sort, top=top, min_count=min_count, include_shrinking=include_shrinking
+        deltas, sort=sort, top=top, min_count=min_count, include_shrinking=include_shrinking
     )
-    retention = None
+    retention = churn_rows = None
     if paths and d.a.graph is not None and d.b.graph is not None:
+        v8 = d.a.format_version == "v8" and d.b.format_version == "v8"  # ids objects keep
+        churn_rows = churn(d.a.graph, d.b.graph, [r.name for r in rows], by_id=v8)
         retention = explain_growth(
             d.a.graph,
             d.b.graph,
             [r.name for r in rows if r.count_delta > 0],
             max_clusters=max_clusters,
             retained=retained,
+            progress=progress,
         )
     return DiffView(
         a=SideView.of(d.a),
@@ -263,12 +293,18 @@ def diff_view(
         min_count=min_count,
         include_shrinking=include_shrinking,
         retention=retention,
+        types=types,
+        modules=modules,
+        churn=churn_rows,
     )
 
 
-def growth_at_least(d: SnapshotDiff, threshold: int) -> tuple[TypeDelta, ...]:
+def growth_at_least(
+    d: SnapshotDiff, threshold: int, *, types: Iterable[str] = (), modules: Iterable[str] = ()
+) -> tuple[TypeDelta, ...]:
     """Types whose count grew by ``threshold`` objects or more, biggest
-    growth first: what trips ``--fail-on-growth``.
+    growth first, among the types that ``types``/``modules`` name (all when
+    both are empty): what trips ``--fail-on-growth``.
 
     >>> from leakhunt.analysis.diff import diff
     >>> a = Snapshot("a", (TypeStat("dict", 10, 100),), 0.0, 0.0, 1, "", "")
@@ -278,7 +314,12 @@ def growth_at_least(d: SnapshotDiff, threshold: int) -> tuple[TypeDelta, ...]:
     """
     if threshold < 1:
         raise ValueError(f"threshold must be >= 1, not {threshold}")
-    return tuple(t for t in d.grown() if t.count_delta >= threshold)
+    types, modules = tuple(types), tuple(modules)
+    return tuple(
+        t
+        for t in d.grown()
+        if t.count_delta >= threshold and matches_filters(t.name, types, modules)
+    )
 
 
 def inspect_view(s: Snapshot, *, sort: SortKey = "bytes", top: int = 20) -> InspectView:

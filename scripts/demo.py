@@ -80,9 +80,45 @@ def main() -> int:
     print(f"(exit code {rc}: 1 means a leak was found)")
     rc = run_cli("hunt", "scenarios/bounded_lru.py", "--iterations", "6")
     print(f"(exit code {rc} for a bounded cache that fills during warm-up: not a leak)")
+    node_demo()
     print(f"\nSnapshot files are in {os.path.relpath(OUT, ROOT)}/; next, try:")
     print(f"  .venv/bin/leakhunt inspect {os.path.relpath(b, ROOT)}")
     return 0
+
+
+def node_demo() -> None:
+    """Part 6: the seed's Node.js service (an invoice export that kept every
+    parsed row), found from three V8 heap snapshots; the streaming fix is
+    clean. And a Python graph snapshot exported for Chrome DevTools."""
+    say("6. Node.js: the invoice export that keeps every parsed row, from three heap snapshots")
+    node = shutil.which("node")
+    if node is None:
+        print(
+            "   (skipped: node is not installed: sudo apt-get install nodejs, or make v8-oracles)"
+        )
+        return
+    print("   scenarios/node/invoice_buffered.js keeps each export's rows in `exportHistory`;")
+    print("   the driver writes baseline, target (3 exports later) and final (3 more) with")
+    print("   v8.writeHeapSnapshot(), as memlab asks for them.")
+    for name in ("invoice_buffered", "invoice_streaming"):
+        out = OUT / f"node-{name}"
+        out.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [node, "--expose-gc", "driver.js", f"{name}.js", str(out), "3", "5000"],
+            cwd=ROOT / "scenarios" / "node",
+            check=True,
+        )
+        if name == "invoice_streaming":
+            say("7. The fixed export (an async generator over readline, rows streamed out)")
+        b, t, f = (str(out / f"{s}.heapsnapshot") for s in ("baseline", "target", "final"))
+        run_cli("diff", b, t, "--final", f)
+    say("8. And the other way: a Python graph snapshot for Chrome DevTools' Memory panel")
+    g = sorted(OUT.glob("*rows-graph-after*"))
+    if g:
+        v8 = OUT / "rows-graph-after.heapsnapshot"
+        run_cli("export", str(g[0]), "-o", str(v8))
+        print(f"   Load {os.path.relpath(v8, ROOT)} in DevTools (Memory > Load): Summary shows")
+        print("   leakhunt's histogram, Retainers the same path: ._ROWS -> [i] -> dict.")
 
 
 if __name__ == "__main__":

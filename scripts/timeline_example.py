@@ -20,44 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "leakhunt-snapshots" / "timeline-example"
 
-APP = '''\
-"""A service loop: searches (CPU), reports (cached: the leak) and image
-resizes (a big buffer, freed)."""
-import sys
-import time
-
-import leakhunt
-
-_REPORT_CACHE = {}
-
-
-def search(i):
-    return sum(len(str(n)) for n in range(60_000))
-
-
-def generate_report(i):
-    rows = [{"id": n, "customer": f"c{n % 97}", "amount": n * 0.5} for n in range(4_000)]
-    _REPORT_CACHE[i] = rows  # cached under a key that never repeats
-    return len(rows)
-
-
-def resize_images(i):
-    buf = bytearray(40 * 2**20)
-    time.sleep(0.2)
-    return len(buf)
-
-
-for i in range(int(sys.argv[1])):
-    with leakhunt.mark("search"):
-        search(i)
-    if i % 3 == 0:
-        with leakhunt.mark("generate_report"):
-            generate_report(i)
-    if i % 40 == 20:
-        with leakhunt.mark("resize_images"):
-            resize_images(i)
-    time.sleep(0.03)
-'''
+APP = ROOT / "examples" / "timeline_app.py"  # the README's app.py, shipped
 
 
 def leakhunt_cmd(*args: str) -> list[str]:
@@ -73,7 +36,7 @@ def show(cmd: list[str], out: str) -> None:
 def main() -> None:
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
-    (OUT / "app.py").write_text(APP)
+    shutil.copyfile(APP, OUT / "app.py")
     env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
     run = leakhunt_cmd(
         "run", "--interval", "0.1", "-o", "timeline.jsonl", "--snapshot-dir", "snaps",

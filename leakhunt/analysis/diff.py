@@ -9,9 +9,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..model import Snapshot, SnapshotDiff, TypeDelta
 
-__all__ = ["diff"]
+__all__ = ["diff", "matches_filters"]
 
 
 def diff(a: Snapshot, b: Snapshot) -> SnapshotDiff:
@@ -25,3 +27,23 @@ def diff(a: Snapshot, b: Snapshot) -> SnapshotDiff:
         if ca != cb or za != zb:
             deltas.append(TypeDelta(name, ca, cb, za, zb))
     return SnapshotDiff(a, b, tuple(deltas))
+
+
+def matches_filters(name: str, types: Iterable[str] = (), modules: Iterable[str] = ()) -> bool:
+    """Whether type ``name`` passes ``diff --type``/``--module``: no filter
+    passes all; a type filter names the type (``app.Session``, or its bare
+    class name ``Session``); a module filter names the defining module or a
+    package above it (``builtins`` for the bare names).
+
+    >>> matches_filters("app.cache.Session", ["Session"]), matches_filters("dict", [], ["app"])
+    (True, False)
+    >>> matches_filters("app.cache.Session", [], ["app"]), matches_filters("dict", [], ["builtins"])
+    (True, True)
+    """
+    types, modules = tuple(types), tuple(modules)
+    if not types and not modules:
+        return True
+    if any(name == t or name.endswith("." + t) for t in types):
+        return True
+    module = name.rpartition(".")[0] or "builtins"
+    return any(module == m or module.startswith(m + ".") for m in modules)

@@ -27,16 +27,21 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Optional
 
 from ..model import HeapGraph
 
-_C_REACH: Optional[Callable[..., bytearray]]
-try:  # the compiled search; the loop in reachable() is its pure-Python twin
-    from ..capture._walker import reach as _C_REACH
+try:  # the compiled algorithms; the loops below are their pure-Python twins
+    from . import _graphalgo as _C
 except ImportError:  # pragma: no cover - no compiler at install time
-    _C_REACH = None
+    _C = None  # type: ignore[assignment]
+
+
+def _csr_ok(graph: HeapGraph) -> bool:
+    """Whether the compiled functions can read the graph's arrays as they are."""
+    return _C is not None and graph.offsets.typecode == "Q" and graph.targets.typecode == "I"
+
 
 __all__ = ["immediate_dominators", "reachable", "retained_size_of", "retained_sizes"]
 
@@ -98,6 +103,17 @@ def immediate_dominators(graph: HeapGraph) -> array[int]:
     >>> list(immediate_dominators(chain))
     [-1, 0, 1]
     """
+    if _csr_ok(graph):
+        rev = graph.reverse()
+        idom = array("i", [-1]) * graph.n
+        roots = tuple(node for node, _ in graph.roots)
+        _C.dominators(graph.offsets, graph.targets, roots, rev.offsets, rev.sources, idom)
+        return idom
+    return _immediate_dominators_py(graph)
+
+
+def _immediate_dominators_py(graph: HeapGraph) -> array[int]:
+    """The pure-Python twin of the compiled ``dominators`` (the test oracle)."""
     num, vertex, parent = _dfs_preorder(graph)
     count = len(vertex)
     rev = graph.reverse()
@@ -183,6 +199,17 @@ def retained_sizes(graph: HeapGraph, idom: array[int]) -> array[int]:
     >>> list(retained_sizes(chain, immediate_dominators(chain)))
     [111, 110, 100]
     """
+    if _C is not None and idom.typecode == "i" and graph.sizes.typecode == "Q":
+        if len(idom) != graph.n:
+            raise ValueError(f"idom has {len(idom)} entries for a graph of {graph.n} nodes")
+        out = array("Q", [0]) * graph.n
+        _C.retained(idom, graph.sizes, out)
+        return out
+    return _retained_sizes_py(graph, idom)
+
+
+def _retained_sizes_py(graph: HeapGraph, idom: array[int]) -> array[int]:
+    """The pure-Python twin of the compiled ``retained`` (the test oracle)."""
     _check_idom(graph, idom)
     n = graph.n
     retained = array("Q", graph.sizes)
@@ -225,8 +252,8 @@ def reachable(graph: HeapGraph, blocked: Optional[bytearray] = None) -> bytearra
     elif len(blocked) != n:
         raise ValueError(f"blocked has {len(blocked)} flags for a graph of {n} nodes")
     roots = tuple(node for node, _ in graph.roots)
-    if _C_REACH is not None and graph.offsets.itemsize == 8 and graph.targets.itemsize == 4:
-        return _C_REACH(graph.offsets, graph.targets, roots, blocked)
+    if _csr_ok(graph):
+        return _C.reach(graph.offsets, graph.targets, roots, blocked)
     offsets, targets = graph.offsets, graph.targets
     seen = bytearray(n)
     todo = []

@@ -34,8 +34,8 @@ dominator tree of B (for retained sizes), each path signature built once.
 
 from __future__ import annotations
 
+import re
 from array import array
-from collections import Counter
 from collections.abc import Iterable
 from itertools import compress
 from operator import not_
@@ -51,8 +51,14 @@ from ..model import (
     readable_labels,
 )
 from ..model.growth import Unit
+from . import Progress
 from .dominators import immediate_dominators, reachable, retained_size_of, retained_sizes
-from .retainers import DICT_LABEL, bfs_tree, mask_label, signature
+from .retainers import DICT_LABEL, _mask_root, bfs_tree, mask_label
+
+try:  # the compiled algorithms; the loops here are their pure-Python twins
+    from . import _graphalgo as _C
+except ImportError:  # pragma: no cover - no compiler at install time
+    _C = None  # type: ignore[assignment]
 
 __all__ = ["explain_growth"]
 
@@ -66,27 +72,62 @@ def _spread(members: list[int]) -> tuple[int, ...]:
 
 class _Signatures:
     """Path signatures interned as ints, shared by both graphs: equal ids are
-    equal signatures. A signature is (parent id, masked label, type name);
-    a root's is (-1, masked root description, type name)."""
+    equal signatures. A signature is (parent id, masked label, type name),
+    each text interned too, so that a key is three ints (the compiled
+    ``signatures`` keeps its table in the same shape); a root's is (-1,
+    masked root description, type name)."""
 
     def __init__(self) -> None:
-        self.index: dict[tuple[int, str, str], int] = {}
-        self.keys: list[tuple[int, str, str]] = []
+        self.index: dict[tuple[int, int, int], int] = {}
+        self.keys = array("i")  # three ints per signature id
+        self.texts: dict[str, int] = {}
+        self.text_list: list[str] = []
+        self.tnames: dict[str, int] = {}
+        self.tname_list: list[str] = []
 
-    def intern(self, parent: int, label: str, type_name: str) -> int:
-        key = (parent, label, type_name)
+    def __len__(self) -> int:
+        return len(self.keys) // 3
+
+    def text_id(self, text: str) -> int:
+        found = self.texts.get(text)
+        if found is None:
+            found = self.texts[text] = len(self.text_list)
+            self.text_list.append(text)
+        return found
+
+    def tname_id(self, name: str) -> int:
+        found = self.tnames.get(name)
+        if found is None:
+            found = self.tnames[name] = len(self.tname_list)
+            self.tname_list.append(name)
+        return found
+
+    def intern_key(self, key: tuple[int, int, int]) -> int:
         found = self.index.get(key)
         if found is None:
-            found = self.index[key] = len(self.keys)
-            self.keys.append(key)
+            found = self.index[key] = len(self)
+            self.keys.extend(key)
         return found
+
+    def intern(self, parent: int, label: str, type_name: str) -> int:
+        return self.intern_key((parent, self.text_id(label), self.tname_id(type_name)))
+
+    def add(self, raw: bytes) -> None:
+        """Keys the compiled search interned, in id order after the known ones."""
+        new = array("i")
+        new.frombytes(raw)
+        index, first = self.index, len(self)
+        for j in range(0, len(new), 3):
+            index[(new[j], new[j + 1], new[j + 2])] = first + j // 3
+        self.keys.extend(new)
 
     def parts(self, sig: int) -> tuple[str, ...]:
         """The signature as :func:`leakhunt.analysis.retainers.signature` spells it."""
         out: list[str] = []
+        keys = self.keys
         while sig >= 0:
-            parent, label, type_name = self.keys[sig]
-            out += (type_name, label)
+            parent, label, type_name = keys[3 * sig], keys[3 * sig + 1], keys[3 * sig + 2]
+            out += (self.tname_list[type_name], self.text_list[label])
             sig = parent
         out.reverse()
         return tuple(out)
@@ -96,17 +137,22 @@ class _Side:
     """One graph's shortest-path tree (one search for every target) and the
     signatures of the paths in it, each node's built once."""
 
-    def __init__(self, graph: HeapGraph, targets: list[int], sigs: _Signatures) -> None:
+    def __init__(self, graph: HeapGraph, want: bytearray, wanted: int, sigs: _Signatures) -> None:
         self.graph = graph
         self.sigs = sigs
-        want = bytearray(graph.n)
-        for t in targets:
-            want[t] = 1
-        self.seen, self.parent, self.parent_edge, self.root_of = bfs_tree(graph, want, len(targets))
+        self.seen, self.parent, self.parent_edge, self.root_of = bfs_tree(graph, want, wanted)
+        del want
         self.memo = array("i", [-1]) * graph.n  # node -> signature id, -1: not yet
+        for node in self.root_of:
+            root = _mask_root(self.root_of[node])
+            self.memo[node] = sigs.intern(-1, root, graph.type_name(node))
+        self.type_gid = array("i", map(sigs.tname_id, graph.type_names))
+        self.unreach = array("i", [-1]) * len(graph.type_names)
         self._masked: list[Optional[str]] = [None] * len(graph.label_names)
         # keys of namespace dicts (reached by .__dict__) are names: masked apart
         self._masked_ns: list[Optional[str]] = [None] * len(graph.label_names)
+        self.masked_ids = array("i", [-1]) * len(graph.label_names)
+        self.masked_ns_ids = array("i", [-1]) * len(graph.label_names)
         self.dict_label = _label_id(graph, DICT_LABEL)
         self._label_ids: Optional[dict[str, int]] = None
         self._roots_by_description: Optional[dict[str, list[int]]] = None
@@ -133,63 +179,61 @@ class _Side:
             return self.masked_ns(label)
         return self.masked(label)
 
-    def signature_ids(self, nodes: list[int]) -> list[int]:
+    def signature_ids(self, nodes: array[int]) -> array[int]:
         """The signature id of each node's shortest path; a node no root
         reaches gets the unreachable signature of its type."""
-        # One tight loop: this runs for every object of every type shown.
-        graph, memo, seen = self.graph, self.memo, self.seen
+        graph, sigs = self.graph, self.sigs
+        for t, name in enumerate(graph.type_names):
+            if self.unreach[t] < 0:
+                self.unreach[t] = sigs.intern(-1, NO_PATH, name)
+        if _C is None or graph.labels.typecode != "I" or graph.types.typecode != "I":
+            return self._signature_ids_py(nodes)
+        out = array("i", [0]) * len(nodes)
+        for _ in range(2):  # a second round once the labels met are masked
+            need = bytearray(len(graph.label_names))
+            raw = _C.signatures(
+                nodes, self.memo, self.parent, self.parent_edge, graph.labels, graph.types,
+                self.masked_ids, self.masked_ns_ids, self.dict_label, self.type_gid,
+                sigs.keys, out, need, self.unreach, graph.label_names, sigs.text_id("[*]"),
+            )  # fmt: skip
+            if raw is not None:
+                sigs.add(raw)
+                return out
+            for m in re.finditer(b"[^\x00]", need):
+                label = m.start()
+                bits = need[label]
+                if bits & 1:
+                    self.masked_ids[label] = sigs.text_id(self.masked(label))
+                if bits & 2:
+                    self.masked_ns_ids[label] = sigs.text_id(self.masked_ns(label))
+        raise AssertionError("signatures: labels still unmasked after masking them")
+
+    def _signature_ids_py(self, nodes: array[int]) -> array[int]:
+        """The pure-Python twin of the compiled ``signatures`` (the test oracle)."""
+        graph, memo, sigs = self.graph, self.memo, self.sigs
         parent, parent_edge = self.parent, self.parent_edge
-        labels, types, type_names = graph.labels, graph.types, graph.type_names
-        masked, mask, masked_at = self._masked, self.masked, self.masked_at
-        dict_label = self.dict_label
-        index, keys = self.sigs.index, self.sigs.keys
-        out: list[int] = []
-        append = out.append
+        labels, types = graph.labels, graph.types
+        out = array("i")
         for v in nodes:
-            sig = memo[v]
-            if sig < 0:
-                e = parent_edge[v]
-                if e >= 0 and memo[parent[v]] >= 0:
-                    # The common case, one hop below a known signature.
-                    label = labels[e]
-                    pe = parent_edge[parent[v]]
-                    if pe >= 0 and labels[pe] == dict_label:
-                        text = masked_at(v)  # a name in a namespace dict
-                    else:
-                        text = masked[label] or mask(label)
-                    key = (memo[parent[v]], text, type_names[types[v]])
-                    sig = index.get(key, -1)
-                    if sig < 0:
-                        sig = index[key] = len(keys)
-                        keys.append(key)
-                    memo[v] = sig
-                    append(sig)
-                    continue
-                if not seen[v]:
-                    sig = memo[v] = self.sigs.intern(-1, NO_PATH, type_names[types[v]])
-                    append(sig)
-                    continue
-                # Up to the nearest node whose signature is known, or a root.
-                chain = [v]
-                u = v
-                while parent_edge[u] >= 0:
-                    u = parent[u]
-                    if memo[u] >= 0:
-                        break
-                    chain.append(u)
-                sig = memo[u]
-                if sig < 0:  # u is a root, and its signature is not known yet
-                    root = signature(graph, RetainerPath(self.root_of[u], ((u, ""),)))[0]
-                    sig = memo[u] = self.sigs.intern(-1, root, type_names[types[u]])
-                    chain.pop()
-                for w in reversed(chain):
-                    key = (sig, masked_at(w), type_names[types[w]])
-                    sig = index.get(key, -1)
-                    if sig < 0:
-                        sig = index[key] = len(keys)
-                        keys.append(key)
-                    memo[w] = sig
-            append(sig)
+            chain = []
+            u = v
+            while memo[u] < 0:
+                if parent_edge[u] < 0:  # roots have their memo: no root reaches u
+                    memo[u] = self.unreach[types[u]]
+                    break
+                chain.append(u)
+                u = parent[u]
+            sig = memo[u]
+            for w in reversed(chain):
+                label = labels[parent_edge[w]]
+                pe = parent_edge[parent[w]]
+                if pe >= 0 and labels[pe] == self.dict_label:
+                    text = self.masked_ns(label)
+                else:
+                    text = self.masked(label)
+                sig = sigs.intern_key((sig, sigs.text_id(text), self.type_gid[types[w]]))
+                memo[w] = sig
+            out.append(sig)
         return out
 
     def path(self, v: int) -> RetainerPath:
@@ -259,6 +303,36 @@ _ABSENT = -1
 _MANY = -2
 
 
+def _tally(
+    sig_ids: array[int], nodes: array[int], sizes: array[int], count: int
+) -> tuple[array[int], array[int]]:
+    """Per signature id: how many of ``nodes`` have it, and their bytes."""
+    counts, totals = array("q", [0]) * count, array("Q", [0]) * count
+    if _C is not None and sizes.typecode == "Q":
+        _C.tally(sig_ids, nodes, sizes, counts, totals)
+        return counts, totals
+    for sig, v in zip(sig_ids, nodes, strict=True):
+        counts[sig] += 1
+        totals[sig] += sizes[v]
+    return counts, totals
+
+
+def _members(
+    sig_ids: array[int], nodes: array[int], wanted: list[int], count: int
+) -> dict[int, list[int]]:
+    """The nodes of each wanted signature id, in node order."""
+    groups: dict[int, list[int]] = {sig: [] for sig in wanted}
+    if not wanted:
+        return groups
+    flags = bytearray(count)
+    for sig in wanted:
+        flags[sig] = 1
+    picked = compress(zip(sig_ids, nodes, strict=True), map(flags.__getitem__, sig_ids))
+    for sig, v in picked:
+        groups[sig].append(v)
+    return groups
+
+
 def _mask(label: str) -> str:
     """:func:`leakhunt.analysis.retainers.mask_label`, with shortcuts for the labels a
     big heap has by the hundred thousand, one per item: ``[1234]`` and
@@ -276,24 +350,28 @@ def _mask(label: str) -> str:
     return mask_label(label)
 
 
-def _targets(graph: HeapGraph, names: list[str]) -> dict[str, list[int]]:
-    """The nodes of each named type, in node order."""
-    out: dict[str, list[int]] = {name: [] for name in names}
-    lists: list[list[int]] = [[]]
-    codes = array("H", bytes(2 * len(graph.type_names)))  # type index -> 1 + place in lists
+def _targets(graph: HeapGraph, names: list[str], want: bytearray) -> dict[str, array[int]]:
+    """The nodes of each named type, in node order (array('I')); ``want``
+    gets 1 for each of them."""
+    codes = array("i", [-1]) * len(graph.type_names)
+    place = {name: i for i, name in enumerate(names)}
     for index, name in enumerate(graph.type_names):
-        if name in out and len(lists) < 65_536:
-            codes[index] = len(lists)
-            lists.append(out[name])
-    if len(lists) > 1:
-        # map and compress run in C: only the wanted nodes cost a Python step
-        picked = array("H", map(codes.__getitem__, graph.types))
-        if len(lists) == 2:
-            lists[1].extend(compress(range(graph.n), picked))
-        else:
-            for v in compress(range(graph.n), picked):
-                lists[picked[v]].append(v)
-    return out
+        codes[index] = place.get(name, -1)
+    if _C is not None and graph.types.typecode == "I":
+        found = _C.by_type(graph.types, codes, len(names), want)
+        out = {}
+        for name, raw in zip(names, found, strict=True):
+            out[name] = array("I")
+            out[name].frombytes(raw)
+        return out
+    lists = {name: array("I") for name in names}
+    groups = [lists[name] for name in names]
+    for v, t in enumerate(graph.types):
+        c = codes[t]
+        if c >= 0:
+            groups[c].append(v)
+            want[v] = 1
+    return lists
 
 
 def _label_id(graph: HeapGraph, name: str) -> int:
@@ -352,11 +430,18 @@ def explain_growth(
     max_clusters: int = 0,
     retained: bool = True,
     new_only: bool = False,
+    progress: Progress = None,
+    fresh: Optional[bytearray] = None,
 ) -> tuple[TypeRetention, ...]:
     """For each type in ``names`` (in that order), the retainer-path clusters
     whose count grew from graph ``a`` to graph ``b``, biggest growth in bytes
     first, then count. ``max_clusters`` keeps that many per type (0: all);
     ``retained=False`` skips the dominator tree of ``b`` (the slowest step).
+    ``progress`` hears the stage and how far it got (see
+    :data:`leakhunt.analysis.Progress`). ``fresh`` (one flag per node of
+    ``b``, from :func:`leakhunt.analysis.churn.new_in_b`) marks the objects
+    new in B: each cluster's sample and path then come from its new objects
+    (counted in ``new_count``), where it has any.
 
     Pass only the types you will show: every object of these types gets a
     path, in one search per graph.
@@ -379,53 +464,66 @@ def explain_growth(
     if max_clusters < 0:
         raise ValueError(f"max_clusters must be >= 0, not {max_clusters}")
     order = list(dict.fromkeys(names))
+    say = progress or (lambda stage, fraction: None)
+    say("shortest paths in A and B", 0.0)
     sigs = _Signatures()
-    targets_a, targets_b = _targets(a, order), _targets(b, order)
+    want_a, want_b = bytearray(a.n), bytearray(b.n)
+    targets_a, targets_b = _targets(a, order, want_a), _targets(b, order, want_b)
     if new_only:
+        want_a = bytearray(a.n)
         for name in order:
             old = set(map(a.ids.__getitem__, targets_a[name]))
-            fresh = map(not_, map(old.__contains__, map(b.ids.__getitem__, targets_b[name])))
-            targets_b[name] = list(compress(targets_b[name], fresh))
-            targets_a[name] = []
-    side_a = _Side(a, [v for name in order for v in targets_a[name]], sigs)
-    side_b = _Side(b, [v for name in order for v in targets_b[name]], sigs)
+            at_new = map(not_, map(old.__contains__, map(b.ids.__getitem__, targets_b[name])))
+            targets_b[name] = array("I", compress(targets_b[name], at_new))
+            targets_a[name] = array("I")
+        want_b = bytearray(b.n)
+        for name in order:
+            for v in targets_b[name]:
+                want_b[v] = 1
+    side_a = _Side(a, want_a, sum(len(t) for t in targets_a.values()), sigs)
+    del want_a
+    say("shortest paths in A and B", 0.5)
+    side_b = _Side(b, want_b, sum(len(t) for t in targets_b.values()), sigs)
+    del want_b
+    say("shortest paths in A and B", 1.0)
     idom: Optional[array[int]] = None
     retained_b: Optional[array[int]] = None
     live_b: Optional[bytearray] = None
     out = []
-    for name in order:
+    for done, name in enumerate(order):
+        say(f"clusters of {name}", done / len(order))
         nodes_a, nodes_b = targets_a[name], targets_b[name]
         sigs_a, sigs_b = side_a.signature_ids(nodes_a), side_b.signature_ids(nodes_b)
-        count_a, count_b = Counter(sigs_a), Counter(sigs_b)
-        grew = {sig for sig, count in count_b.items() if count > count_a[sig]}
-        size_a = dict.fromkeys(grew, 0)
-        for sig, v in zip(sigs_a, nodes_a, strict=True):
-            if sig in grew:
-                size_a[sig] += a.sizes[v]
-        groups: dict[int, list[int]] = {sig: [] for sig in grew}
-        for sig, v in zip(sigs_b, nodes_b, strict=True):
-            if sig in grew:
-                groups[sig].append(v)
-        grown = []
-        for sig, members in groups.items():
-            size_b = sum(b.sizes[v] for v in members)
-            grown.append((size_b - size_a[sig], len(members) - count_a[sig], sig))
+        count_a, size_a = _tally(sigs_a, nodes_a, a.sizes, len(sigs))
+        count_b, size_b = _tally(sigs_b, nodes_b, b.sizes, len(sigs))
+        grew = [sig for sig in range(len(sigs)) if count_b[sig] > count_a[sig]]
+        groups = _members(sigs_b, nodes_b, grew, len(sigs))
+        grown = [(size_b[sig] - size_a[sig], count_b[sig] - count_a[sig], sig) for sig in grew]
         # Ties in order of first appearance (ids are interned in node order).
         grown.sort(key=lambda g: (-g[0], -g[1], g[2]))
         kept = grown[:max_clusters] if max_clusters else grown
         clusters = []
         for size_delta, _, sig in kept:
             members = groups[sig]
-            representative = members[0]
+            chosen = members
+            new_count = new_size = None
+            if fresh is not None:
+                chosen = [v for v in members if fresh[v]] or members
+                if chosen is not members:
+                    new_count, new_size = len(chosen), sum(b.sizes[v] for v in chosen)
+            representative = chosen[0]
             path: Optional[RetainerPath] = None
             total: Optional[int] = None
             if side_b.seen[representative]:
                 path = side_b.path(representative)
                 if retained:
                     if idom is None:
+                        say("dominator tree of B (retained sizes)", 0.0)
                         idom = immediate_dominators(b)
+                        say("dominator tree of B (retained sizes)", 0.8)
                         retained_b = retained_sizes(b, idom)
                         live_b = reachable(b)
+                        say(f"clusters of {name}", done / len(order))
                     total = retained_size_of(b, members, idom, retained=retained_b, live=live_b)
             clusters.append(
                 ClusterGrowth(
@@ -437,8 +535,10 @@ def explain_growth(
                     retained=total,
                     path_text=None if path is None else _masked_text(side_b, path),
                     container=None if path is None else _container(side_a, side_b, path),
-                    sample=_spread(members),
+                    sample=_spread(chosen),
                     path=path,
+                    new_count=new_count,
+                    new_size=new_size,
                 )
             )
         cut = grown[len(kept) :]

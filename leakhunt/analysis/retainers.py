@@ -30,7 +30,7 @@ from .dominators import reachable, retained_size_of, retained_sizes
 
 _C_BFS: Optional[Callable[..., tuple[bytearray, bytes, bytes]]]
 try:  # the compiled search; the loop in bfs_tree is its pure-Python twin
-    from ..capture._walker import bfs as _C_BFS
+    from ._graphalgo import bfs as _C_BFS
 except ImportError:  # pragma: no cover - no compiler at install time
     _C_BFS = None
 
@@ -62,7 +62,7 @@ def bfs_tree(
     parent, parent edge, root node -> description); stops once the
     ``remaining`` wanted nodes (``want[v]`` set) are seen, or at
     ``max_depth``."""
-    if _C_BFS is not None and graph.offsets.itemsize == 8 and graph.targets.itemsize == 4:
+    if _C_BFS is not None and graph.offsets.typecode == "Q" and graph.targets.typecode == "I":
         roots = tuple(node for node, _ in graph.roots)
         seen_c, parent_b, edge_b = _C_BFS(
             graph.offsets,

@@ -23,6 +23,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from .._paths import is_own_file
+from .._text import printable
 from .._version import __version__
 from ..errors import LeakhuntError, LeakhuntWarning
 
@@ -39,6 +40,7 @@ from ..model import (
     live_owned,
     owned,
 )
+from . import background as _background_mod
 from . import pywalk as _pywalk
 from . import roots as _graphcap
 from .procmem import process_memory
@@ -51,14 +53,20 @@ try:
 
     _C_HISTOGRAM: Optional[Callable[..., Any]] = _walker.histogram
     _C_GRAPH: Optional[Callable[..., Any]] = _walker.graph
+    _KNOWN_LAYOUTS = bool(getattr(_walker, "KNOWN_LAYOUTS", 1))
+    _LAYOUTS_CHECKED_UP_TO = str(getattr(_walker, "LAYOUTS_CHECKED_UP_TO", ""))
 except ImportError:  # no compiler at install time: the pure-Python twin
     _C_HISTOGRAM = None
     _C_GRAPH = None
+    _KNOWN_LAYOUTS = True  # the twin reads no private layout
+    _LAYOUTS_CHECKED_UP_TO = ""
 
 __all__ = [
     "DEFAULT_DIR",
+    "KEY_MODES",
     "LeakhuntWarning",
     "checkpoint",
+    "layouts_known",
     "snapshot",
     "take_snapshot",
     "type_histogram",
@@ -70,6 +78,13 @@ __all__ = [
 DEFAULT_DIR = "leakhunt-snapshots"
 
 PathArg = Union[str, "os.PathLike[str]", None]
+
+#: Which dict keys a graph snapshot keeps as edge labels (``keys=``):
+#: "namespaces" (the default) only identifier-shaped keys of namespace dicts
+#: (module globals, class and instance attributes: names, not data); "names"
+#: also identifier-shaped str keys of every other dict; "all" every str, int,
+#: bytes and float key. A key not kept is labelled by its type, ``[<str>]``.
+KEY_MODES = ("namespaces", "names", "all")
 
 _GC_HEAD = sys.getsizeof([]) - [].__sizeof__()
 _type_module = type.__dict__["__module__"].__get__
@@ -88,6 +103,7 @@ class _State:
         self.seq = 0
         self.names: dict[type, str] = {}
         self.force_python = os.environ.get("LEAKHUNT_PURE_PYTHON", "") not in ("", "0")
+        self.warned_layouts = False
 
 
 _STATE = _State()
@@ -121,6 +137,19 @@ def walker_name() -> str:
     return "c" if _C_HISTOGRAM is not None and not _STATE.force_python else "python"
 
 
+def layouts_known() -> bool:
+    """Whether the compiled walker reads CPython's private layouts (this
+    Python is one it was checked against, up to 3.13). When False, graph
+    snapshots name fewer edges (generic ``(in TYPE)`` labels where an
+    attribute name or a generator's local would be) and a LeakhuntWarning
+    says so once per process; counts and sizes are the same.
+
+    >>> isinstance(layouts_known(), bool)
+    True
+    """
+    return _KNOWN_LAYOUTS
+
+
 def type_name(tp: type) -> str:
     """``module.QualName`` for ``tp``, builtins bare. Reads the type's own
     slots, never a metaclass ``__getattr__``.
@@ -144,6 +173,7 @@ def type_name(tp: type) -> str:
             name = qual
         else:
             name = f"{module}.{qual}"
+        name = printable(name)  # a name can hold "\x1b[2J\n": shown escaped everywhere
         _STATE.names[tp] = name
     return name
 
@@ -170,20 +200,19 @@ def _own_frames() -> tuple[Any, ...]:
 def _histogram(
     extra_roots: tuple[Any, ...],
 ) -> tuple[list[tuple[type, int, int]], dict[str, int], str]:
-    use_c = _C_HISTOGRAM is not None and not _STATE.force_python
-    objs = gc.get_objects()
-    try:
-        if use_c:
-            assert _C_HISTOGRAM is not None
-            try:
-                rows, info = _C_HISTOGRAM(objs, extra_roots, sys.getsizeof, _GC_HEAD)
-                return rows, info, "c"
-            except MemoryError:
-                pass  # the Python twin needs less contiguous memory; try it
-        rows, info = _pywalk.histogram(objs, extra_roots, sys.getsizeof, _GC_HEAD)
-        return rows, info, "python"
-    finally:
-        del objs
+    # The compiled walker lists the objects itself (None) and drops the list
+    # before it returns: a list of every object alive in a Python frame holds
+    # an extra reference to tuples other threads are still filling, and
+    # their tuple(generator) fails (issue 14 item 2). The Python twin cannot
+    # avoid that; it is the fallback where nothing could be compiled.
+    if _C_HISTOGRAM is not None and not _STATE.force_python:
+        try:
+            rows, info = _C_HISTOGRAM(None, extra_roots, sys.getsizeof, _GC_HEAD)
+            return rows, info, "c"
+        except MemoryError:
+            pass  # the Python twin needs less contiguous memory; try it
+    rows, info = _pywalk.histogram(gc.get_objects(), extra_roots, sys.getsizeof, _GC_HEAD)
+    return rows, info, "python"
 
 
 def _gc_info() -> GcInfo:
@@ -202,6 +231,7 @@ def take_snapshot(
     *,
     collect: bool = True,
     graph: bool = False,
+    keys: str = "namespaces",
     _probe_frames: tuple[Any, ...] = (),
 ) -> Snapshot:
     """Capture a Snapshot of the live heap without writing it anywhere.
@@ -210,12 +240,16 @@ def take_snapshot(
     (``Snapshot.graph``): every counted object as a node, every reference as
     a labelled edge, rooted at the modules and the threads' frames. That
     needs the compiled walker; without it the graph is None (with a
-    LeakhuntWarning).
+    LeakhuntWarning). ``keys`` says which dict keys the graph's edge labels
+    keep (see KEY_MODES): by default none of your data, only the names of
+    globals and attributes.
 
     >>> s = take_snapshot("doc")
     >>> s.stat("dict").count > 0
     True
     """
+    if keys not in KEY_MODES:
+        raise LeakhuntError(f"keys={keys!r}: use one of {', '.join(map(repr, KEY_MODES))}")
     t0 = time.perf_counter()
     was_enabled = gc.isenabled()
     heap_graph = None
@@ -225,6 +259,17 @@ def take_snapshot(
             stacklevel=2,
         )
         graph = False
+    if graph and not _KNOWN_LAYOUTS and not _STATE.warned_layouts:
+        _STATE.warned_layouts = True
+        warnings.warn(
+            LeakhuntWarning(
+                f"leakhunt: the graph walker does not read this Python's private layouts "
+                f"({_PYTHON_VERSION}; checked up to {_LAYOUTS_CHECKED_UP_TO or '?'}, GIL "
+                "builds): attribute names kept without a __dict__ and generators' locals "
+                "get generic labels"
+            ),
+            stacklevel=2,
+        )
     # Everything the walk must not count is made before gc.get_objects().
     # The roots (every module, every frame) go to the walker from an owned
     # box emptied by the call: a local naming them would put them inside the
@@ -250,9 +295,10 @@ def take_snapshot(
         try:
             if graph:
                 assert _C_GRAPH is not None
-                # gc.get_objects() goes straight into the call, never into
-                # a local of this frame, for the same reason as the roots
-                res = _C_GRAPH(gc.get_objects(), extra_roots, sys.getsizeof, _GC_HEAD, box.take())
+                # the walker lists the objects itself (see _histogram)
+                res = _C_GRAPH(
+                    None, extra_roots, sys.getsizeof, _GC_HEAD, box.take(), KEY_MODES.index(keys)
+                )
                 rows, info, walker = res["rows"], res["info"], "c"
             else:
                 rows, info, walker = _histogram(extra_roots)
@@ -349,13 +395,13 @@ def type_histogram(*, collect: bool = False) -> list[tuple[str, int, int]]:
     return sorted(((n, c, s) for n, (c, s) in merged.items()), key=lambda r: (-r[1], r[0]))
 
 
-def live_graph(label: str, caller: Any) -> HeapGraph:
+def live_graph(label: str, caller: Any, *, keys: str = "namespaces") -> HeapGraph:
     """The object graph of the live heap, for why() and show_retainers().
 
     ``caller`` is the frame that asked: a probe, so its locals holding the
     object in question are not retainers. Raises LeakhuntError where no
     graph can be captured (no compiled walker)."""
-    s = take_snapshot(label, graph=True, _probe_frames=(caller,))
+    s = take_snapshot(label, graph=True, keys=keys, _probe_frames=(caller,))
     if s.graph is None:
         raise LeakhuntError(
             f"leakhunt.{label}: no object graph was captured (graph capture needs the "
@@ -364,25 +410,103 @@ def live_graph(label: str, caller: Any) -> HeapGraph:
     return s.graph
 
 
+def _target_dir(path: PathArg) -> str:
+    """The directory a snapshot for ``path`` goes to (see snapshot)."""
+    if path is None:
+        return os.environ.get("LEAKHUNT_DIR") or DEFAULT_DIR
+    p = os.fspath(path)
+    if os.path.isdir(p) or not p.endswith((".json", ".gz")):
+        return p
+    return os.path.dirname(p) or "."
+
+
+def _write(s: Snapshot, path: PathArg) -> str:
+    """Write ``s`` where ``path`` says; the file's name. Raises OSError or
+    LeakhuntError."""
+    if path is None:
+        return storage.write_snapshot_in(s, _target_dir(None))
+    p = os.fspath(path)
+    # A directory (existing, or any name without a .json/.gz suffix)
+    # gets numbered files; anything else is the file name itself.
+    if os.path.isdir(p) or not p.endswith((".json", ".gz")):
+        return storage.write_snapshot_in(s, p)
+    parent = os.path.dirname(p)
+    if parent:
+        make_dirs(parent)
+    return storage.write_snapshot(s, p)
+
+
 def _save(s: Snapshot, path: PathArg) -> Snapshot:
     try:
-        if path is None:
-            written = storage.write_snapshot_in(s, os.environ.get("LEAKHUNT_DIR") or DEFAULT_DIR)
-        else:
-            p = os.fspath(path)
-            # A directory (existing, or any name without a .json/.gz suffix)
-            # gets numbered files; anything else is the file name itself.
-            if os.path.isdir(p) or not p.endswith((".json", ".gz")):
-                written = storage.write_snapshot_in(s, p)
-            else:
-                parent = os.path.dirname(p)
-                if parent:
-                    make_dirs(parent)
-                written = storage.write_snapshot(s, p)
+        written = _write(s, path)
     except (OSError, LeakhuntError) as e:
         warnings.warn(LeakhuntWarning(f"leakhunt: snapshot not written: {e}"), stacklevel=3)
         return s
     return replace(s, path=written)
+
+
+def _prepare_child(graph: bool) -> None:
+    # Everything the child imports is imported here, in the parent: an
+    # import in the child could wait for a module lock another thread held
+    # when the process forked.
+    import resource  # noqa: F401  (the child's memory cap)
+
+    if graph:
+        from ..files import graph_section  # noqa: F401
+        from ..model import heapgraph  # noqa: F401
+
+
+def _background(
+    label: Optional[str],
+    path: PathArg,
+    collect: bool,
+    graph: bool,
+    keys: str,
+    time_limit: float,
+) -> _background_mod.BackgroundSnapshot:
+    reason = _background_mod.fork_available()
+    if reason is None and graph and _C_GRAPH is None:
+        reason = "graph snapshots need the compiled walker"
+    if reason is not None:
+        _background_mod.warn_fallback(reason)
+        handle = _background_mod.BackgroundSnapshot(label)
+        s = take_snapshot(label, collect=collect, graph=graph, keys=keys)
+        try:
+            written: Optional[str] = _write(s, path)
+            error = None
+        except (OSError, LeakhuntError) as e:
+            written, error = None, f"snapshot not written: {e}"
+        handle.snapshot = replace(s, path=written)
+        handle.finish(written, error)
+        return handle
+    if keys not in KEY_MODES:
+        raise LeakhuntError(f"keys={keys!r}: use one of {', '.join(map(repr, KEY_MODES))}")
+    if collect:
+        gc.collect()  # in the parent: a collection runs finalizers, user code
+
+    def take() -> Snapshot:
+        # the child's warnings would go to a stderr whose lock another
+        # thread may hold: they are errors, reported on the pipe
+        warnings.simplefilter("error")
+        return take_snapshot(label, collect=False, graph=graph, keys=keys)
+
+    def save(s: Snapshot) -> Optional[str]:
+        return _write(s, path)
+
+    handle = _background_mod.start(
+        label,
+        graph=graph,
+        take=take,
+        save=save,
+        prepare=lambda: _prepare_child(graph),
+        hold=WALK_LOCK,
+        directory=_target_dir(path),
+        time_limit=time_limit,
+    )
+    if handle.pid and handle.seq == 0:
+        _STATE.seq += 1  # the child's snapshot took this number
+        handle.seq = _STATE.seq
+    return handle
 
 
 def snapshot(
@@ -392,7 +516,10 @@ def snapshot(
     collect: bool = True,
     save: bool = True,
     graph: bool = False,
-) -> Snapshot:
+    keys: str = "namespaces",
+    background: bool = False,
+    time_limit: float = _background_mod.DEFAULT_TIME_LIMIT,
+) -> Any:
     """Take a checkpoint: count live objects by type and write a snapshot file.
 
     The file goes to ``path`` (a file name ending in ``.json`` or ``.gz``,
@@ -400,18 +527,32 @@ def snapshot(
     ``$LEAKHUNT_DIR``, else to ``./leakhunt-snapshots/``, named
     ``NNNN-label.lhs.json.gz`` with NNNN the next free number (sortable).
     ``save=False`` keeps the snapshot in memory only. ``graph=True`` also
-    records the object graph, for retainer paths (see take_snapshot). ``collect`` runs
+    records the object graph, for retainer paths (see take_snapshot), whose
+    labels keep no dict key of your data unless ``keys`` asks ("names",
+    "all"; see KEY_MODES). ``collect`` runs
     ``gc.collect()`` first so that garbage is not mistaken for growth.
 
     Never raises because of the heap: a file that cannot be written gives a
     LeakhuntWarning and the returned Snapshot has ``path=None``.
+
+    ``background=True`` (Linux) walks the heap in a forked child: the program
+    pauses for the fork only, and the call returns a BackgroundSnapshot
+    handle at once (``.done``, ``.wait()`` -> the file's path or None with
+    ``.error``). The child gives up cleanly when free memory is short, or
+    after ``time_limit`` seconds; one runs at a time (asking again returns the
+    running one). Where fork is not available, the same in process, with one
+    LeakhuntWarning. See capture/background.py.
 
     >>> import tempfile
     >>> s = snapshot("before", path=tempfile.mkdtemp())
     >>> s.path.endswith("0001-before.lhs.json.gz")
     True
     """
-    s = take_snapshot(label, collect=collect, graph=graph)
+    if background:
+        if not save:
+            raise LeakhuntError("snapshot(background=True) writes a file: save=False cannot apply")
+        return _background(label, path, collect, graph, keys, time_limit)
+    s = take_snapshot(label, collect=collect, graph=graph, keys=keys)
     if save:
         s = _save(s, path)
     for hook in tuple(SNAPSHOT_HOOKS):

@@ -24,72 +24,7 @@
  * structure of a capture).
  */
 
-#if PY_VERSION_HEX >= 0x030B0000
-/* CPython's own layouts for instance attributes stored without a dict
- * (3.11+). Checked against the headers of each version (see
- * Include/internal/pycore_dict.h, pycore_object.h); only read, never
- * written. */
-typedef struct {
-    Py_ssize_t dk_refcnt;
-    uint8_t dk_log2_size;
-    uint8_t dk_log2_index_bytes;
-    uint8_t dk_kind;
-    uint32_t dk_version;
-    Py_ssize_t dk_usable;
-    Py_ssize_t dk_nentries;
-    char dk_indices[];
-} lh_dictkeys;
-
-typedef struct {
-    PyObject *me_key;
-    PyObject *me_value;
-} lh_unicode_entry;
-
-/* _PyInterpreterFrame (Include/internal/pycore_frame.h) up to its locals,
- * per version; read only. A generator embeds one (gi_iframe, a public
- * field); a 3.11 frame object points at one. */
-typedef struct {
-#if PY_VERSION_HEX >= 0x030D0000
-    PyObject *f_executable; /* the code object, or None */
-    void *previous;
-    PyObject *f_funcobj, *f_globals, *f_builtins, *f_locals, *frame_obj;
-    void *instr_ptr;
-    int stacktop;
-    uint16_t return_offset;
-    char owner;
-#elif PY_VERSION_HEX >= 0x030C0000
-    PyCodeObject *f_code;
-    void *previous;
-    PyObject *f_funcobj, *f_globals, *f_builtins, *f_locals, *frame_obj;
-    void *prev_instr;
-    int stacktop;
-    uint16_t return_offset;
-    char owner;
-#else
-    PyObject *f_func, *f_globals, *f_builtins, *f_locals;
-    PyCodeObject *f_code;
-    PyObject *frame_obj;
-    void *previous;
-    void *prev_instr;
-    int stacktop;
-    char is_entry; /* bool */
-    char owner;
-#endif
-    PyObject *localsplus[1];
-} lh_iframe;
-
-#if PY_VERSION_HEX < 0x030C0000
-/* 3.11's PyFrameObject (Include/internal/pycore_frame.h), up to f_frame */
-typedef struct {
-    PyObject_HEAD
-    PyFrameObject *f_back;
-    lh_iframe *f_frame;
-} lh_frameobj;
-#endif
-
-#define LH_CO_FAST_CELL 0x40 /* Include/internal/pycore_code.h, 3.11-3.13 */
-#define LH_CO_FAST_FREE 0x80
-#endif
+/* The CPython layouts graph mode reads are in _cpython.h. */
 
 #define LH_MAX_CAND 96
 
@@ -171,6 +106,8 @@ struct graphbuf_s {
     lh_cand cand[LH_MAX_CAND];
     int ncand;
     uint32_t fallback;     /* label for a reference no candidate names */
+    int keys_mode;         /* LH_KEYS_*: which dict keys become labels */
+    Py_ssize_t named_labels; /* key and attribute labels made (capped) */
     uint32_t lbl_key, lbl_item, lbl_dict, lbl_class;
 };
 typedef struct graphbuf_s graphbuf;
@@ -246,15 +183,55 @@ short_text(PyObject *s)
     }
 }
 
-/* ['key'] for str/int/bytes keys (exact types: their repr is C code),
- * [<Type>] for any other key. */
-static int64_t
-g_label_key(graphbuf *g, PyObject *key)
+/* Dict keys are data: a session token, an e-mail address, an
+ * environment variable's name. Unless asked, an edge from a dict to its
+ * value is labelled by the key's type, [<str>] (issue 14, "no secrets by
+ * default"); keys="names" keeps identifier-shaped str keys, keys="all"
+ * every key. Identifier-shaped keys of namespace dicts (the .__dict__ of a
+ * module, class, instance, function) are names, not data, and are kept in
+ * every mode: that is decided after the walk, once every .__dict__ edge is
+ * known (g_name_namespaces). At most LH_MAX_NAMED_LABELS distinct key and
+ * attribute labels are made per capture, so the labels of a dict of 10M
+ * distinct keys cost what 65,536 do (issue 14 item 11); past that, keys
+ * are labelled by type. */
+enum { LH_KEYS_NAMESPACES = 0, LH_KEYS_NAMES = 1, LH_KEYS_ALL = 2 };
+#define LH_MAX_NAMED_LABELS 65536
+
+static int
+lh_name_shaped(PyObject *key)
 {
+    int r;
+    if (!PyUnicode_CheckExact(key) || PyUnicode_GET_LENGTH(key) > 100) return 0;
+    r = PyUnicode_IsIdentifier(key);
+    if (r < 0) { PyErr_Clear(); return 0; }
+    return r;
+}
+
+/* [<Type>]: the label of a key by its type, one per type */
+static int64_t
+g_key_type_label(walker *w, PyObject *key)
+{
+    typeent *e = type_entry(w, Py_TYPE(key));
+    if (e == NULL) return -1;
+    if (e->keylabel == 0) {
+        int64_t id = g_label_obj(w->g, PyUnicode_FromFormat("[<%s>]", Py_TYPE(key)->tp_name));
+        if (id < 0) return -1;
+        e->keylabel = (uint32_t)id + 1;
+    }
+    return (int64_t)e->keylabel - 1;
+}
+
+/* ['key'] for str/int/bytes keys (exact types: their repr is C code),
+ * [<Type>] for any other key, or once the budget of labels is spent. */
+static int64_t
+g_key_text_label(walker *w, PyObject *key)
+{
+    graphbuf *g = w->g;
     Py_ssize_t slot = ptrmap_find(&g->key_labels, key);
     PyObject *text = NULL;
     int64_t id;
     if (slot >= 0) return g->key_labels.vals[slot];
+    if (g->named_labels >= LH_MAX_NAMED_LABELS) return g_key_type_label(w, key);
     if (PyUnicode_CheckExact(key)) {
         PyObject *s = short_text(key);
         if (s == NULL) return -1;
@@ -275,11 +252,21 @@ g_label_key(graphbuf *g, PyObject *key)
         Py_DECREF(r);
     }
     else {
-        text = PyUnicode_FromFormat("[<%s>]", Py_TYPE(key)->tp_name);
+        return g_key_type_label(w, key);
     }
     id = g_label_obj(g, text);
     if (id >= 0 && ptrmap_add(&g->key_labels, key, (Py_ssize_t)id) < 0) return -1;
+    g->named_labels++;
     return id;
+}
+
+static int64_t
+g_label_key(walker *w, PyObject *key)
+{
+    int mode = w->g->keys_mode;
+    if (mode == LH_KEYS_ALL || (mode == LH_KEYS_NAMES && lh_name_shaped(key)))
+        return g_key_text_label(w, key);
+    return g_key_type_label(w, key);
 }
 
 /* .name for an attribute name (a str), cached by the name object */
@@ -292,6 +279,8 @@ g_label_attr(graphbuf *g, PyObject *name)
     if (name == NULL || !PyUnicode_Check(name)) return g->fallback;
     slot = ptrmap_find(&g->attr_labels, name);
     if (slot >= 0) return g->attr_labels.vals[slot];
+    if (g->named_labels >= LH_MAX_NAMED_LABELS) return g->fallback;
+    g->named_labels++;
     s = short_text(name);
     if (s == NULL) return -1;
     id = g_label_obj(g, PyUnicode_FromFormat(".%U", s));
@@ -598,43 +587,17 @@ static int
 cand_instance(graphbuf *g, PyObject *o)
 {
     PyTypeObject *tp = Py_TYPE(o);
-#if PY_VERSION_HEX >= 0x030B0000
+#if LH_HAVE_MANAGED_ATTRS
     if (PyType_HasFeature(tp, Py_TPFLAGS_MANAGED_DICT)) {
-        PyObject *dict = NULL;
-        PyObject **values = NULL;
-        Py_ssize_t capacity = PY_SSIZE_T_MAX; /* slots in `values` */
-#if PY_VERSION_HEX >= 0x030D0000
-        dict = ((PyObject **)o)[-3];
-        if (PyType_HasFeature(tp, (1UL << 2)) /* Py_TPFLAGS_INLINE_VALUES */) {
-            uint8_t *hdr = (uint8_t *)((char *)o + tp->tp_basicsize);
-            if (hdr[3] /* valid */) {
-                values = (PyObject **)(hdr + 8);
-                capacity = hdr[0];
-            }
-        }
-#elif PY_VERSION_HEX >= 0x030C0000
-        {
-            uintptr_t dorv = ((uintptr_t *)o)[-3];
-            if (dorv & 1) values = (PyObject **)(dorv + 1);
-            else dict = (PyObject *)dorv;
-        }
-#else
-        values = ((PyObject ***)o)[-4];
-        dict = ((PyObject **)o)[-3];
-#endif
+        PyObject *dict, **values;
+        Py_ssize_t capacity, i, n;
+        lh_managed_attrs(o, &dict, &values, &capacity);
         if (dict != NULL && cand_add(g, dict, g->lbl_dict) < 0) return -1;
-        if (values != NULL && PyType_HasFeature(tp, Py_TPFLAGS_HEAPTYPE)) {
-            lh_dictkeys *keys = (lh_dictkeys *)((PyHeapTypeObject *)tp)->ht_cached_keys;
-            if (keys != NULL) {
-                lh_unicode_entry *ent = (lh_unicode_entry *)(
-                    &keys->dk_indices[(size_t)1 << keys->dk_log2_index_bytes]);
-                Py_ssize_t i;
-                for (i = 0; i < keys->dk_nentries && i < capacity && g->ncand < LH_MAX_CAND;
-                     i++) {
-                    if (values[i] != NULL && ent[i].me_key != NULL) {
-                        if (cand_add(g, values[i], g_label_attr(g, ent[i].me_key)) < 0) return -1;
-                    }
-                }
+        n = values != NULL ? lh_shared_key_count(tp) : 0;
+        for (i = 0; i < n && i < capacity && g->ncand < LH_MAX_CAND; i++) {
+            PyObject *key = lh_shared_key(tp, i);
+            if (values[i] != NULL && key != NULL) {
+                if (cand_add(g, values[i], g_label_attr(g, key)) < 0) return -1;
             }
         }
         return 0;
@@ -715,7 +678,7 @@ emit_named(walker *w, PyObject *v, int64_t label)
     return 0;
 }
 
-#if PY_VERSION_HEX >= 0x030B0000
+#if LH_HAVE_IFRAME
 /* The locals of an interpreter frame by name (3.11+): localsplus[i] is
  * named co_localsplusnames[i]; a cell or free variable by its cell's
  * contents. Read straight from the frame: no f_locals dict is made and no
@@ -728,13 +691,8 @@ emit_iframe_locals(walker *w, lh_iframe *f)
     PyCodeObject *co;
     PyObject *names, *kinds;
     Py_ssize_t i, n;
-#if PY_VERSION_HEX >= 0x030D0000
-    if (f->f_executable == NULL || !PyCode_Check(f->f_executable)) return 0;
-    co = (PyCodeObject *)f->f_executable;
-#else
-    co = f->f_code;
-    if (co == NULL || !PyCode_Check(co)) return 0;
-#endif
+    co = lh_iframe_code(f);
+    if (co == NULL) return 0;
     names = co->co_localsplusnames;
     kinds = co->co_localspluskinds;
     if (names == NULL || !PyTuple_Check(names) || kinds == NULL || !PyBytes_Check(kinds))
@@ -762,11 +720,8 @@ emit_iframe_locals(walker *w, lh_iframe *f)
 static int
 emit_generator_locals(walker *w, PyObject *o)
 {
-    PyGenObject *gen = (PyGenObject *)o; /* the three share this head */
-    /* created or suspended (< 0 on 3.11-3.13); a running one's frame is
-     * named through its thread's frame object */
-    if (gen->gi_frame_state >= 0) return 0;
-    return emit_iframe_locals(w, (lh_iframe *)gen->gi_iframe);
+    lh_iframe *f = lh_generator_frame(o);
+    return f == NULL ? 0 : emit_iframe_locals(w, f);
 }
 #endif
 
@@ -834,10 +789,13 @@ emit_frame_locals(walker *w, PyObject *o)
     Py_XDECREF(lists[0]); Py_XDECREF(lists[1]); Py_XDECREF(lists[2]);
     Py_DECREF(co);
     return 0;
-#else
-    lh_iframe *f = ((lh_frameobj *)o)->f_frame;
+#elif LH_HAVE_IFRAME
+    lh_iframe *f = lh_frame_object_frame(o);
     (void)g;
     return f == NULL ? 0 : emit_iframe_locals(w, f);
+#else
+    (void)g; (void)o; /* 3.11 layouts unknown: generic labels */
+    return 0;
 #endif
 }
 
@@ -905,7 +863,7 @@ graph_node(walker *w, PyObject *o)
         Py_ssize_t pos = 0;
         PyObject *k, *v;
         while (PyDict_Next(o, &pos, &k, &v)) {
-            if (g_emit(w, v, g_label_key(g, k)) < 0 || g_emit(w, k, g->lbl_key) < 0) return -1;
+            if (g_emit(w, v, g_label_key(w, k)) < 0 || g_emit(w, k, g->lbl_key) < 0) return -1;
         }
         if (PyDict_CheckExact(o)) return g_flush(w, node);
         /* a subclass's own references (its __dict__, slots) follow; its
@@ -964,7 +922,7 @@ graph_node(walker *w, PyObject *o)
     else if (PyFrame_Check(o)) {
         if (emit_frame_locals(w, o) < 0) return -1;
     }
-#if PY_VERSION_HEX >= 0x030B0000
+#if LH_HAVE_IFRAME
     else if (PyGen_Check(o) || PyCoro_CheckExact(o) || PyAsyncGen_CheckExact(o)) {
         if (emit_generator_locals(w, o) < 0) return -1;
     }
@@ -1008,6 +966,48 @@ g_resolve(walker *w)
     }
     while (node < g->n) g->offsets[++node] = (uint32_t)kept;
     g->e = kept;
+}
+
+/* Identifier-shaped str keys of namespace dicts get their names back
+ * (see g_label_key): a dict is a namespace when some edge into it is
+ * .__dict__, known only once the walk is done. Its item edges come in
+ * pairs, the value's edge then the key's (<key>); the key object is found
+ * from its node's address (g_ids_from_map has run; the objects are alive,
+ * held by the list of all objects, and no code has run since the walk). */
+static int
+g_name_namespaces(walker *w)
+{
+    graphbuf *g = w->g;
+    typeent *st;
+    uint32_t redacted;
+    uint8_t *ns;
+    Py_ssize_t e, v;
+    if (g->keys_mode == LH_KEYS_ALL || g->e == 0) return 0;
+    st = type_entry(w, &PyUnicode_Type);
+    if (st == NULL) return -1;
+    if (st->keylabel == 0) return 0; /* no str key was labelled [<str>] */
+    redacted = st->keylabel - 1;
+    ns = (uint8_t *)PyMem_RawCalloc((size_t)g->n / 8 + 1, 1);
+    if (ns == NULL) return -1;
+    for (e = 0; e < g->e; e++)
+        if (g->labels[e] == g->lbl_dict) ns[g->targets[e] >> 3] |= (uint8_t)(1u << (g->targets[e] & 7));
+    for (v = 0; v < g->n; v++) {
+        uint64_t end;
+        if (!(ns[v >> 3] & (1u << (v & 7)))) continue;
+        end = g->offsets[v + 1];
+        for (e = g->offsets[v]; (uint64_t)e + 1 < end; e++) {
+            PyObject *key;
+            int64_t id;
+            if (g->labels[e] != redacted || g->labels[e + 1] != g->lbl_key) continue;
+            key = (PyObject *)(uintptr_t)g->ids[g->targets[e + 1]];
+            if (!lh_name_shaped(key)) continue;
+            id = g_key_text_label(w, key);
+            if (id < 0) { PyMem_RawFree(ns); return -1; }
+            g->labels[e] = (uint32_t)id;
+        }
+    }
+    PyMem_RawFree(ns);
+    return 0;
 }
 
 /* The nodes' addresses, made in place from the visited map: each key moves to the slot of its node number, following

@@ -27,6 +27,10 @@
 #endif
 #include <stdint.h>
 #include <string.h>
+#include <errno.h>
+#if defined(__linux__)
+#include <unistd.h> /* fork, for background snapshots */
+#endif
 #if defined(__linux__)
 #include <sys/mman.h> /* the graph's growing arrays (see _graph.h) */
 #endif
@@ -39,28 +43,9 @@
 #endif
 
 /* ------------------------------------------------------------------ */
-/* Is o tracked by the gc? PyObject_GC_IsTracked() inlined: the walk asks
- * this for every reference, and the call is a measurable part of the time.
- * The gc header sits right before the object in every GIL build of
- * 3.8-3.13; a free-threaded build uses the public function.              */
-
-#ifdef Py_GIL_DISABLED
-#define is_tracked(o) PyObject_GC_IsTracked(o)
-#else
-typedef struct {
-    uintptr_t gc_next;
-    uintptr_t gc_prev;
-} lh_gchead;
-
-static inline int
-is_tracked(PyObject *o)
-{
-    PyTypeObject *tp = Py_TYPE(o);
-    if (!PyType_HasFeature(tp, Py_TPFLAGS_HAVE_GC)) return 0;
-    if (tp->tp_is_gc != NULL && !tp->tp_is_gc(o)) return 0;
-    return ((lh_gchead *)o)[-1].gc_next != 0;
-}
-#endif
+/* Every private CPython layout, bounded above by the last version checked:
+ * is_tracked() and what graph mode reads (see _cpython.h). */
+#include "_cpython.h"
 
 /* ------------------------------------------------------------------ */
 /* pointer hash set / map (open addressing, linear probing)            */
@@ -208,6 +193,7 @@ typedef struct {
     Py_ssize_t presize;
     Py_ssize_t gid;     /* graph mode: 1 + index in the type list; 0 = none */
     uint32_t fallback;  /* graph mode: 1 + label id of "(in TYPE)" */
+    uint32_t keylabel;  /* graph mode: 1 + label id of "[<TYPE>]" for keys */
     int memb_done;      /* graph mode: members below worked out */
     Py_ssize_t nmemb;   /* graph mode: object members (slots...) */
     Py_ssize_t *moff;
@@ -290,6 +276,14 @@ resolve_kind(typeent *e)
         if (PyDescr_TYPE(md) == &PyBaseObject_Type) {
             e->kind = KIND_DEFAULT;
         }
+        else if (!PyType_IsSubtype(e->tp, PyDescr_TYPE(md))) {
+            /* a C __sizeof__ borrowed by an unrelated class
+             * (`__sizeof__ = dict.__sizeof__`): its C function assumes
+             * the layout of its own type. sys.getsizeof refuses such an
+             * object (the descriptor's type check); the walk uses
+             * object.__sizeof__'s formula, as for a Python __sizeof__. */
+            e->kind = KIND_USER;
+        }
         else if ((flags & (METH_VARARGS | METH_KEYWORDS | METH_NOARGS | METH_O |
                            METH_FASTCALL
 #ifdef METH_METHOD
@@ -303,9 +297,14 @@ resolve_kind(typeent *e)
             e->kind = KIND_CCALL;
         }
     }
-    else if (Py_IS_TYPE(d, &PyWrapperDescr_Type) || PyCFunction_Check(d)) {
-        e->kind = KIND_CCALL;
+    else if (Py_IS_TYPE(d, &PyWrapperDescr_Type)) {
+        /* sys.getsizeof checks a wrapper's type itself; an unrelated one
+         * would only fail there: take the formula at once */
+        e->kind = PyType_IsSubtype(e->tp, PyDescr_TYPE((PyDescrObject *)d)) ? KIND_CCALL
+                                                                              : KIND_USER;
     }
+    /* anything else (a builtin function such as gc.collect or print
+     * stored as __sizeof__, a Python function) is not called: KIND_USER */
 }
 
 static typeent *
@@ -735,6 +734,32 @@ walk_start(walker *w, PyObject *extra_roots, PyObject *also_ours, size_t visited
     return compute_exclusions(w, extra_roots);
 }
 
+/* The list of every gc-tracked object, made here when the caller passes
+ * None. It holds a reference to each object, among them tuples that another
+ * thread may still be filling (tuple(generator) resizes its tuple in place
+ * and refuses when the count says it is shared): so it must never be alive
+ * while bytecode runs. Made, used and dropped inside one call of this
+ * module, which runs no bytecode and never releases the GIL, no other
+ * thread can see the extra references (issue 14 item 2). A list passed in
+ * is used as it is (tests, and the caller's own choice). New reference. */
+static PyObject *gc_get_objects; /* gc.get_objects */
+
+static PyObject *
+all_objects(PyObject *objs)
+{
+    if (objs == Py_None) {
+        /* args not NULL: Argument Clinic's fast path, as a call from Python */
+        PyObject *unused[1] = {NULL};
+        return PyObject_Vectorcall(gc_get_objects, unused, 0, NULL);
+    }
+    if (!PyList_Check(objs)) {
+        PyErr_SetString(PyExc_TypeError, "objs must be a list or None");
+        return NULL;
+    }
+    Py_INCREF(objs);
+    return objs;
+}
+
 /* Every tracked object that is not ours, and what it reaches. */
 static int
 walk_objects(walker *w, PyObject *objs)
@@ -793,7 +818,8 @@ walk_free(walker *w)
 
 PyDoc_STRVAR(histogram_doc,
 "histogram(objs, extra_roots, getsizeof, gc_head) -> (rows, info)\n\n"
-"Count every object in the gc list `objs` and every untracked object they\n"
+"Count every object in the gc list `objs` (None: every gc-tracked object,\n"
+"listed inside the call and dropped before it returns) and every untracked object they\n"
 "reference (at any depth, once each), by type. The objects in\n"
 "`extra_roots`, and tracked objects referenced only from those, are\n"
 "leakhunt's own and are skipped.\n"
@@ -807,26 +833,30 @@ histogram(PyObject *self, PyObject *args)
     walker w;
     PyObject *rows = NULL, *info = NULL, *result = NULL;
 
-    if (!PyArg_ParseTuple(args, "O!O!On:histogram", &PyList_Type, &objs, &PyTuple_Type,
-                          &extra_roots, &getsizeof, &gc_head))
+    if (!PyArg_ParseTuple(args, "OO!On:histogram", &objs, &PyTuple_Type, &extra_roots,
+                          &getsizeof, &gc_head))
         return NULL;
+    if ((objs = all_objects(objs)) == NULL) return NULL;
 
     memset(&w, 0, sizeof(w));
     w.getsizeof = getsizeof;
     w.shortcut_ok = 1;
     w.gc_head = gc_head;
     n = PyList_GET_SIZE(objs);
-    if (walk_start(&w, extra_roots, NULL, (size_t)n / 4 + 1024) < 0 ||
+    /* the call's own argument tuple is new, tracked, and in the list */
+    if (walk_start(&w, extra_roots, args, (size_t)n / 4 + 1024) < 0 ||
         walk_objects(&w, objs) < 0 || (rows = walk_rows(&w)) == NULL)
         goto done;
     info = Py_BuildValue("{s:n,s:n,s:n}", "tracked", w.n_tracked, "untracked", w.n_untracked,
-                         "excluded", (Py_ssize_t)w.excluded.used - 1);
+                         "excluded", (Py_ssize_t)w.excluded.used - 2);
     if (info == NULL) goto done;
     result = PyTuple_Pack(2, rows, info);
 done:
     Py_XDECREF(rows);
     Py_XDECREF(info);
     walk_free(&w);
+    Py_DECREF(objs); /* before any bytecode can run again: see all_objects */
+    if (result == NULL && !PyErr_Occurred()) PyErr_NoMemory();
     return result;
 }
 
@@ -847,14 +877,17 @@ graph(PyObject *self, PyObject *args)
     graphbuf g;
     PyObject *rows = NULL, *result = NULL, *roots = NULL, *array_type = NULL;
 
-    if (!PyArg_ParseTuple(args, "O!O!OnO!:graph", &PyList_Type, &objs, &PyTuple_Type,
-                          &extra_roots, &getsizeof, &gc_head, &PyTuple_Type, &root_objs))
+    int keys = 0;
+    if (!PyArg_ParseTuple(args, "OO!OnO!|i:graph", &objs, &PyTuple_Type, &extra_roots,
+                          &getsizeof, &gc_head, &PyTuple_Type, &root_objs, &keys))
         return NULL;
+    if ((objs = all_objects(objs)) == NULL) return NULL;
     memset(&w, 0, sizeof(w));
     memset(&g, 0, sizeof(g));
     w.getsizeof = getsizeof;
     w.gc_head = gc_head;
     w.g = &g;
+    g.keys_mode = keys;
     n = PyList_GET_SIZE(objs);
     g.label_ids = PyDict_New();
     g.label_list = PyList_New(0);
@@ -880,6 +913,7 @@ graph(PyObject *self, PyObject *args)
         g.lbl_class = (uint32_t)d;
     }
     if (walk_start(&w, extra_roots, root_objs, (size_t)n * 2 + 1024) < 0 ||
+        ptrmap_add(&w.excluded, args, 0) < 0 || /* new, tracked, in the list */
         walk_objects(&w, objs) < 0)
         goto done;
     /* roots the gc does not track (frames made objects for this walk) */
@@ -906,9 +940,13 @@ graph(PyObject *self, PyObject *args)
      * over one at a time, each buffer freed as soon as its copy exists, so
      * the peak stays near one graph, not two. */
     g_ids_from_map(&w);
+    if (g_name_namespaces(&w) < 0) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        goto done;
+    }
     result = Py_BuildValue("{s:O,s:{s:n,s:n,s:n},s:O,s:O,s:O}", "rows", rows, "info", "tracked",
                            w.n_tracked, "untracked", w.n_untracked, "excluded",
-                           (Py_ssize_t)w.excluded.used - 2, "type_objects", g.type_list,
+                           (Py_ssize_t)w.excluded.used - 3, "type_objects", g.type_list,
                            "label_names", g.label_list, "roots", roots);
     if (result == NULL) goto done;
 #define HANDOVER(key, code, buf, count, item, bytes)                            \
@@ -938,6 +976,8 @@ done:
     Py_XDECREF(array_type);
     graphbuf_free(&g);
     walk_free(&w);
+    Py_DECREF(objs); /* before any bytecode can run again: see all_objects */
+    if (result == NULL && !PyErr_Occurred()) PyErr_NoMemory();
     return result;
 }
 
@@ -1107,7 +1147,36 @@ done:
     return result;
 }
 
+#if defined(__linux__)
+PyDoc_STRVAR(fork_doc,
+"fork() -> pid\n\n"
+"os.fork() for leakhunt.capture.background: CPython's own fork handling\n"
+"(PyOS_BeforeFork, PyOS_AfterFork_Child/_Parent), without the warning\n"
+"3.12+ gives when the process has threads: the child only walks the heap\n"
+"and writes one file, taking no lock another thread may hold.");
+
+static PyObject *
+lh_fork(PyObject *self, PyObject *noargs)
+{
+    pid_t pid;
+    int saved;
+    PyOS_BeforeFork();
+    pid = fork();
+    saved = errno;
+    if (pid == 0) PyOS_AfterFork_Child();
+    else PyOS_AfterFork_Parent();
+    if (pid < 0) {
+        errno = saved;
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    return PyLong_FromLong((long)pid);
+}
+#endif
+
 static PyMethodDef walker_methods[] = {
+#if defined(__linux__)
+    {"fork", lh_fork, METH_NOARGS, fork_doc},
+#endif
     {"bfs", bfs, METH_VARARGS, bfs_doc},
     {"histogram", histogram, METH_VARARGS, histogram_doc},
     {"reach", reach_nodes, METH_VARARGS, reach_doc},
@@ -1124,7 +1193,30 @@ static struct PyModuleDef walker_module = {
 PyMODINIT_FUNC
 PyInit__walker(void)
 {
+    PyObject *gc;
     str_sizeof = PyUnicode_InternFromString("__sizeof__");
     if (str_sizeof == NULL) return NULL;
-    return PyModule_Create(&walker_module);
+    gc = PyImport_ImportModule("gc");
+    if (gc == NULL) return NULL;
+    gc_get_objects = PyObject_GetAttrString(gc, "get_objects");
+    Py_DECREF(gc);
+    if (gc_get_objects == NULL) return NULL;
+    {   /* once now, at import: whatever a first call sets up for itself
+         * (an argument parser's tuple of keyword names) is made before the
+         * first snapshot, not counted by it */
+        PyObject *warm = all_objects(Py_None);
+        if (warm == NULL) return NULL;
+        Py_DECREF(warm);
+    }
+    {
+        PyObject *m = PyModule_Create(&walker_module);
+        if (m == NULL) return NULL;
+        /* 1: the private layouts of _cpython.h are read; 0: generic labels */
+        if (PyModule_AddIntConstant(m, "KNOWN_LAYOUTS", LH_KNOWN_LAYOUTS) < 0 ||
+            PyModule_AddStringConstant(m, "LAYOUTS_CHECKED_UP_TO", LH_CHECKED_UP_TO) < 0) {
+            Py_DECREF(m);
+            return NULL;
+        }
+        return m;
+    }
 }

@@ -3,15 +3,18 @@
 from collections.abc import Callable
 from typing import Any
 
+KNOWN_LAYOUTS: int
+LAYOUTS_CHECKED_UP_TO: str
+
 def histogram(
-    objs: list[Any],
+    objs: list[Any] | None,
     extra_roots: tuple[Any, ...],
     getsizeof: Callable[[Any], int],
     gc_head: int,
     /,
 ) -> tuple[list[tuple[type, int, int]], dict[str, int]]: ...
 def graph(
-    objs: list[Any],
+    objs: list[Any] | None,
     extra_roots: tuple[Any, ...],
     getsizeof: Callable[[Any], int],
     gc_head: int,
@@ -22,3 +25,4 @@ def bfs(
     offsets: Any, targets: Any, roots: tuple[int, ...], want: Any, remaining: int, max_depth: int, /
 ) -> tuple[bytearray, bytes, bytes]: ...
 def reach(offsets: Any, targets: Any, roots: tuple[int, ...], blocked: Any, /) -> bytearray: ...
+def fork() -> int: ...

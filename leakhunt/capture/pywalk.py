@@ -33,7 +33,7 @@ _type_dict = type.__dict__["__dict__"].__get__
 _type_flags = type.__dict__["__flags__"].__get__
 _object_sizeof = object.__sizeof__
 _MethodDescriptor = types.MethodDescriptorType
-_C_CALLABLES = (types.WrapperDescriptorType, types.BuiltinFunctionType)
+_WrapperDescriptor = types.WrapperDescriptorType
 _BOUNDARY = (type, types.ModuleType, types.FunctionType, types.FrameType, types.CodeType)
 
 
@@ -43,10 +43,16 @@ def _sizeof_kind(tp: type) -> int:
         if "__sizeof__" in d:
             f = d["__sizeof__"]
             ft = type(f)
-            if ft is _MethodDescriptor:
-                return _DEFAULT if f.__objclass__ is object else _CMETH
-            if ft in _C_CALLABLES:
-                return _CCALL
+            # A C method is called only on its own type or a subtype: one
+            # borrowed by an unrelated class (``__sizeof__ = dict.__sizeof__``)
+            # assumes a layout the object does not have, and a builtin
+            # function stored there (gc.collect, print) is not a size at all.
+            if ft is _MethodDescriptor or ft is _WrapperDescriptor:
+                owner = f.__objclass__
+                if owner is object:
+                    return _DEFAULT
+                if owner in _type_mro(tp):
+                    return _CMETH if ft is _MethodDescriptor else _CCALL
             return _USER
     return _DEFAULT
 

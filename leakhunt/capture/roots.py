@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ..model.heapgraph import HeapGraph
 
 from .._paths import is_own_file
+from .._text import printable, printable_all
 
 __all__ = ["build_graph", "collect_roots"]
 
@@ -47,7 +48,8 @@ def interpreter_hooks() -> list[tuple[Any, str]]:
                 handler = signal.getsignal(sig)
             except (ValueError, OSError, TypeError):
                 continue
-            if callable(handler) and not isinstance(handler, int):
+            # not isinstance: it reads handler.__class__, user code on a proxy
+            if callable(handler) and not issubclass(type(handler), int):
                 try:
                     name = signal.Signals(sig).name
                 except ValueError:
@@ -132,7 +134,7 @@ def build_graph(
     for node, desc in zip(res["roots"], root_descs, strict=True):
         if node >= 0 and node not in seen:
             seen.add(node)
-            roots.append((node, desc))
+            roots.append((node, printable(desc)))  # thread names are the program's
     type_names = tuple(type_name(tp) for tp in res["type_objects"])
     return HeapGraph(
         ids=arr("Q", "ids"),
@@ -142,7 +144,7 @@ def build_graph(
         offsets=arr("Q", "offsets"),
         targets=arr("I", "targets"),
         labels=arr("I", "labels"),
-        label_names=tuple(res["label_names"]),
+        label_names=printable_all(res["label_names"]),  # shown escaped (leakhunt._text)
         roots=tuple(roots),
         lengths=arr("I", "lengths"),
         validate=False,

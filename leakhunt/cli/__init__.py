@@ -24,8 +24,9 @@ from ..errors import LeakhuntError, TargetError
 
 # Each command module registers its command on the app (`leakhunt run` is
 # cli/runner.py: a module named run would be shadowed by run() below).
-from . import diff, graph, hunt, inspect, report, runner, snapshot, timeline  # noqa: F401
+from . import diff, export, graph, hunt, inspect, report, runner, snapshot, timeline  # noqa: F401
 from . import diff as _diff  # noqa: F401
+from . import export as _export  # noqa: F401
 from . import graph as _graph  # noqa: F401
 from . import hunt as _hunt  # noqa: F401
 from . import inspect as _inspect  # noqa: F401

@@ -15,8 +15,9 @@ from typing import Annotated, Any, Optional
 import typer
 
 from .._version import __version__
-from ..errors import LeakhuntError
+from ..errors import LeakhuntError, UsageError
 from ..files.atomic import atomic_write
+from ..model import SnapshotDiff
 from ..render import DEFAULT_WIDTH, Format, format_for_path
 
 EXIT_OK = 0
@@ -120,7 +121,9 @@ OutputOpt = Annotated[
 
 #: The order of ``leakhunt --help``: the order a person debugging a leak meets
 #: the commands (when, then what, then why, then is it real), not alphabetical.
-COMMAND_ORDER = ("run", "timeline", "snapshot", "diff", "inspect", "graph", "report", "hunt")
+COMMAND_ORDER = (
+    "run", "timeline", "snapshot", "diff", "inspect", "graph", "report", "hunt", "export",
+)  # fmt: skip
 
 
 class _InOrder(typer.core.TyperGroup):
@@ -168,9 +171,44 @@ def _root(
 
 
 def output_format(fmt: Optional[OutputFormat], output: Optional[str]) -> Format:
+    """The format ``--format`` names, else the one ``-o``'s extension asks
+    for. A ``.html`` name is refused (UsageError, exit 2) with a pointer to
+    ``leakhunt report``: a table saved as ``.html`` would look broken."""
+    if output and output.lower().endswith((".html", ".htm")):
+        raise UsageError(
+            f"{output}: this command writes a table, JSON or Markdown, not HTML; "
+            "for an HTML page run: leakhunt report A B -o " + os.path.basename(output)
+        )
     if fmt is not None:
         return fmt.value
     return format_for_path(output) if output and output != "-" else "table"
+
+
+def default_output_name(
+    snapshot: str, what: str = "", number: Optional[int] = None, ext: str = ".svg"
+) -> str:
+    """The file ``graph`` and ``report`` write when ``-o`` is not given: the
+    snapshot's base name, then what is drawn, in the current directory, so
+    that two commands on different types never overwrite each other.
+
+    >>> default_output_name("/tmp/0002-after.lhs.json.gz", "__main__.Row", 2)
+    '0002-after-__main__.Row-2.svg'
+    >>> default_output_name("b.heapsnapshot.gz", ext=".html")
+    'b.html'
+    """
+    base = os.path.basename(snapshot)
+    stripped = True
+    while stripped:  # 0002-after.lhs.json.gz -> 0002-after
+        stripped = False
+        for suffix in (".gz", ".json", ".lhs", ".leakhunt", ".heapsnapshot"):
+            if base.endswith(suffix) and len(base) > len(suffix):
+                base, stripped = base[: -len(suffix)], True
+    parts = [base]
+    if what:
+        parts.append("".join(c if c.isalnum() or c in "._" else "_" for c in what))
+    if number is not None:
+        parts.append(str(number))
+    return "-".join(parts) + ext
 
 
 def to_stdout(output: Optional[str]) -> bool:
@@ -227,6 +265,20 @@ def progress(command: str) -> Optional[Callable[[str], None]]:
         sys.stderr.flush()
 
     return say
+
+
+def read_pair(a: str, b: str, say: Optional[Callable[[str, float], None]]) -> SnapshotDiff:
+    """The diff of snapshot files ``a`` and ``b``, read one after the other
+    (two big graphs at once would double the peak), saying so on ``say``."""
+    from ..analysis.diff import diff
+    from ..files.snapshot_file import read_snapshot
+
+    if say is not None:
+        say("reading A", 0.0)
+    first = read_snapshot(a)
+    if say is not None:
+        say("reading B", 0.5)
+    return diff(first, read_snapshot(b))
 
 
 def end_progress(say: Optional[Callable[[str], None]]) -> None:

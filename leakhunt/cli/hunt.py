@@ -14,6 +14,7 @@ import typer
 
 from ..analysis.graph_view import retainer_graph
 from ..errors import UsageError
+from ..files.atomic import make_dirs
 from ..hunting import HuntResult, hunt
 from ..hunting.target import load_target, target_failed
 from ..outputs import write_graph
@@ -87,7 +88,7 @@ def _write_leak_graphs(result: HuntResult, directory: str) -> list[str]:
     graph = result.final_graph
     if graph is None:
         return [f"--graph {directory}: no object graph was captured (no compiled walker)"]
-    os.makedirs(directory, exist_ok=True)
+    make_dirs(directory)  # private (0700), as every directory leakhunt creates
     fmt = "svg" if shutil.which("dot") else "dot"
     lines = []
     for i, leak in enumerate(result.leaks, 1):

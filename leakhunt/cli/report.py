@@ -9,10 +9,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..analysis.diff import diff
-from ..files.snapshot_file import read_snapshot
 from ..render.html import render_html
 from ..render.html_diff import diff_report
+from ..render.progress import progress_bar
 from ..render.words import fmt_bytes
 from ..views import diff_view
 from ._common import (
@@ -22,6 +21,8 @@ from ._common import (
     SnapshotA,
     SnapshotB,
     app,
+    default_output_name,
+    read_pair,
     to_stdout,
     write_text,
 )
@@ -32,15 +33,16 @@ def report_command(
     a: SnapshotA,
     b: SnapshotB,
     output: Annotated[
-        str,
+        Optional[str],
         typer.Option(
             "--output",
             "-o",
             metavar="FILE",
             show_default=False,
-            help="Write the HTML page to FILE (replaced atomically); '-' is stdout.",
+            help="Write the HTML page to FILE (replaced atomically); '-' is stdout. "
+            "Default: B's name with .html, in the current directory.",
         ),
-    ],
+    ] = None,
     top: Annotated[
         int,
         typer.Option("--top", min=0, metavar="N", help="Show at most N grown types; 0 shows all."),
@@ -77,6 +79,8 @@ def report_command(
     graph snapshots what holds the new objects, with referrer graphs drawn
     inline (needs Graphviz's 'dot'). The page loads nothing from the
     network: attach it to a bug report or publish it from CI."""
+    if output is None:
+        output = default_output_name(b, ext=".html")
     if not to_stdout(output) and not os.path.isdir(os.path.dirname(os.path.abspath(output))):
         # say so before the slow part, not after
         raise OutputError(f"{output}: cannot write: No such file or directory")
@@ -88,9 +92,10 @@ def report_command(
 
         tl = load_timeline(timeline)  # a bad file is one line, before the slow part
         section = timeline_section(tl, summarize(tl))
-    d = diff(read_snapshot(a), read_snapshot(b))
-    view = diff_view(d, sort="bytes", top=top, retained=retained)
-    page = diff_report(d, view, max_graphs=max_graphs)
+    with progress_bar("report") as say:
+        d = read_pair(a, b, say)
+        view = diff_view(d, sort="bytes", top=top, retained=retained, progress=say)
+        page = diff_report(d, view, max_graphs=max_graphs, progress=say)
     if section is not None:
         page = replace(page, timeline=section)
     text = render_html(page)

@@ -66,6 +66,22 @@ def _split_python_command(cmd: list[str]) -> tuple[str, list[str], str, str, lis
     raise UsageError(f"run: no script, -m module or -c code after {exe!r}; {usage}")
 
 
+def _prometheus_address(value: str) -> tuple[str, int]:
+    """``PORT`` or ``ADDR:PORT`` -> (addr, port); UsageError otherwise, or
+    when prometheus_client is not installed."""
+    addr, _, port = value.rpartition(":")
+    addr = addr.strip("[]") or "127.0.0.1"
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"run: --prometheus {value!r}: give a port (1-65535), or ADDR:PORT")
+    import importlib.util
+
+    if importlib.util.find_spec("prometheus_client") is None:
+        raise UsageError(
+            "run: --prometheus needs prometheus_client: pip install 'leakhunt[prometheus]'"
+        )
+    return addr, int(port)
+
+
 @app.command(
     "run",
     short_help="Run a Python program under the memory monitor (a timeline file).",
@@ -133,6 +149,17 @@ def run_command(
             "traced memory too, which RSS cannot do precisely. Slows the program down.",
         ),
     ] = False,
+    prometheus: Annotated[
+        Optional[str],
+        typer.Option(
+            "--prometheus",
+            metavar="[ADDR:]PORT",
+            show_default=False,
+            help="Serve Prometheus metrics (RSS, live heap, gc, top types, kept bytes per "
+            "span label) on ADDR:PORT, 127.0.0.1 unless ADDR is given. Needs "
+            "prometheus_client (pip install 'leakhunt[prometheus]').",
+        ),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Do not print the pid line on stderr.")
     ] = False,
@@ -151,6 +178,7 @@ def run_command(
         from ..runtime.ondemand import signal_number
 
         signum = signal_number(signal_name)
+    metrics = _prometheus_address(prometheus) if prometheus is not None else None
     directory = snapshot_dir or os.environ.get("LEAKHUNT_DIR") or "leakhunt-snapshots"
     config: dict[str, Any] = {
         "timeline": os.path.abspath(output),
@@ -161,6 +189,9 @@ def run_command(
         "signal": signum,
         "graph": graph,
         "tracemalloc": trace,
+        "quiet": quiet,
+        "cwd": os.getcwd(),
+        "prometheus": metrics,
     }
     # leakhunt and its dependencies for an interpreter that lacks them:
     # appended, so the program's own packages come first
@@ -178,6 +209,8 @@ def run_command(
     argv = [exe, *opts, "-c", boot, mode, target, *args]
     if not quiet:
         sig = "" if signum is None else f"; snapshot on demand: leakhunt snapshot {os.getpid()}"
+        if metrics is not None:
+            sig += f"; metrics on http://{metrics[0]}:{metrics[1]}/metrics"
         print(f"{PROG} run: pid {os.getpid()}, timeline {output}{sig}", file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()

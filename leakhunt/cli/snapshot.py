@@ -16,10 +16,15 @@ from ._common import (
 )
 
 
-@app.command("snapshot", short_help="Ask a running process for a snapshot (by signal).")
+@app.command(
+    "snapshot",
+    short_help="Ask a running process for a snapshot (by signal).",
+    # `-1` is a (bad) pid, not an option: it reaches the check below
+    context_settings={"ignore_unknown_options": True},
+)
 def snapshot_command(
-    pid: Annotated[
-        int,
+    pid_text: Annotated[
+        str,
         typer.Argument(
             metavar="PID",
             show_default=False,
@@ -34,7 +39,12 @@ def snapshot_command(
 ) -> int:
     """Send the process its snapshot signal and print the path of the
     snapshot file it writes, once written."""
-    from ..runtime.ondemand import read_receipt, receipt_path, same_process
+    from ..runtime.ondemand import read_receipt, receipt_problem
+
+    text = pid_text.strip()
+    if not text.isdigit() or not text.isascii() or int(text) <= 0:
+        raise UsageError(f"snapshot: {pid_text!r} is not a process id (a whole number above 0)")
+    pid = int(text)
 
     def alive() -> bool:
         try:
@@ -45,20 +55,22 @@ def snapshot_command(
             raise UsageError(f"snapshot: not allowed to signal process {pid}") from None
         return True
 
-    if pid <= 0 or not alive():
+    if not alive():
         raise UsageError(f"snapshot: no process with pid {pid}")
-    receipt = read_receipt(pid)
-    if receipt is None or not same_process(receipt):
+    receipt, problem = receipt_problem(pid)
+    if receipt is None:
+        # The signal is only ever taken from a receipt that the process's
+        # own user wrote for this very process, naming a signal it catches.
         raise UsageError(
-            f"snapshot: process {pid} has no leakhunt signal handler (no {receipt_path(pid)}); "
+            f"snapshot: process {pid} has no leakhunt signal handler ({problem}); "
             "start it with 'leakhunt run' or call leakhunt.install_signal_handler()"
         )
-    before = receipt.get("seq", 0)
-    os.kill(pid, int(receipt["signal"]))
+    before = receipt["seq"]
+    os.kill(pid, receipt["signal"])
     deadline = time.monotonic() + wait
     while True:
         r = read_receipt(pid)
-        if r is not None and r.get("seq", 0) != before:
+        if r is not None and r["seq"] != before:
             if r.get("path"):
                 sys.stdout.write(f"{r['path']}\n")
                 return EXIT_OK

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["FILE_MODE", "DIR_MODE", "atomic_write", "make_dirs"]
+__all__ = ["FILE_MODE", "DIR_MODE", "atomic_write", "make_dirs", "open_new"]
 
 #: Mode of every file leakhunt writes (before the umask).
 FILE_MODE = 0o600
@@ -40,7 +40,47 @@ _TMP_COUNTER = [0]
 def make_dirs(directory: str) -> None:
     """Create ``directory`` and its missing parents, private (0700)."""
     if directory:
+        # os.makedirs gives its mode to the last directory only: the
+        # missing parents are made here, one by one, private too
+        parent = os.path.dirname(os.path.abspath(directory))
+        if parent != os.path.abspath(directory) and not os.path.isdir(parent):
+            make_dirs(parent)
         os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
+
+
+def _create_tmp(path: str, mode: int) -> tuple[int, str]:
+    directory = os.path.dirname(os.path.abspath(path))
+    base = os.path.basename(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+    while True:
+        _TMP_COUNTER[0] += 1
+        tmp = os.path.join(directory, f".{base}.{os.getpid()}.{_TMP_COUNTER[0]}.tmp")
+        try:
+            return os.open(tmp, flags, mode), tmp
+        except FileExistsError:
+            continue
+
+
+def open_new(path: str, first: bytes = b"", *, mode: int = FILE_MODE) -> int:
+    """A new, empty (or ``first``-holding) file at ``path`` open for writing,
+    for files written as they grow (the monitor's timeline): created under a
+    temporary name (``O_EXCL | O_NOFOLLOW``, ``mode``), ``first`` written,
+    then renamed over ``path``, so a symlink or hard link planted at
+    ``path`` is replaced, never followed or truncated. Returns the file
+    descriptor (the caller closes it). Raises OSError."""
+    fd, tmp = _create_tmp(path, mode)
+    try:
+        if first:
+            os.write(fd, first)
+        os.replace(tmp, path)
+    except BaseException:
+        os.close(fd)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return fd
 
 
 def atomic_write(path: str, data: bytes, *, clobber: bool = True, mode: int = FILE_MODE) -> None:
@@ -49,17 +89,7 @@ def atomic_write(path: str, data: bytes, *, clobber: bool = True, mode: int = FI
     complete. With ``clobber=False`` an existing ``path`` raises
     FileExistsError (the hard link that publishes the file refuses to
     replace one). Raises OSError as the system reports it."""
-    directory = os.path.dirname(os.path.abspath(path))
-    base = os.path.basename(path)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
-    while True:
-        _TMP_COUNTER[0] += 1
-        tmp = os.path.join(directory, f".{base}.{os.getpid()}.{_TMP_COUNTER[0]}.tmp")
-        try:
-            fd = os.open(tmp, flags, mode)
-            break
-        except FileExistsError:
-            continue
+    fd, tmp = _create_tmp(path, mode)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
+import operator
+import os
 import sys
 import zlib
 from array import array
 from typing import Any
 
+from .._text import printable, printable_all
 from ..errors import SnapshotFileError
 from ..model.heapgraph import HeapGraph
+from .snapshot_file import clean_text
 
 __all__ = ["graph_from_doc", "graph_to_doc"]
 
@@ -45,13 +50,31 @@ def graph_to_doc(g: HeapGraph) -> dict[str, Any]:
         "nodes": g.n,
         "edges": g.edge_count,
         "arrays": arrays,
-        "type_names": list(g.type_names),
-        "label_names": list(g.label_names),
-        "roots": [[node, desc] for node, desc in g.roots],
+        "type_names": [clean_text(t) for t in g.type_names],
+        "label_names": [clean_text(t) for t in g.label_names],
+        "roots": [[node, clean_text(desc)] for node, desc in g.roots],
     }
 
 
-def _decode(path: str, arrays: Any, name: str, code: str, *, optional: bool = False) -> Any:
+# Deflate never packs more than 1032 bytes into one (RFC 1951's longest
+# match, 258 bytes, in a 2-bit code at best): an array announcing more items
+# than its compressed data can hold is refused before anything is inflated.
+_DEFLATE_MAX_RATIO = 1032
+# The arrays of real heaps pack 3 to 9 times (addresses and edge targets
+# barely compress), about 5 times in all; even a heap of one object type
+# repeated stays under 10. Past this ratio the data is no graph leakhunt
+# wrote, and inflating it would cost memory the file does not justify.
+_GRAPH_MAX_RATIO = 64
+# Retained sizes are sums of sizes kept in unsigned 64-bit arrays.
+_MAX_TOTAL_SIZE = 2**62
+#: The most bytes all the arrays of one graph section may inflate to
+#: ($LEAKHUNT_MAX_GRAPH_BYTES overrides it): about 100 million objects.
+MAX_GRAPH_BYTES = int(os.environ.get("LEAKHUNT_MAX_GRAPH_BYTES", "") or 8 * 2**30)
+
+
+def _spec(path: str, arrays: Any, name: str, code: str, *, optional: bool = False) -> Any:
+    """``(count, base64 text)`` of one array, checked for shape only;
+    None for a missing optional array."""
     where = f"graph.arrays.{name}"
     spec = arrays.get(name) if isinstance(arrays, dict) else None
     if spec is None:
@@ -61,16 +84,33 @@ def _decode(path: str, arrays: Any, name: str, code: str, *, optional: bool = Fa
     if not isinstance(spec, dict) or spec.get("type") != code:
         raise SnapshotFileError(path, f"field '{where}' must be an array of type {code!r}")
     count, data = spec.get("count"), spec.get("zlib_base64")
-    if not isinstance(count, int) or isinstance(count, bool) or not isinstance(data, str):
+    if type(count) is not int or not isinstance(data, str):
         raise SnapshotFileError(path, f"field '{where}' must have an integer count and data")
+    if count < 0:
+        raise SnapshotFileError(path, f"field '{where}': negative count {count}")
+    # base64 holds 3 bytes in 4 characters
+    if count * array(code).itemsize > _DEFLATE_MAX_RATIO * (len(data) * 3 // 4) + 64:
+        raise SnapshotFileError(
+            path, f"field '{where}': {count:,} items announced, more than its data can hold"
+        )
+    return count, data
+
+
+def _decode(path: str, name: str, code: str, count: int, data: str) -> array[int]:
+    """The array, inflated to exactly the announced size and no further."""
+    where = f"graph.arrays.{name}"
+    a = array(code)
+    want = count * a.itemsize
     try:
-        raw = zlib.decompress(base64.b64decode(data, validate=True))
+        d = zlib.decompressobj()
+        raw = d.decompress(base64.b64decode(data, validate=True), want + 1)
+        whole = d.eof
     except (binascii.Error, zlib.error, ValueError):
         raise SnapshotFileError(path, f"field '{where}': corrupt array data") from None
-    a = array(code)
-    if len(raw) != count * a.itemsize:
+    if len(raw) != want or not whole:
         raise SnapshotFileError(path, f"field '{where}': {count} items announced, data disagrees")
     a.frombytes(raw)
+    del raw
     if not _LITTLE:
         a.byteswap()
     return a
@@ -80,7 +120,7 @@ def _names(path: str, doc: dict[str, Any], key: str) -> tuple[str, ...]:
     v = doc.get(key)
     if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
         raise SnapshotFileError(path, f"field 'graph.{key}' must be a list of strings")
-    return tuple(v)
+    return printable_all(v)  # names are shown escaped everywhere (leakhunt._text)
 
 
 def graph_from_doc(path: str, doc: Any) -> HeapGraph:
@@ -88,9 +128,38 @@ def graph_from_doc(path: str, doc: Any) -> HeapGraph:
     if not isinstance(doc, dict):
         raise SnapshotFileError(path, "field 'graph' must be an object")
     arrays = doc.get("arrays")
-    got = {
-        name: _decode(path, arrays, name, code, optional=name == "lengths")
+    specs = {
+        name: _spec(path, arrays, name, code, optional=name == "lengths")
         for name, code in _ARRAYS.items()
+    }
+    # The counts must agree with each other before anything is inflated, so
+    # that a file claiming what it cannot hold costs no memory to refuse.
+    n = specs["types"][0]
+    for name, want in (("ids", n), ("sizes", n), ("lengths", n), ("offsets", n + 1)):
+        if specs[name] is not None and specs[name][0] != want:
+            raise SnapshotFileError(
+                path,
+                f"inconsistent object graph: {name} has {specs[name][0]:,} items for {n:,} nodes",
+            )
+    if specs["labels"][0] != specs["targets"][0]:
+        raise SnapshotFileError(path, "inconsistent object graph: targets and labels disagree")
+    total = sum(spec[0] * array(_ARRAYS[name]).itemsize for name, spec in specs.items() if spec)
+    packed = sum(len(spec[1]) * 3 // 4 for spec in specs.values() if spec)
+    if total > _GRAPH_MAX_RATIO * packed + 2**20:
+        raise SnapshotFileError(
+            path,
+            f"object graph of {total:,} bytes in {packed:,} compressed: more than the graphs "
+            "leakhunt writes pack (a decompression bomb?)",
+        )
+    if total > MAX_GRAPH_BYTES:
+        raise SnapshotFileError(
+            path,
+            f"object graph of {total:,} bytes, more than leakhunt reads ({MAX_GRAPH_BYTES:,}; "
+            "set LEAKHUNT_MAX_GRAPH_BYTES to raise the limit)",
+        )
+    got: dict[str, Any] = {
+        name: None if spec is None else _decode(path, name, _ARRAYS[name], *spec)
+        for name, spec in specs.items()
     }
     roots_raw = doc.get("roots")
     if not isinstance(roots_raw, list) or not all(
@@ -102,6 +171,14 @@ def graph_from_doc(path: str, doc: Any) -> HeapGraph:
         for r in roots_raw
     ):
         raise SnapshotFileError(path, "field 'graph.roots' must be a list of [node, description]")
+    offsets, sizes = got["offsets"], got["sizes"]
+    # What HeapGraph does not check and the analyses rely on: each node's
+    # edges end where the next node's start, and the retained sizes (sums
+    # of sizes in unsigned 64-bit arrays) cannot overflow.
+    if not all(map(operator.le, offsets, itertools.islice(offsets, 1, None))):
+        raise SnapshotFileError(path, "inconsistent object graph: offsets decrease")
+    if sum(sizes) >= _MAX_TOTAL_SIZE:
+        raise SnapshotFileError(path, "inconsistent object graph: sizes add up past any heap")
     try:
         return HeapGraph(
             ids=got["ids"],
@@ -112,7 +189,7 @@ def graph_from_doc(path: str, doc: Any) -> HeapGraph:
             targets=got["targets"],
             labels=got["labels"],
             label_names=_names(path, doc, "label_names"),
-            roots=tuple((int(r[0]), str(r[1])) for r in roots_raw),
+            roots=tuple((int(r[0]), printable(r[1])) for r in roots_raw),
             lengths=got["lengths"],
         )
     except ValueError as e:  # HeapGraph's own consistency checks

@@ -28,14 +28,26 @@ leakhunt.errors.SnapshotFileError: /dev/zero: is a character device, not a snaps
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import re
 import stat
 import zlib
+from collections.abc import Generator
 from typing import Optional
 
 from ..errors import SnapshotFileError
 
-__all__ = ["MAX_FILE_BYTES", "MAX_INFLATED_BYTES", "gunzip_bounded", "read_file"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_INFLATED_BYTES",
+    "DataError",
+    "gunzip_bounded",
+    "parse_json",
+    "read_chunks",
+    "read_file",
+]
 
 #: The largest file any reader reads whole, unless told otherwise
 #: ($LEAKHUNT_MAX_FILE_BYTES overrides it, in bytes).
@@ -62,6 +74,105 @@ def _kind(mode: int) -> Optional[str]:
         if test(mode):
             return name
     return None if stat.S_ISREG(mode) else "not a regular file"
+
+
+def _open_regular(
+    path: str, what: str, error: type[SnapshotFileError], limit: int
+) -> tuple[int, int]:
+    """An open descriptor on the regular file ``path`` and its size, or
+    ``error`` (one line) for a missing, special or too big file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise error(path, "no such file") from None
+    except IsADirectoryError:
+        raise error(path, f"is a directory, not a {what} file") from None
+    except PermissionError:
+        raise error(path, "permission denied") from None
+    except OSError as e:
+        raise error(path, f"cannot read: {e.strerror or e}") from None
+    try:
+        st = os.fstat(fd)
+        kind = _kind(st.st_mode)
+        if kind is not None:
+            raise error(path, f"is {kind}, not a {what} file")
+        if st.st_size > limit:
+            raise error(
+                path,
+                f"is {st.st_size:,} bytes, more than leakhunt reads ({limit:,}; "
+                "set LEAKHUNT_MAX_FILE_BYTES to raise the limit)",
+            )
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st.st_size
+
+
+def read_chunks(
+    path: str,
+    *,
+    what: str,
+    error: type[SnapshotFileError] = SnapshotFileError,
+    max_bytes: Optional[int] = None,
+    chunk: int = 4 * _CHUNK,
+) -> Generator[bytes, None, None]:
+    """The content of the regular file ``path`` in pieces of about ``chunk``
+    bytes, for readers that stream (V8 heap snapshots are hundreds of MB).
+    gzip data (detected by its magic bytes, not the name) is inflated on
+    the fly under the same caps as :func:`gunzip_bounded`; memory stays at
+    a few chunks whatever the file's size."""
+    limit = MAX_FILE_BYTES if max_bytes is None else max_bytes
+    fd, size = _open_regular(path, what, error, limit)
+    try:
+        first = os.read(fd, chunk)
+        if first[:2] != b"\x1f\x8b":
+            total = len(first)
+            if first:
+                yield first
+            while True:
+                piece = os.read(fd, chunk)
+                if not piece:
+                    return
+                total += len(piece)
+                if total > limit:
+                    raise error(path, f"grew past {limit:,} bytes while being read")
+                yield piece
+        cap = min(MAX_INFLATED_BYTES, max(_RATIO_FLOOR, MAX_RATIO * size))
+        out_total = 0
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        pending = first
+        while True:
+            if not pending:
+                pending = os.read(fd, chunk)
+                if not pending:
+                    tail = b"" if d.eof else d.flush()  # zlib's last window, if any
+                    if tail:
+                        yield tail
+                    break
+            if d.eof:  # a further gzip member (or zero padding)
+                pending = pending.lstrip(b"\0")
+                if not pending:
+                    continue
+                d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            piece = d.decompress(pending, chunk)
+            pending = d.unconsumed_tail or d.unused_data
+            out_total += len(piece)
+            if out_total > cap:
+                raise error(
+                    path,
+                    f"inflates to more than {cap:,} bytes: not a file leakhunt reads "
+                    "(set LEAKHUNT_MAX_INFLATED_BYTES to raise the limit)",
+                )
+            if piece:
+                yield piece
+        if not d.eof:
+            raise error(path, "truncated or corrupt gzip data (was the write interrupted?)")
+    except zlib.error:
+        raise error(path, "truncated or corrupt gzip data (was the write interrupted?)") from None
+    except OSError as e:
+        raise error(path, f"cannot read: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
 
 
 def read_file(
@@ -155,3 +266,79 @@ def gunzip_bounded(
     except zlib.error:
         raise error(path, "truncated or corrupt gzip data (was the write interrupted?)") from None
     return b"".join(out)
+
+
+# ---------------------------------------------------------------- JSON as data
+
+
+class DataError(ValueError):
+    """JSON that parses but is no data leakhunt wrote; str() is the problem."""
+
+
+#: The longest integer literal a file may hold: 2**64 has 20 digits. Longer
+#: ones are no count, size or time leakhunt wrote, and would overflow the
+#: float conversions of rendering.
+_MAX_INT_DIGITS = 20
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+        raise DataError(f"holds a number too large for any count or size ({text[:24]}...)")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    v = float(text)
+    if not math.isfinite(v):
+        raise DataError(f"holds a number out of range ({text[:24]})")
+    return v
+
+
+def _parse_constant(name: str) -> float:
+    raise DataError(f"holds a non-finite number ({name})")
+
+
+def _lone_surrogate(doc: object) -> bool:
+    stack = [doc]
+    while stack:
+        v = stack.pop()
+        if type(v) is str:
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif type(v) is dict:
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif type(v) is list:
+            stack.extend(v)
+    return False
+
+
+def parse_json(text: str) -> object:
+    """``json.loads`` for files from anywhere: numbers bounded (no integer
+    past 20 digits, no NaN, Infinity or float overflow) and no lone
+    surrogate in a string (``\\ud800``: no text leakhunt writes holds one,
+    and it cannot be printed). Raises DataError for those, ``json``'s
+    ValueError for bad JSON and DataError for nesting too deep to parse.
+
+    >>> parse_json('{"n": 3}')
+    {'n': 3}
+    >>> parse_json('[1e999]')
+    Traceback (most recent call last):
+    ...
+    leakhunt.files.reading.DataError: holds a number out of range (1e999)
+    """
+    try:
+        doc = json.loads(
+            text,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+        )
+    except RecursionError:
+        raise DataError("JSON nested too deeply") from None
+    if _SURROGATE_ESCAPE.search(text) and _lone_surrogate(doc):
+        raise DataError("holds a lone surrogate in a string (\\udXXX)")
+    return doc

@@ -22,11 +22,12 @@ import re
 from dataclasses import replace
 from typing import Any, Optional
 
+from .._text import printable
 from .._version import __version__
 from ..errors import SnapshotFileError
 from ..model import GcInfo, ProcessMemory, Snapshot, TracemallocInfo, TypeStat
 from .atomic import atomic_write, make_dirs
-from .reading import gunzip_bounded, read_file
+from .reading import DataError, gunzip_bounded, parse_json, read_file
 
 __all__ = [
     "FORMAT_NAME",
@@ -75,12 +76,29 @@ def _warm_stdlib_caches() -> None:
 _warm_stdlib_caches()
 
 
+def clean_text(text: str) -> str:
+    r"""``text`` as it can be stored: a lone surrogate (a file name read with
+    ``os.listdir`` on a Latin-1 name, a hand-made ``__qualname__``) becomes
+    its backslash escape (``caf\udce9``) instead of failing the write.
+
+    >>> clean_text("caf\udce9")
+    'caf\\udce9'
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
     """The JSON document for ``s`` (see docs/snapshot-format.md)."""
     return {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION if s.graph is not None else FORMAT_VERSION_NO_GRAPH,
-        "label": s.label,
+        "label": None if s.label is None else clean_text(s.label),
         "seq": s.seq,
         "time": {"wall": s.wall_time, "monotonic": s.monotonic_time},
         "process": {
@@ -109,7 +127,7 @@ def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
             "excluded_objects": s.excluded_objects,
         },
         "totals": {"count": s.total_count, "size": s.total_size},
-        "types": [{"name": t.name, "count": t.count, "size": t.size} for t in s.types],
+        "types": [{"name": clean_text(t.name), "count": t.count, "size": t.size} for t in s.types],
         **({} if s.graph is None else {"graph": _graph_section().graph_to_doc(s.graph)}),
     }
 
@@ -182,19 +200,15 @@ def _load_document(path: str) -> Any:
     except UnicodeDecodeError:
         raise SnapshotFileError(path, "not a text or gzip file, not a leakhunt snapshot") from None
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        return parse_json(text)
+    except DataError as e:
+        raise SnapshotFileError(path, f"{e}: not a leakhunt snapshot") from None
     except ValueError as e:
         if not isinstance(e, json.JSONDecodeError):
             raise SnapshotFileError(path, str(e)) from None
         raise SnapshotFileError(
             path, f"not valid JSON (line {e.lineno}, column {e.colno}): not a leakhunt snapshot"
         ) from None
-    except RecursionError:
-        raise SnapshotFileError(path, "JSON nested too deeply: not a leakhunt snapshot") from None
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"not a leakhunt snapshot: JSON holds a non-finite number ({name})")
 
 
 class _Fields:
@@ -302,10 +316,11 @@ def snapshot_from_dict(doc: Any, path: str = "<snapshot>") -> Snapshot:
     types: list[TypeStat] = []
     for i, row in enumerate(raw_types):
         f = _Fields(path, row, f"types[{i}]")
-        types.append(TypeStat(f.text("name"), f.integer("count"), f.integer("size")))
+        # names are shown escaped everywhere (see leakhunt._text)
+        types.append(TypeStat(printable(f.text("name")), f.integer("count"), f.integer("size")))
     assert t is not None and proc is not None
     return Snapshot(
-        label=top.text("label", nullable=True),
+        label=None if doc.get("label") is None else printable(top.text("label")),
         types=tuple(types),
         wall_time=t.num("wall"),
         monotonic_time=t.num("monotonic", 0.0),
@@ -343,9 +358,33 @@ def snapshot_from_dict(doc: Any, path: str = "<snapshot>") -> Snapshot:
     )
 
 
+def _is_v8(path: str) -> bool:
+    """Whether ``path`` holds a V8 heap snapshot (plain or gzip), by content."""
+    from .reading import read_chunks
+    from .v8_read import is_v8_head
+
+    chunks = read_chunks(path, what="snapshot", chunk=256)
+    head = b""
+    try:
+        for piece in chunks:
+            head += piece
+            if len(head) >= 64:
+                break
+    finally:
+        chunks.close()
+    return is_v8_head(head)
+
+
 def read_snapshot(path: str | os.PathLike[str]) -> Snapshot:
-    """Read a snapshot file. Raises SnapshotFileError (one line naming the
-    file and the problem) for anything that is not a readable snapshot."""
+    """Read a snapshot file: leakhunt's own, or a V8 ``.heapsnapshot`` from
+    Node.js or Chrome (plain or gzip, recognised by content; see
+    :mod:`leakhunt.files.v8_convert`). Raises SnapshotFileError (one line
+    naming the file and the problem) for anything that is not a readable
+    snapshot."""
     p = os.fspath(path)
+    if _is_v8(p):
+        from .v8_convert import read_v8_snapshot
+
+        return read_v8_snapshot(p)
     doc = _load_document(p)
     return replace(snapshot_from_dict(doc, p), path=p)

@@ -4,37 +4,55 @@ the reader. See docs/timeline-format.md.
 
 ``load_timeline`` tolerates damage at the end (a process killed mid-write
 leaves a truncated last line): unreadable lines are skipped and counted.
+Lines are read as bounded data: NaN and Infinity are refused, integers are
+at most 20 digits, floats must be finite, nesting stays shallow (the one
+parser for files from anywhere, :func:`leakhunt.files.reading.parse_json`);
+a header that breaks these rules refuses the file, a record that does is
+skipped.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
     from ..model.timeline import Timeline
 
+from .._text import printable
 from ..errors import TimelineFileError
-from .reading import read_file
+from .reading import DataError, parse_json, read_file
 from .snapshot_file import major_version
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load_timeline"]
 
 FORMAT_NAME = "leakhunt.timeline"
 #: major.minor, as for snapshot files: readers refuse a newer major.
-FORMAT_VERSION = "1.0"
+#: 1.1 added the live heap: ``heap`` on every record, ``heap_py`` on
+#: samples, ``tid`` on span entries and the header's ``heap`` source.
+FORMAT_VERSION = "1.1"
 _MAJOR = int(FORMAT_VERSION.split(".")[0])
 
 
 def _int(v: Any) -> Optional[int]:
-    return v if isinstance(v, int) and not isinstance(v, bool) else None
+    return v if type(v) is int else None
+
+
+def _size(v: Any) -> Optional[int]:
+    """A byte count: an integer >= 0 (a damaged negative one reads as unknown)."""
+    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
 
 
 def _num(v: Any) -> Optional[float]:
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
+    # parse_json keeps every number finite, integers under 21 digits
+    if type(v) is int or type(v) is float:
         return float(v)
     return None
+
+
+def _str(v: Any) -> str:
+    """A label or name from the file, safe to print (leakhunt._text)."""
+    return printable(v if isinstance(v, str) else str(v))
 
 
 def _check_header(path: str, first: bytes) -> dict[str, Any]:
@@ -43,8 +61,10 @@ def _check_header(path: str, first: bytes) -> dict[str, Any]:
             path, "is gzip data, not a timeline (a snapshot file? try 'leakhunt inspect')"
         )
     try:
-        doc = json.loads(first)
-    except ValueError:
+        doc = parse_json(first.decode("utf-8"))
+    except DataError as e:
+        raise TimelineFileError(path, f"its first line {e}: not a leakhunt timeline") from None
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError among them
         doc = None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
         if isinstance(doc, dict) and doc.get("format") == "leakhunt.snapshot":
@@ -87,8 +107,8 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
     ended = False
     for line in lines[1:]:
         try:
-            rec = json.loads(line)
-        except ValueError:
+            rec = parse_json(line.decode("utf-8"))
+        except ValueError:  # bad JSON or UTF-8, huge or non-finite numbers, surrogates
             skipped += 1
             continue
         t = _num(rec.get("t")) if isinstance(rec, dict) else None
@@ -103,7 +123,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
             types: tuple[tuple[str, int], ...] = ()
             if isinstance(raw_types, list):
                 types = tuple(
-                    (str(x[0]), int(x[1]))
+                    (_str(x[0]), int(x[1]))
                     for x in raw_types
                     if isinstance(x, list) and len(x) >= 2 and _int(x[1]) is not None
                 )
@@ -111,16 +131,18 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
             samples.append(
                 Sample(
                     t,
-                    rss=_int(rec.get("rss")),
-                    peak_rss=_int(rec.get("peak_rss")),
-                    tm=_int(rec.get("tm")),
-                    tm_peak=_int(rec.get("tm_peak")),
+                    rss=_size(rec.get("rss")),
+                    peak_rss=_size(rec.get("peak_rss")),
+                    tm=_size(rec.get("tm")),
+                    tm_peak=_size(rec.get("tm_peak")),
                     wall=_num(rec.get("wall")),
                     gc_collections=tuple(c for c in coll if _int(c) is not None)
                     if isinstance(coll, list)
                     else (),
                     objects=_int(rec.get("objects")),
                     types=types,
+                    heap=_size(rec.get("heap")),
+                    heap_py=_size(rec.get("heap_py")),
                 )
             )
         elif kind in ("mark", "enter", "exit") and _int(rec.get("id")) is not None:
@@ -128,10 +150,11 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
             if kind == "mark":
                 marks[ident] = Mark(
                     t,
-                    str(rec.get("label")),
-                    str(rec.get("thread", "")),
-                    _int(rec.get("rss")),
-                    _int(rec.get("tm")),
+                    _str(rec.get("label")),
+                    _str(rec.get("thread", "")),
+                    _size(rec.get("rss")),
+                    _size(rec.get("tm")),
+                    _size(rec.get("heap")),
                 )
             else:
                 rec["t"] = t
@@ -141,10 +164,10 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
             snaps.append(
                 SnapshotMark(
                     t,
-                    None if label is None else str(label),
+                    None if label is None else _str(label),
                     rec.get("path") if isinstance(rec.get("path"), str) else None,
                     _int(rec.get("seq")) or 0,
-                    _int(rec.get("rss")),
+                    _size(rec.get("rss")),
                 )
             )
         elif kind == "end":
@@ -155,16 +178,19 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
         x = exits.get(ident)
         spans.append(
             Span(
-                str(en.get("label")),
+                _str(en.get("label")),
                 start=en["t"],
                 end=None if x is None else x["t"],
-                rss_start=_int(en.get("rss")),
-                rss_end=None if x is None else _int(x.get("rss")),
-                tm_start=_int(en.get("tm")),
-                tm_end=None if x is None else _int(x.get("tm")),
-                thread=str(en.get("thread", "")),
+                rss_start=_size(en.get("rss")),
+                rss_end=None if x is None else _size(x.get("rss")),
+                tm_start=_size(en.get("tm")),
+                tm_end=None if x is None else _size(x.get("tm")),
+                thread=_str(en.get("thread", "")),
                 depth=_int(en.get("depth")) or 0,
-                error=None if x is None or x.get("error") is None else str(x.get("error")),
+                error=None if x is None or x.get("error") is None else _str(x.get("error")),
+                heap_start=_size(en.get("heap")),
+                heap_end=None if x is None else _size(x.get("heap")),
+                tid=_int(en.get("tid")) or 0,
             )
         )
     spans.sort(key=lambda s: s.start)
@@ -176,11 +202,14 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
         spans=tuple(spans),
         snapshots=tuple(sorted(snaps, key=lambda s: s.t)),
         pid=_int(head.get("pid")) or 0,
-        python=str(head.get("python", "")),
-        program=str(head.get("program", "")),
+        python=_str(head.get("python", "")),
+        program=_str(head.get("program", "")),
         interval=_num(head.get("interval")) or 0.0,
         start_wall=_num(head.get("wall")) or 0.0,
         part=_int(head.get("part")) or 1,
         ended=ended,
         skipped_lines=skipped,
+        heap_source=_str(head["heap"]) if isinstance(head.get("heap"), str) else None,
+        heap_missing=_str(head.get("heap_missing") or ""),
+        format_version=_str(head.get("format_version", "")),
     )

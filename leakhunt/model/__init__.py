@@ -22,7 +22,7 @@ from .snapshot import (
 )
 
 if TYPE_CHECKING:
-    from .growth import ClusterGrowth, ContainerGrowth, TypeRetention
+    from .growth import ClusterGrowth, ContainerGrowth, TypeChurn, TypeRetention
     from .heapgraph import (
         HELD_OUTSIDE,
         MEMBERS_CAP,
@@ -50,6 +50,7 @@ __all__ = [
     "Snapshot",
     "SnapshotDiff",
     "TracemallocInfo",
+    "TypeChurn",
     "TypeDelta",
     "TypeRetention",
     "TypeStat",
@@ -73,6 +74,7 @@ _LAZY = {
     "ClusterGrowth": ".growth",
     "ContainerGrowth": ".growth",
     "TypeRetention": ".growth",
+    "TypeChurn": ".growth",
 }
 
 

@@ -13,7 +13,7 @@ from typing import Literal, Optional
 from .heapgraph import MEMBERS_CAP, Cluster, RetainerPath
 from .owned import owned
 
-__all__ = ["ClusterGrowth", "ContainerGrowth", "TypeRetention", "Unit"]
+__all__ = ["ClusterGrowth", "ContainerGrowth", "TypeChurn", "TypeRetention", "Unit"]
 
 Unit = Literal["items", "bytes"]
 
@@ -70,17 +70,23 @@ class ClusterGrowth:
     sample: tuple[int, ...] = field(default=(), compare=False, repr=False)
     #: the representative path in B (exact labels), None when unreachable
     path: Optional[RetainerPath] = field(default=None, compare=False, repr=False)
+    #: when asked for (``explain_growth(..., fresh=...)``): how many of the
+    #: cluster's objects are new in B, and their bytes; the sample and the
+    #: path are then taken from those only. None: not asked, or none new.
+    new_count: Optional[int] = field(default=None, compare=False, repr=False)
+    new_size: Optional[int] = field(default=None, compare=False, repr=False)
 
     def cluster(self) -> Cluster:
         """This growth as a :class:`Cluster` of B (to draw it): all of its
-        objects counted, its sample as members."""
+        objects counted (only the new ones when ``new_count`` is known),
+        its sample as members."""
         representative = self.path
         if representative is None:
             representative = RetainerPath.unreachable(self.sample[0] if self.sample else 0)
         return Cluster(
             signature=self.signature,
-            count=self.count_b,
-            size=self.size_b,
+            count=self.count_b if self.new_count is None else self.new_count,
+            size=self.size_b if self.new_size is None else self.new_size,
             retained=self.retained,
             representative=representative,
             members=self.sample[:MEMBERS_CAP],
@@ -111,3 +117,24 @@ class TypeRetention:
     clusters: tuple[ClusterGrowth, ...]
     omitted: int = 0
     omitted_count: int = 0
+
+
+@owned
+@dataclass(frozen=True)
+class TypeChurn:
+    """Objects of one type created and freed between two graph snapshots
+    (DevTools' Comparison view): ``new`` objects of B that were not in A,
+    ``deleted`` objects of A that are gone from B, with their bytes.
+
+    CPython reuses a freed address at once, so objects are matched by
+    (address, type, size): an object freed and replaced at the same address
+    by one of the same type and size counts as neither. ``new`` and
+    ``deleted`` are therefore lower bounds, exact when no address was
+    reused that way; ``new - deleted`` is always the count delta.
+    """
+
+    name: str
+    new: int
+    deleted: int
+    new_size: int
+    deleted_size: int

@@ -33,6 +33,10 @@ class Sample:
     gc_collections: tuple[int, ...] = ()
     objects: Optional[int] = None
     types: tuple[tuple[str, int], ...] = ()
+    #: the live heap (malloc's and pymalloc's bytes in use; format 1.1) and
+    #: pymalloc's part of it
+    heap: Optional[int] = None
+    heap_py: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Mark:
     thread: str = ""
     rss: Optional[int] = None
     tm: Optional[int] = None
+    heap: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,18 @@ class Span:
     thread: str = ""
     depth: int = 0
     error: Optional[str] = None
+    #: the live heap at entry and exit (format 1.1)
+    heap_start: Optional[int] = None
+    heap_end: Optional[int] = None
+    #: the thread's ident (names can repeat); 0 when the file does not say
+    tid: int = 0
+
+    @property
+    def kept(self) -> Optional[int]:
+        """The live heap the span left behind (exit minus entry)."""
+        if self.heap_start is None or self.heap_end is None:
+            return None
+        return self.heap_end - self.heap_start
 
 
 @dataclass(frozen=True)
@@ -91,6 +108,12 @@ class Timeline:
     part: int = 1
     ended: bool = False
     skipped_lines: int = 0
+    #: the live-heap counter the file's "heap" figures come from
+    #: ("mallinfo2+pymalloc"); None for a file without one (format 1.0, or
+    #: written where there is none: ``heap_missing`` then says why)
+    heap_source: Optional[str] = None
+    heap_missing: str = ""
+    format_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,10 +125,26 @@ class Rise:
     rss_start: int
     rss_end: int
     labels: tuple[str, ...] = ()
+    #: how much of the rise was still there at the end of the timeline (the
+    #: lowest point after it, against its start); None when not computed
+    kept: Optional[int] = None
+    #: the series it was found on: "heap" (live heap; ``rss_start`` and
+    #: ``rss_end`` then hold live-heap bytes) or "rss"
+    metric: str = "rss"
 
     @property
     def rise(self) -> int:
         return self.rss_end - self.rss_start
+
+    @property
+    def given_back(self) -> int:
+        """The part of the rise freed again later (0 when all of it stayed)."""
+        return self.rise - (self.rise if self.kept is None else self.kept)
+
+    @property
+    def stayed(self) -> bool:
+        """Most of the rise stayed: a rise of memory kept, not a transient."""
+        return self.kept is None or self.kept * 2 >= self.rise
 
     @property
     def rate(self) -> float:
@@ -126,6 +165,34 @@ class SpanStat:
     #: the same for traced memory (tracemalloc), when it was tracing
     tm_rise: Optional[int] = None
     tm_share: Optional[float] = None
+    #: the live heap the spans left behind (exit minus entry over the steps
+    #: only this label's thread was inside), its share of all that was kept
+    #: (by every label and outside spans; frees left out); the RSS figures
+    #: above when the file has no live heap (see TimelineSummary.kept_metric)
+    kept: int = 0
+    kept_share: Optional[float] = None
+    #: how far the live heap rose above its entry inside a call before
+    #: giving back, the mean over calls (only points inside the span count:
+    #: samples and other spans' boundaries), and how many calls had such a point
+    peak_each: float = 0.0
+    peaks_seen: int = 0
+    #: change during steps where spans of several threads ran at once: not
+    #: in ``kept``, since it cannot be told whose it was
+    ambiguous: int = 0
+    #: kept per call estimated by least squares over the calls' counts when
+    #: threads overlapped (None when every step was clear)
+    kept_each_estimate: Optional[float] = None
+
+    @property
+    def kept_each(self) -> float:
+        if self.kept_each_estimate is not None:
+            return self.kept_each_estimate
+        return self.kept / self.calls if self.calls else 0.0
+
+    @property
+    def given_back_each(self) -> float:
+        """The transient part of a call: its peak above entry less what it kept."""
+        return max(self.peak_each - max(self.kept_each, 0.0), 0.0)
 
     @property
     def rise_each(self) -> float:
@@ -163,6 +230,22 @@ class TimelineSummary:
     snapshots: int = 0
     skipped_lines: int = 0
     notes: tuple[str, ...] = field(default=())
+    #: what spans are ranked by: "heap" (the live heap kept) or, for a file
+    #: without a live heap, "rss" / "peak_rss"
+    kept_metric: str = "rss"
+    heap_first: Optional[int] = None
+    heap_last: Optional[int] = None
+    heap_peak: Optional[int] = None
+    #: kept inside spans (clear steps), outside any span, and during steps
+    #: where spans of several threads ran at once
+    kept_inside: int = 0
+    kept_outside: int = 0
+    kept_ambiguous: int = 0
+    #: threads that ran spans
+    threads: int = 0
+    #: labels whose RSS rose inside while the live heap did not keep it:
+    #: ``(label, rss_rise, kept)``, biggest disagreement first
+    disagreements: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def rise(self) -> int:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Optional
 
+from ..analysis import Progress
 from ..analysis.graph_view import retainer_graph_of_clusters
 from ..model import SnapshotDiff
 from ..views import DiffView
@@ -36,7 +37,7 @@ Drawer = Callable[[str], Optional[str]]
 
 
 def _cluster_entries(
-    d: SnapshotDiff, view: DiffView, draw: Drawer, max_graphs: int
+    d: SnapshotDiff, view: DiffView, draw: Drawer, max_graphs: int, progress: Progress = None
 ) -> tuple[list[ClusterEntry], list[str]]:
     """One entry per retainer-path cluster of the view, the first
     ``max_graphs`` with their referrer graph drawn from B's object graph."""
@@ -50,6 +51,8 @@ def _cluster_entries(
             svg: Optional[str] = None
             note: Optional[str] = None
             if graph is not None and g.sample and graphs < max_graphs:
+                if progress is not None:
+                    progress("drawing referrer graphs", graphs / max_graphs)
                 graphs += 1
                 # drawn from what the diff computed: no second clustering
                 try:
@@ -111,6 +114,7 @@ def diff_report(
     *,
     max_graphs: int = 10,
     draw: Drawer = graphviz_svg,
+    progress: Progress = None,
 ) -> HtmlReport:
     """The page for two snapshots, from the diff and its view (computed once,
     see :func:`leakhunt.views.diff_view`): summary, growth table, and, for
@@ -118,7 +122,7 @@ def diff_report(
     ``max_graphs`` with their referrer graph drawn by ``draw`` (default:
     Graphviz's ``dot``) from the clusters the view already holds.
     """
-    clusters, notes = _cluster_entries(d, view, draw, max_graphs)
+    clusters, notes = _cluster_entries(d, view, draw, max_graphs, progress)
     kind, verdict = _verdict(d, view, clusters)
     rss = "not measured"
     if view.rss_delta is not None:

@@ -1,7 +1,8 @@
 """The timeline on the one-page HTML report: :func:`timeline_section` turns
 a :class:`~leakhunt.analysis.timeline.Timeline` and its summary into the report's
 :class:`~leakhunt.render.html.TimelineSection` (the chart as inline SVG, the
-summary lines, one row per span label: calls and memory rise), and
+summary lines, one row per span label: calls and the live heap kept, or the
+RSS rise for a file without a live heap), and
 :func:`timeline_report` makes a whole page of it (``leakhunt timeline -o
 page.html``); ``leakhunt report A B --timeline FILE`` adds the section to a
 diff's page."""
@@ -20,7 +21,11 @@ def timeline_section(tl: Timeline, s: TimelineSummary) -> TimelineSection:
     svg = render_timeline_image(tl, s, "svg").decode("utf-8")
     svg = svg[svg.index("<svg") :]  # no XML prolog or DOCTYPE inside a page
     lines = tuple(line for line in render_timeline_text(tl, s).splitlines() if line.strip())
-    spans = tuple(SpanRow(x.label, x.calls, x.rise) for x in s.spans)
+    # what each label kept of the live heap (its RSS rise for a file without one)
+    heap = s.kept_metric == "heap"
+    spans = tuple(
+        SpanRow(x.label, x.calls, round(x.kept_each * x.calls) if heap else x.rise) for x in s.spans
+    )
     return TimelineSection(chart_svg=svg, summary=lines, spans=spans)
 
 

@@ -11,7 +11,12 @@ When both snapshots carry an object graph, each grown type also has
 ``path`` root first (``null``: held outside Python, no referrer that Python
 can see), ``container`` ``{"type", "path", "length_a", "length_b", "unit"}``
 or ``null``, ``retained`` in bytes or ``null``; and ``"retainers_omitted"``,
-the clusters cut by the per-type limit.
+the clusters cut by the per-type limit. Each cluster carries its number
+``"cluster"`` (1 = biggest: ``leakhunt graph A B --type T --cluster N``
+draws it), and each row ``"new"``, ``"deleted"`` (counts) and
+``"new_size"``, ``"deleted_size"`` (bytes): objects matched by (address,
+type, size), lower bounds (an object replaced at the same address by one of
+the same type and size counts as neither).
 """
 
 from __future__ import annotations
@@ -87,9 +92,17 @@ def _type_row(view: DiffView, r: TypeDelta) -> dict[str, Any]:
         "size_b": r.size_b,
         "size_delta": r.size_delta,
     }
+    change = view.churn_of(r.name)
+    if change is not None:
+        row["new"] = change.new
+        row["new_size"] = change.new_size
+        row["deleted"] = change.deleted
+        row["deleted_size"] = change.deleted_size
     retention = view.retention_of(r.name)
     if retention is not None:
-        row["retainers"] = [cluster_to_dict(c) for c in retention.clusters]
+        row["retainers"] = [
+            {**cluster_to_dict(c), "cluster": k} for k, c in enumerate(retention.clusters, 1)
+        ]
         row["retainers_omitted"] = retention.omitted
     return row
 
@@ -108,6 +121,8 @@ def diff_to_dict(view: DiffView) -> dict[str, Any]:
             "top": view.top,
             "min_count": view.min_count,
             "all": view.include_shrinking,
+            "types": list(view.types),
+            "modules": list(view.modules),
         },
         "types": [_type_row(view, r) for r in view.rows],
         "omitted": view.omitted,

@@ -39,16 +39,23 @@ def _text(s: str) -> str:
     return _SPECIAL.sub(r"\\\1", " ".join(s.splitlines()))
 
 
+def _fence(s: str) -> str:
+    # CommonMark: a code span's fence is a run of backticks longer than any
+    # run inside it (a name holding ``` `` ``` cannot close it early); a
+    # space pads content that starts or ends with a backtick.
+    longest = max((len(run) for run in re.findall(r"`+", s)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
 def _code(s: str) -> str:
     """``s`` as a code span that survives inside a table cell.
 
-    >>> _code("dict"), _code("a|b"), _code("x`y")
-    ('`dict`', '`a\\\\|b`', '`` x`y ``')
+    >>> _code("dict"), _code("a|b"), _code("x`y"), _code("X``<img>``")
+    ('`dict`', '`a\\\\|b`', '`` x`y ``', '``` X``<img>`` ```')
     """
-    s = " ".join(s.splitlines()).replace("|", "\\|")
-    if "`" in s:
-        return f"`` {s} ``"
-    return f"`{s}`"
+    return _fence(" ".join(s.splitlines()).replace("|", "\\|"))
 
 
 def _span(s: str) -> str:
@@ -57,10 +64,7 @@ def _span(s: str) -> str:
     >>> _span("a|b"), _span("['x`y']")
     ('`a|b`', "`` ['x`y'] ``")
     """
-    s = " ".join(s.splitlines())
-    if "`" in s:
-        return f"`` {s} ``"
-    return f"`{s}`"
+    return _fence(" ".join(s.splitlines()))
 
 
 def _held_by(view: DiffView) -> list[str]:

@@ -21,6 +21,8 @@ from ..views import DiffView, InspectView
 from .words import (
     HELD_OUTSIDE,
     HELD_OUTSIDE_WHY,
+    churn_note,
+    churn_text,
     cluster_count,
     container_growth,
     empty_message,
@@ -30,6 +32,7 @@ from .words import (
     fmt_label,
     fmt_share,
     fmt_time,
+    graph_command,
     inspect_header,
     more_message,
     more_paths,
@@ -159,22 +162,42 @@ def _note(text: str, indent: int) -> Padding:
     return Padding(Text(text, overflow="fold"), (0, 0, 0, indent))
 
 
-def _held_notes(view: DiffView, name: str) -> list[RenderableType]:
+def _command_note(command: str, indent: int, width: int) -> Padding:
+    """A shell command that fits the width: continued lines end in `` \\``,
+    so that it still runs when copied whole (the shell joins them)."""
+    room = max(20, width - indent - 2)
+    lines: list[str] = []
+    for word in command.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= room:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return Padding(Text(" \\\n  ".join(lines), overflow="fold"), (0, 0, 0, indent))
+
+
+def _held_notes(view: DiffView, name: str, width: int) -> list[RenderableType]:
     """The "held by" lines under row ``name``: one block per path cluster."""
+    notes: list[RenderableType] = []
+    change = view.churn_of(name)
+    if change is not None:
+        notes.append(_note(churn_text(change), 2))
     r = view.retention_of(name)
     if r is None:
-        return []
-    notes: list[RenderableType] = []
-    for c in r.clusters:
+        return notes
+    for k, c in enumerate(r.clusters, 1):
         if c.path_text is None:
-            notes.append(_note(f"{cluster_count(c)} {HELD_OUTSIDE}: {HELD_OUTSIDE_WHY}", 2))
-            continue
-        notes.append(_note(f"{cluster_count(c)} held by: {c.path_text}", 2))
-        if c.container is not None:
-            k = c.container
-            notes.append(_note(f"the {k.type_name} at {k.path_text} {container_growth(k)}", 4))
-        if c.retained is not None:
-            notes.append(_note(f"retained: {retained_text(c)}", 4))
+            notes.append(_note(f"#{k} {cluster_count(c)} {HELD_OUTSIDE}: {HELD_OUTSIDE_WHY}", 2))
+        else:
+            notes.append(_note(f"#{k} {cluster_count(c)} held by: {c.path_text}", 2))
+            if c.container is not None:
+                kc = c.container
+                notes.append(
+                    _note(f"the {kc.type_name} at {kc.path_text} {container_growth(kc)}", 4)
+                )
+            if c.retained is not None:
+                notes.append(_note(f"retained: {retained_text(c)}", 4))
+        notes.append(_note("draw it:", 4))
+        notes.append(_command_note(graph_command(view.a.path, view.b.path, name, k), 6, width))
     if r.omitted:
         notes.append(_note(more_paths(r), 2))
     return notes
@@ -254,7 +277,7 @@ def render_diff_text(view: DiffView, *, width: int = DEFAULT_WIDTH, color: bool 
             ("delta bytes", True),
         ],
     )
-    with_notes = view.retention is not None
+    with_notes = view.retention is not None or view.churn is not None
     for r in view.rows:
         table.add_row(
             r.name,
@@ -265,11 +288,13 @@ def render_diff_text(view: DiffView, *, width: int = DEFAULT_WIDTH, color: bool 
             end_section=with_notes,
         )
     if with_notes:
-        doc.add(_RowsWithNotes(table, [_held_notes(view, r.name) for r in view.rows]))
+        doc.add(_RowsWithNotes(table, [_held_notes(view, r.name, doc.width) for r in view.rows]))
     else:
         doc.add(table)
     if view.omitted:
         doc.line(more_message(view.omitted))
+    if view.churn:
+        doc.line(f"note: {churn_note(view)}")
     return doc.text()
 
 

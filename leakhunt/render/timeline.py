@@ -1,6 +1,6 @@
-"""Timeline output: the text summary, the picture (SVG or PNG, drawn with
-matplotlib, imported only here and only when drawing) and a small HTML page
-holding both.
+"""Timeline output: the text summary, the picture (SVG or PNG, drawn by
+:mod:`leakhunt.render.timeline_chart` with matplotlib, imported only when
+drawing) and a small HTML page holding both.
 
 >>> from leakhunt.analysis.timeline import summarize
 >>> from leakhunt.model.timeline import Sample, Span, Timeline
@@ -12,12 +12,12 @@ memory (RSS) rose 200.0 MiB over 1 min 0 s, from 100.0 MiB to 300.0 MiB (peak 30
 
 from __future__ import annotations
 
-import io
+import math
 import os
-from typing import Any, Literal, Optional
+from typing import Literal, Optional
 
 from ..errors import UsageError
-from ..model.timeline import Timeline, TimelineSummary
+from ..model.timeline import Rise, Timeline, TimelineSummary
 from .words import fmt_bytes, fmt_count, fmt_duration
 
 __all__ = [
@@ -30,8 +30,6 @@ __all__ = [
 
 ImageFormat = Literal["svg", "png", "html"]
 _EXT: dict[str, ImageFormat] = {".svg": "svg", ".png": "png", ".html": "html", ".htm": "html"}
-_MAX_LABELLED_MARKS = 15
-_MAX_SPAN_LABELS = 6
 
 
 def image_format_for_path(path: str) -> ImageFormat:
@@ -67,9 +65,45 @@ def _headline(s: TimelineSummary) -> str:
     )
 
 
+def _heap_headline(s: TimelineSummary) -> Optional[str]:
+    """ "live heap (malloc + pymalloc) kept 47.7 MiB over 1.2 s, ..." """
+    if s.heap_first is None or s.heap_last is None or s.heap_peak is None:
+        return None
+    d = s.heap_last - s.heap_first
+    verb = f"kept {fmt_bytes(d)} more" if d > 0 else (
+        f"gave back {fmt_bytes(-d)}" if d < 0 else "did not change"
+    )  # fmt: skip
+    return (
+        f"live heap (malloc + pymalloc) {verb} over {fmt_duration(s.duration)}, from "
+        f"{fmt_bytes(s.heap_first)} to {fmt_bytes(s.heap_last)} (peak {fmt_bytes(s.heap_peak)})"
+    )
+
+
+def _kept_attribution(s: TimelineSummary) -> Optional[str]:
+    """ "99% of the live heap kept was kept inside 'x' (25 calls, +1.9 MiB kept each)" """
+    if s.kept_metric != "heap" or not s.spans:
+        return None
+    total = (s.heap_last or 0) - (s.heap_first or 0)
+    top = s.spans[0]
+    if total <= 0:
+        return "the live heap did not grow: no span kept memory"
+    if top.kept_each * top.calls <= 0 and top.kept_each_estimate is None and top.kept <= 0:
+        return "no span kept memory: what the live heap kept, it kept outside spans"
+    calls = f"{fmt_count(top.calls)} call{'' if top.calls == 1 else 's'}"
+    if top.open_calls:
+        calls += f", {top.open_calls} still open"
+    est = " (estimated: threads overlapped)" if top.kept_each_estimate is not None else ""
+    return (
+        f"{100 * (top.kept_share or 0.0):.0f}% of the live heap kept was kept inside "
+        f"{top.label!r} ({calls}, {fmt_bytes(round(top.kept_each), signed=True)} kept each){est}"
+    )
+
+
 def _attribution(s: TimelineSummary, *, traced: bool) -> Optional[str]:
     """ "93% of the rise happened inside 'x' (211 calls, +5.6 MiB each)", for
-    RSS or for traced memory."""
+    RSS or for traced memory; with a live heap, the live heap's sentence."""
+    if not traced and s.kept_metric == "heap":
+        return _kept_attribution(s)
     total = (s.tm_last or 0) - (s.tm_first or 0) if traced else s.rise
     if total <= 0 or not s.spans:
         return None
@@ -78,7 +112,7 @@ def _attribution(s: TimelineSummary, *, traced: bool) -> Optional[str]:
         rise, share, each = top.tm_rise or 0, top.tm_share or 0.0, top.tm_rise_each
         what = "the traced rise (tracemalloc)"
     else:
-        top = s.spans[0]
+        top = max(s.spans, key=lambda x: (x.rise, x.label))
         rise, share, each = top.rise, top.share or 0.0, top.rise_each
         what = "the rise" if s.tm_first is None else "the RSS rise"
     if rise <= 0:
@@ -92,17 +126,123 @@ def _attribution(s: TimelineSummary, *, traced: bool) -> Optional[str]:
     )
 
 
+def _disagreement(label: str, rss: int, kept: int) -> str:
+    return (
+        f"RSS rose {fmt_bytes(rss)} inside {label!r}, which kept "
+        f"{fmt_bytes(kept, signed=True)} of live heap: it gave back what it took, and the "
+        "allocator keeps the freed memory cached (RSS does not fall; RSS deltas would blame it)"
+    )
+
+
+def _rise_line(i: int, r: Rise) -> str:
+    where = f", inside {', '.join(repr(x) for x in r.labels)}" if r.labels else ""
+    if r.kept is None:
+        fate = ""
+    elif r.stayed:
+        fate = ", kept" if r.given_back * 10 < r.rise else (
+            f", kept {fmt_bytes(r.kept)} (gave back {fmt_bytes(r.given_back)})"
+        )  # fmt: skip
+    else:
+        fate = f", given back ({fmt_bytes(max(r.kept, 0))} of it kept)"
+    rate = r.rate
+    # a rise between two readings a hair apart (a damaged file) has no rate to print
+    speed = f"{fmt_bytes(round(rate))}/s" if math.isfinite(rate) else "at once"
+    return (
+        f"  {i}. {fmt_bytes(r.rise, signed=True)} in {fmt_duration(r.end - r.start)} "
+        f"(at {fmt_duration(r.start)} .. {fmt_duration(r.end)}, {speed}){fate}{where}"
+    )
+
+
+def _kept_table(s: TimelineSummary) -> list[str]:
+    lines = ["", "Live heap kept inside spans, most kept first:"]
+    w = max(5, *(len(x.label) for x in s.spans[:20]))
+    lines.append(
+        f"  {'label':<{w}}  {'calls':>7}  {'time':>10}  {'kept':>11}  {'kept each':>11}  "
+        f"{'peak each':>11}  {'given back':>11}  {'share':>5}  {'RSS change':>11}"
+    )
+    for x in s.spans[:20]:
+        est = x.kept_each_estimate is not None
+        kept = round(x.kept_each * x.calls) if est else x.kept
+        # a label that freed more than it kept has no share of what was kept
+        share = "-" if x.kept_share is None else f"{100 * max(x.kept_share, 0.0):.0f}%"
+        # a peak inside a call is the whole process's: with threads
+        # overlapping, it is not the call's own
+        seen = x.peaks_seen and not est
+        peak = fmt_bytes(round(x.peak_each), signed=True) if seen else "-"
+        back = fmt_bytes(round(x.given_back_each)) if seen else "-"
+        mark = "~" if est else ""
+        lines.append(
+            f"  {x.label:<{w}}  {fmt_count(x.calls):>7}  {fmt_duration(x.seconds):>10}  "
+            f"{mark + fmt_bytes(kept, signed=True):>11}  "
+            f"{mark + fmt_bytes(round(x.kept_each), signed=True):>11}  {peak:>11}  {back:>11}  "
+            f"{share:>5}  {fmt_bytes(x.rise, signed=True):>11}"
+        )
+    if len(s.spans) > 20:
+        lines.append(f"  ... and {len(s.spans) - 20} more labels")
+    out = f"  outside any span: {fmt_bytes(s.kept_outside, signed=True)} kept"
+    if s.kept_ambiguous:
+        out += (
+            f"; while spans of several threads ran at once: "
+            f"{fmt_bytes(s.kept_ambiguous, signed=True)} (~: estimated per label)"
+        )
+    lines.append(out)
+    lines.append(
+        "  (peak each: how far the live heap rose above a call's entry, over the calls a "
+        "sample or another span's boundary fell inside; given back: peak less kept)"
+    )
+    return lines
+
+
+def _rss_table(s: TimelineSummary) -> list[str]:
+    lines = ["", "Memory change inside spans, biggest rise first:"]
+    w = max(5, *(len(x.label) for x in s.spans[:20]))
+    has_tm = s.tm_first is not None
+    head = (
+        f"  {'label':<{w}}  {'calls':>7}  {'time':>10}  {'RSS change':>11}  {'each':>11}  "
+        f"{'share':>5}"
+    )
+    if has_tm:
+        head += f"  {'traced':>11}  {'each':>11}  {'share':>5}"
+    lines.append(head)
+    for x in s.spans[:20]:
+        share = "-" if x.share is None else f"{100 * x.share:.0f}%"
+        row = (
+            f"  {x.label:<{w}}  {fmt_count(x.calls):>7}  {fmt_duration(x.seconds):>10}  "
+            f"{fmt_bytes(x.rise, signed=True):>11}  "
+            f"{fmt_bytes(round(x.rise_each), signed=True):>11}  {share:>5}"
+        )
+        if has_tm:
+            tshare = "-" if x.tm_share is None else f"{100 * x.tm_share:.0f}%"
+            row += (
+                f"  {fmt_bytes(x.tm_rise or 0, signed=True):>11}  "
+                f"{fmt_bytes(round(x.tm_rise_each), signed=True):>11}  {tshare:>5}"
+            )
+        lines.append(row)
+    if len(s.spans) > 20:
+        lines.append(f"  ... and {len(s.spans) - 20} more labels")
+    outside = f"  outside any span: {fmt_bytes(s.outside_rise, signed=True)}"
+    if s.tm_inside_rise is not None and s.tm_first is not None and s.tm_last is not None:
+        tm_out = s.tm_last - s.tm_first - s.tm_inside_rise
+        outside += f" RSS, {fmt_bytes(tm_out, signed=True)} traced"
+    lines.append(outside + " (spans in threads running at once share a rise)")
+    return lines
+
+
 def render_timeline_text(tl: Timeline, s: TimelineSummary) -> str:
-    """The summary: a headline, the attribution sentence, then tables of
-    span labels, the biggest rises, types that grew and snapshots."""
+    """The summary: a headline (the live heap, then RSS), the attribution
+    sentence, then tables of span labels, the biggest rises (kept or given
+    back), types that grew and snapshots."""
     rate = f" every {tl.interval:g} s" if tl.interval else ""
     lines = [
         f"{tl.path}: {tl.program + ', ' if tl.program else ''}pid {tl.pid}, "
         f"python {tl.python or '?'}, "
         f"{fmt_count(s.samples)} sample{'' if s.samples == 1 else 's'}{rate}"
         f"{'' if tl.ended else ' (no end record: the process was still running or died)'}",
-        _headline(s),
     ]
+    heap = _heap_headline(s)
+    if heap:
+        lines.append(heap)
+    lines.append(_headline(s))
     if s.tm_first is not None and s.tm_last is not None:
         lines.append(
             f"traced Python memory (tracemalloc) went from {fmt_bytes(s.tm_first)} "
@@ -112,47 +252,14 @@ def render_timeline_text(tl: Timeline, s: TimelineSummary) -> str:
         att = _attribution(s, traced=traced)
         if att:
             lines.append(att)
+    for label, rss, kept in s.disagreements[:3]:
+        lines.append(_disagreement(label, rss, kept))
     if s.spans:
-        lines += ["", "Memory change inside spans, biggest rise first:"]
-        w = max(5, *(len(x.label) for x in s.spans[:20]))
-        has_tm = s.tm_first is not None
-        head = (
-            f"  {'label':<{w}}  {'calls':>7}  {'time':>10}  {'RSS change':>11}  {'each':>11}  "
-            f"{'share':>5}"
-        )
-        if has_tm:
-            head += f"  {'traced':>11}  {'each':>11}  {'share':>5}"
-        lines.append(head)
-        for x in s.spans[:20]:
-            share = "-" if x.share is None else f"{100 * x.share:.0f}%"
-            row = (
-                f"  {x.label:<{w}}  {fmt_count(x.calls):>7}  {fmt_duration(x.seconds):>10}  "
-                f"{fmt_bytes(x.rise, signed=True):>11}  "
-                f"{fmt_bytes(round(x.rise_each), signed=True):>11}  {share:>5}"
-            )
-            if has_tm:
-                tshare = "-" if x.tm_share is None else f"{100 * x.tm_share:.0f}%"
-                row += (
-                    f"  {fmt_bytes(x.tm_rise or 0, signed=True):>11}  "
-                    f"{fmt_bytes(round(x.tm_rise_each), signed=True):>11}  {tshare:>5}"
-                )
-            lines.append(row)
-        if len(s.spans) > 20:
-            lines.append(f"  ... and {len(s.spans) - 20} more labels")
-        outside = f"  outside any span: {fmt_bytes(s.outside_rise, signed=True)}"
-        if s.tm_inside_rise is not None and s.tm_first is not None and s.tm_last is not None:
-            tm_out = s.tm_last - s.tm_first - s.tm_inside_rise
-            outside += f" RSS, {fmt_bytes(tm_out, signed=True)} traced"
-        lines.append(outside + " (spans in threads running at once share a rise)")
+        lines += _kept_table(s) if s.kept_metric == "heap" else _rss_table(s)
     if s.rises:
-        lines += ["", "Biggest rises:"]
-        for i, r in enumerate(s.rises, 1):
-            where = f", inside {', '.join(repr(x) for x in r.labels)}" if r.labels else ""
-            lines.append(
-                f"  {i}. {fmt_bytes(r.rise, signed=True)} in {fmt_duration(r.end - r.start)} "
-                f"(at {fmt_duration(r.start)} .. {fmt_duration(r.end)}, "
-                f"{fmt_bytes(round(r.rate))}/s){where}"
-            )
+        what = " (live heap)" if s.kept_metric == "heap" else ""
+        lines += ["", f"Biggest rises{what}, what stayed first:"]
+        lines += [_rise_line(i, r) for i, r in enumerate(s.rises, 1)]
     if s.types:
         lines += ["", "Types that grew (objects, at the first and the last type count):"]
         w = max(len(g.name) for g in s.types[:10])
@@ -177,162 +284,11 @@ def render_timeline_text(tl: Timeline, s: TimelineSummary) -> str:
 # ------------------------------------------------------------------ picture
 
 
-def _time_unit(duration: float) -> tuple[str, float]:
-    if duration < 300:
-        return "s", 1.0
-    if duration < 3 * 3600:
-        return "min", 60.0
-    return "h", 3600.0
-
-
-def _byte_unit(peak: int) -> tuple[str, float]:
-    if peak >= 2 * 2**30:
-        return "GiB", float(2**30)
-    if peak >= 2 * 2**20:
-        return "MiB", float(2**20)
-    return "KiB", 1024.0
-
-
-def _merged(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    out: list[tuple[float, float]] = []
-    for a, b in sorted(intervals):
-        if out and a <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
-        else:
-            out.append((a, b))
-    return out
-
-
-def _figure(tl: Timeline, s: TimelineSummary) -> Any:
-    from matplotlib.figure import Figure  # lazy: only drawing needs matplotlib
-
-    from ..analysis.timeline import memory_series
-
-    metric, series = memory_series(tl)
-    tname, tdiv = _time_unit(s.duration)
-    bname, bdiv = _byte_unit(s.peak)
-    fig = Figure(figsize=(11, 6), dpi=100)
-    ax = fig.add_subplot()
-    xs = [t / tdiv for t, _ in series]
-    ys = [v / bdiv for _, v in series]
-    end = series[-1][0] if series else 0.0
-    colors = ["#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf"]
-
-    # spans first, under the curves: one colour per label, biggest rise first
-    labels = [x.label for x in s.spans]
-    for i, label in enumerate(labels):
-        ivs = _merged(
-            [(sp.start, end if sp.end is None else sp.end) for sp in tl.spans if sp.label == label]
-        )
-        named = i < _MAX_SPAN_LABELS
-        color = colors[i % len(colors)] if named else "#999999"
-        legend = (
-            f"inside {label!r}" if named else ("other spans" if i == _MAX_SPAN_LABELS else None)
-        )
-        for k, (a, b) in enumerate(ivs):
-            ax.axvspan(
-                a / tdiv, b / tdiv, color=color, alpha=0.2, lw=0, label=legend if k == 0 else None
-            )
-
-    ax.plot(xs, ys, color="#1f77b4", lw=1.6, label="RSS" if metric == "rss" else "peak RSS")
-    tm = [(x.t / tdiv, x.tm / bdiv) for x in tl.samples if x.tm is not None]
-    if tm:
-        ax.plot(
-            *zip(*tm, strict=True), color="#ff7f0e", lw=1.4, ls="--", label="traced (tracemalloc)"
-        )
-
-    lo = min(ys + [v for _, v in tm]) if ys else 0.0
-    hi = max(ys + [v for _, v in tm]) if ys else 1.0
-    span = (hi - lo) or max(hi, 1.0) * 0.1
-    ax.set_ylim(max(0.0, lo - 0.05 * span), hi + 0.45 * span)  # headroom for annotations
-    ax.set_xlim(xs[0] if xs else 0, (xs[-1] if xs else 1) or 1)
-    width = (ax.get_xlim()[1] - ax.get_xlim()[0]) or 1.0
-
-    # marks: dotted lines; names only when few enough not to collide
-    last_x = None
-    for m in tl.marks:
-        x = m.t / tdiv
-        ax.axvline(x, color="#555555", lw=0.8, ls=":")
-        if len(tl.marks) <= _MAX_LABELLED_MARKS and (last_x is None or x - last_x > 0.025 * width):
-            ax.annotate(
-                m.label[:30],
-                (x, 0.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(2, 4),
-                textcoords="offset points",
-                rotation=90,
-                fontsize=8,
-                color="#333333",
-            )
-            last_x = x
-    if tl.marks:
-        ax.plot([], [], color="#555555", lw=0.8, ls=":", label="mark")
-
-    snaps = [(sn.t / tdiv, sn.rss / bdiv) for sn in tl.snapshots if sn.rss is not None]
-    if snaps:
-        ax.plot(
-            *zip(*snaps, strict=True),
-            ls="none",
-            marker="v",
-            ms=8,
-            color="black",
-            label="snapshot",
-            zorder=5,
-        )
-
-    # the biggest rises: the stretch drawn thick, a numbered note above it,
-    # notes on separate rows so that they never overlap
-    for i, r in enumerate(s.rises):
-        seg = [(t / tdiv, v / bdiv) for t, v in series if r.start <= t <= r.end]
-        if len(seg) >= 2:
-            ax.plot(*zip(*seg, strict=True), color="#d62728", lw=3, alpha=0.6, zorder=4)
-        text = f"{i + 1}. {fmt_bytes(r.rise, signed=True)} in {fmt_duration(r.end - r.start)}"
-        if r.labels:
-            text += f"\ninside {r.labels[0][:28]!r}"
-        xmid = (r.start + r.end) / 2 / tdiv
-        frac = min(max((xmid - ax.get_xlim()[0]) / width, 0.12), 0.88)
-        ax.annotate(
-            text,
-            xy=(r.end / tdiv, r.rss_end / bdiv),
-            xytext=(frac, 0.95 - 0.11 * i),
-            textcoords="axes fraction",
-            ha="center",
-            va="top",
-            fontsize=9,
-            bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "#d62728", "alpha": 0.9},
-            arrowprops={"arrowstyle": "->", "color": "#d62728", "lw": 1},
-            zorder=6,
-        )
-
-    ax.set_xlabel(f"time since the monitor started ({tname})")
-    ax.set_ylabel(f"memory ({bname})")
-    ax.grid(True, alpha=0.3)
-    title = f"leakhunt timeline: pid {tl.pid}"
-    if s.rise:
-        verb = "rose" if s.rise > 0 else "fell"
-        title += f", memory {verb} {fmt_bytes(abs(s.rise))} over {fmt_duration(s.duration)}"
-    att = _attribution(s, traced=s.tm_first is not None) or _attribution(s, traced=False)
-    if att:
-        title += "\n" + att
-    ax.set_title(title, fontsize=11)
-    handles, names = ax.get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=min(4, max(len(names), 1)), fontsize=9)
-    rows = (len(names) + 3) // 4
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.89 if att else 0.93, bottom=0.12 + 0.04 * rows)
-    return fig
-
-
 def render_timeline_image(tl: Timeline, s: TimelineSummary, fmt: Literal["svg", "png"]) -> bytes:
-    """The picture as SVG or PNG bytes."""
-    import matplotlib
+    """The picture as SVG or PNG bytes (:mod:`leakhunt.render.timeline_chart`)."""
+    from .timeline_chart import render_chart
 
-    # no date and no random ids in the file: the same timeline, the same bytes
-    with matplotlib.rc_context({"svg.hashsalt": "leakhunt"}):
-        fig = _figure(tl, s)
-        buf = io.BytesIO()
-        metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-        fig.savefig(buf, format=fmt, metadata=metadata)
-    return buf.getvalue()
+    return render_chart(tl, s, fmt)
 
 
 def render_timeline_html(tl: Timeline, s: TimelineSummary) -> str:

@@ -14,11 +14,15 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from ..model import HELD_OUTSIDE as _HELD_OUTSIDE_SENTENCE
-from ..model import ClusterGrowth, ContainerGrowth, TypeRetention
+from ..model import ClusterGrowth, ContainerGrowth, TypeChurn, TypeRetention
 from ..model.hunt import DeclaredBound, InterpreterHold
+from ..model.survivors import SurvivorCluster, Survivors
 from ..views import DiffView, InspectView
 
 __all__ = [
+    "CHURN_NOTE",
+    "CHURN_NOTE_V8",
+    "churn_note",
     "HELD_OUTSIDE",
     "HELD_OUTSIDE_REACHED",
     "HELD_OUTSIDE_SENTENCE",
@@ -26,6 +30,7 @@ __all__ = [
     "bound_sentence",
     "held_by_sentence",
     "replaced_sentence",
+    "churn_text",
     "cluster_count",
     "container_growth",
     "container_sentence",
@@ -37,6 +42,8 @@ __all__ = [
     "fmt_label",
     "fmt_share",
     "fmt_time",
+    "graph_command",
+    "graph_file_name",
     "more_message",
     "more_paths",
     "plural",
@@ -208,6 +215,70 @@ def inspect_header(view: InspectView) -> list[tuple[str, str]]:
     return rows
 
 
+def graph_command(a: Optional[str], b: Optional[str], type_name: str, cluster: int) -> str:
+    """The ready-to-run command that draws cluster ``cluster`` of a diff
+    (only the objects new in B), shell-quoted; A and B stand in for files
+    the view does not know. It writes :func:`graph_file_name`.
+
+    >>> graph_command("a.lhs.json.gz", "my b.json", "app.Session", 2)
+    "leakhunt graph a.lhs.json.gz 'my b.json' --type app.Session --cluster 2"
+    """
+    import shlex
+
+    words = [shlex.quote(w) for w in (a or "A", b or "B", "--type", type_name)]
+    return " ".join(["leakhunt graph", *words, "--cluster", str(cluster)])
+
+
+def graph_file_name(
+    type_name: Optional[str], cluster: Optional[int], object_id: Optional[int]
+) -> str:
+    """The file ``leakhunt graph`` writes when no ``-o`` is given.
+
+    >>> graph_file_name("__main__.Row", 2, None), graph_file_name(None, None, 0x7F3A)
+    ('__main__.Row-2.svg', 'object-0x7f3a.svg')
+    """
+    import re
+
+    if type_name is None:
+        return f"object-{object_id or 0:#x}.svg"
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", type_name).lstrip(".-") or "objects"
+    return f"{stem}-{cluster}.svg" if cluster is not None else f"{stem}.svg"
+
+
+def churn_text(c: TypeChurn) -> str:
+    """New and deleted objects of a type, for the line under its row.
+
+    >>> churn_text(TypeChurn("dict", 12, 2, 2784, 464))
+    'new in B: 12 (2.7 KiB), deleted since A: 2 (464 B)'
+    """
+    return (
+        f"new in B: {fmt_count(c.new)} ({fmt_bytes(c.new_size)}), "
+        f"deleted since A: {fmt_count(c.deleted)} ({fmt_bytes(c.deleted_size)})"
+    )
+
+
+#: How exact "new" and "deleted" are: said once under the table.
+CHURN_NOTE = (
+    "new and deleted objects are matched by address, type and size; an object freed "
+    "and replaced at the same address by one of the same type and size counts as "
+    "neither, so both are lower bounds"
+)
+
+
+#: The same, for two V8 heap snapshots: V8 keeps an object's id for the life
+#: of the process.
+CHURN_NOTE_V8 = (
+    "new and deleted objects are matched by V8 object id, which an object keeps for "
+    "the life of the process: exact for snapshots of one process"
+)
+
+
+def churn_note(view: DiffView) -> str:
+    """How exact "new" and "deleted" are, for the two snapshots of ``view``."""
+    v8 = view.a.format_version == "v8" and view.b.format_version == "v8"
+    return CHURN_NOTE_V8 if v8 else CHURN_NOTE
+
+
 def cluster_count(c: ClusterGrowth) -> str:
     """How many more objects the cluster holds in B than in A."""
     return fmt_count(c.count_delta, signed=True)
@@ -316,4 +387,67 @@ def held_by_sentence(h: InterpreterHold) -> str:
     return (
         f"held outside Python (registry unknown: no Python object refers to the "
         f"{h.holder_type}, and atexit's count did not grow)"
+    )
+
+
+# ------------------------------------------------ diff BASELINE TARGET --final
+
+
+def survivors_title(s: Survivors) -> str:
+    """The heading of ``diff --final``, saying how exact the matching is."""
+    how = (
+        "objects matched by V8 id: exact"
+        if s.exact
+        else "Python reuses id(): estimated from counts per path"
+    )
+    return (
+        f"Allocated between {s.baseline} and {s.target}, still alive in {s.final} "
+        f"and still growing ({how})"
+    )
+
+
+def survivor_line(i: int, c: SurvivorCluster) -> str:
+    """``1. ExportJob x3 (+3 more after target), retained 3.2 MiB``."""
+    also = "".join(f", {name} x{fmt_count(n)}" for name, n in c.also[:3])
+    retained = "" if c.retained is None else f", retained {fmt_bytes(c.retained)}"
+    return (
+        f"{i}. {c.type_name} x{fmt_count(c.count)}{also} "
+        f"(+{fmt_count(c.more_after_target)} more after target){retained}"
+    )
+
+
+def survivor_container(c: SurvivorCluster) -> str:
+    """``the Array at PATH grew by 6 items (1 to 4 to 7)``: baseline, target,
+    final."""
+    g = c.container
+    assert g is not None
+    middle = "" if c.length_target is None else f" to {fmt_count(c.length_target)}"
+    if g.unit == "bytes":
+        return f"the {g.type_name} at {g.path_text} {container_growth(g)}"
+    return (
+        f"the {g.type_name} at {g.path_text} grew by {fmt_count(g.delta)} "
+        f"{plural(g.delta, 'item')} ({fmt_count(g.length_a)}{middle} to {fmt_count(g.length_b)})"
+    )
+
+
+def survivors_none(s: Survivors) -> str:
+    """What ``diff --final`` says when it finds nothing."""
+    settled = (
+        f"; {fmt_count(s.settled)} {plural(s.settled, 'path')} that stopped growing "
+        f"after {s.target} left out"
+        if s.settled
+        else ""
+    )
+    return (
+        f"Nothing allocated between {s.baseline} and {s.target} is still alive in {s.final} "
+        f"and still growing ({fmt_count(s.candidates)} new objects checked{settled})."
+    )
+
+
+def survivors_settled(s: Survivors) -> str:
+    """The footnote on clusters left out because they stopped growing."""
+    return (
+        f"{fmt_count(s.settled)} more {plural(s.settled, 'path')} held objects from between "
+        f"{s.baseline} and {s.target} but stopped growing after {s.target} (lazy "
+        "initialisation, a cache that filled once): --final-all lists them"
     )

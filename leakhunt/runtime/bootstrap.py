@@ -33,6 +33,26 @@ def _at_exit(config: dict[str, Any], mon: Any) -> None:
             warnings.warn(f"leakhunt: snapshot at exit failed: {e}", stacklevel=1)
     if mon is not None:
         mon.stop()
+        if not config.get("quiet"):
+            _say_next_step(config)
+
+
+def _say_next_step(config: dict[str, Any]) -> None:
+    """One line on stderr when the program ends: where the timeline is and
+    the command that reads it (paths as the user gave them, relative to
+    where ``leakhunt run`` was started)."""
+    try:
+        shown = os.path.relpath(config["timeline"], config.get("cwd") or os.getcwd())
+        if shown.startswith(".." + os.sep):
+            shown = config["timeline"]
+        import shlex
+
+        quote = shlex.quote(shown)
+        print(
+            f"leakhunt run: timeline in {shown}; next: leakhunt timeline {quote}", file=sys.stderr
+        )
+    except Exception:  # never into the host program, not even at exit
+        pass
 
 
 def bootstrap() -> None:
@@ -64,6 +84,15 @@ def bootstrap() -> None:
             )
         except Exception as e:
             print(f"leakhunt run: no signal handler: {e}", file=sys.stderr)
+    if config.get("prometheus"):
+        addr, port = config["prometheus"]
+        try:
+            from .metrics import start_metrics_server
+
+            start_metrics_server(int(port), addr=str(addr))
+        except (ImportError, OSError) as e:
+            print(f"leakhunt run: cannot serve metrics on {addr}:{port}: {e}", file=sys.stderr)
+            sys.exit(2)
     # atexit runs after the interpreter has joined the program's threads, so
     # the last sample and the exit snapshot see the finished program
     atexit.register(_at_exit, config, mon)

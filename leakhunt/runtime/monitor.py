@@ -2,16 +2,20 @@
 
 ``monitor(path)`` starts a daemon thread that appends one JSON line per
 ``interval`` seconds to ``path``: wall and monotonic time, RSS and peak RSS,
-gc counts and collections, tracemalloc current/peak when tracing, and every
-``types_every``-th sample the ``top_types`` most numerous gc-tracked types.
-``mark("label")`` records a point; ``with mark("label"):`` and ``@track``
-record spans with memory at entry and exit. Snapshots taken while a monitor
-runs are marked on its timeline. The file format is described in
+the live heap (bytes malloc and pymalloc hand out; see
+:mod:`leakhunt.capture.liveheap`), gc counts and collections, tracemalloc
+current/peak when tracing, and every ``types_every``-th sample the
+``top_types`` most numerous gc-tracked types. ``mark("label")`` records a
+point; ``with mark("label"):`` and ``@track`` record spans with memory (RSS
+and the live heap) at entry and exit. Snapshots taken while a monitor runs
+are marked on its timeline. The file format is described in
 ``docs/timeline-format.md``; :mod:`leakhunt.timeline` reads it.
 
 Every line is complete and flushed when written, so the file is readable
-after a crash; the file is bounded (``max_bytes``: when full it is renamed
-to ``PATH.1``, replacing an older one, and a new file starts). Nothing here
+after a crash; the file is created without following a symlink planted at
+its name (a new file renamed into place) and is private (0600); it is
+bounded (``max_bytes``: when full it is renamed to ``PATH.1``, replacing an
+older one, and a new file starts). Nothing here
 raises into the host program once monitoring runs: a file that cannot be
 written gives one LeakhuntWarning and monitoring stops.
 
@@ -43,9 +47,10 @@ from typing import Any, Optional, TypeVar, Union, cast, overload
 from .. import capture
 from .._version import __version__
 from ..capture import LeakhuntWarning
+from ..capture.liveheap import LiveHeap, live_heap
 from ..capture.procmem import memory_now
 from ..errors import UsageError
-from ..files.atomic import make_dirs
+from ..files.atomic import make_dirs, open_new
 from ..files.timeline_file import FORMAT_NAME, FORMAT_VERSION
 from ..model import Snapshot, owned
 
@@ -66,9 +71,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 PathArg = Union[str, "os.PathLike[str]"]
 
 
-def _event_memory(rec: dict[str, Any]) -> dict[str, Any]:
+def _event_memory(rec: dict[str, Any], heap: Optional[int] = None) -> dict[str, Any]:
     rec["t"] = time.monotonic()
     rec["rss"] = memory_now()[0]
+    if heap is None and _REG.heap is not None:
+        heap = _REG.heap.now()
+    if heap is not None:
+        rec["heap"] = heap
     if _tracemalloc.is_tracing():
         rec["tm"] = _tracemalloc.get_traced_memory()[0]
     return rec
@@ -84,6 +93,11 @@ class _Registry:
         self.active: list[Monitor] = []
         self.depth: dict[int, int] = {}
         self.ids = itertools.count(1)
+        #: the live heap reader, set by the first monitor or span listener
+        self.heap: Optional[LiveHeap] = None
+        #: called as listener(label, kept_bytes) when a span ends (the
+        #: Prometheus collector's per-label counters); never raises into spans
+        self.span_listeners: list[Callable[[str, int], None]] = []
 
 
 _REG = _Registry()
@@ -116,6 +130,7 @@ def _after_fork_in_child() -> None:
     # into the parent's timeline either.
     _REG.active.clear()
     _REG.depth.clear()
+    _REG.span_listeners.clear()
     _REG.lock = threading.Lock()
 
 
@@ -175,8 +190,10 @@ class Monitor:
             raise UsageError(f"monitor: already running, writing {self.path}")
         parent = os.path.dirname(self.path)
         make_dirs(parent)
+        if _REG.heap is None:
+            _REG.heap = live_heap()
         self._stop.clear()
-        self._open("wb")
+        self._open()
         with _REG.lock:
             _REG.active.append(self)
         self._sample(types=False)  # cheap: the caller is not held up by a type count
@@ -231,14 +248,19 @@ class Monitor:
             "t": time.monotonic(),
             "wall": time.time(),
             "part": self.rotations + 1,
+            # which live-heap counter the records' "heap" comes from (null: none here)
+            "heap": _REG.heap.source if _REG.heap is not None else None,
         }
+        if _REG.heap is not None and _REG.heap.source is None:
+            rec["heap_missing"] = _REG.heap.missing
         return (json.dumps(rec, separators=(",", ":")) + "\n").encode("utf-8")
 
-    def _open(self, mode: str) -> None:
-        f = open(self.path, mode, buffering=0)  # noqa: SIM115 (kept open while running)
+    def _open(self) -> None:
+        # a new private file renamed into place: a symlink or hard link
+        # planted at the path is replaced, never followed
         head = self._header()
-        f.write(head)
-        self._file = f
+        fd = open_new(self.path, head)
+        self._file = os.fdopen(fd, "wb", buffering=0)
         self._written = len(head)
 
     def _write(self, rec: dict[str, Any]) -> None:
@@ -254,14 +276,23 @@ class Monitor:
                 return
             try:
                 if self._written + len(line) > self.max_bytes:
-                    self._file.close()
+                    f, self._file = self._file, None
+                    f.close()
                     os.replace(self.path, self.path + ".1")
                     self.rotations += 1
-                    self._open("wb")
-                self._file.write(line)
+                    self._open()
+                out = self._file
+                if out is None:
+                    return
+                out.write(line)
                 self._written += len(line)
             except (OSError, ValueError) as e:
-                self._file = None
+                f, self._file = self._file, None
+                if f is not None:
+                    try:
+                        f.close()
+                    except (OSError, ValueError):
+                        pass
                 warnings.warn(
                     LeakhuntWarning(f"leakhunt: timeline {self.path} not written, stopped: {e}"),
                     stacklevel=2,
@@ -302,6 +333,10 @@ class Monitor:
                 },
                 "threads": threading.active_count(),
             }
+            heap = _REG.heap.exact() if _REG.heap is not None else None
+            if heap is not None and _REG.heap is not None:
+                rec["heap"] = heap
+                rec["heap_py"] = _REG.heap.pymalloc
             if _tracemalloc.is_tracing():
                 cur, tpeak = _tracemalloc.get_traced_memory()
                 rec["tm"] = cur
@@ -376,11 +411,12 @@ class mark:
     ...         pass
     """
 
-    __slots__ = ("__weakref__", "id", "label")
+    __slots__ = ("__weakref__", "heap", "id", "label")
 
     def __init__(self, label: str) -> None:
         self.label = str(label)
         self.id = next(_REG.ids)
+        self.heap: Optional[int] = None
         if _REG.active:
             try:
                 _emit(
@@ -400,19 +436,23 @@ class mark:
         ident = threading.get_ident()
         depth = _REG.depth.get(ident, 0)
         _REG.depth[ident] = depth + 1
-        if _REG.active:
+        if _REG.active or _REG.span_listeners:
             try:
-                _emit(
-                    _event_memory(
-                        {
-                            "kind": "enter",
-                            "id": self.id,
-                            "label": self.label,
-                            "thread": threading.current_thread().name,
-                            "depth": depth,
-                        }
+                heap = self.heap = _REG.heap.now() if _REG.heap is not None else None
+                if _REG.active:
+                    _emit(
+                        _event_memory(
+                            {
+                                "kind": "enter",
+                                "id": self.id,
+                                "label": self.label,
+                                "thread": threading.current_thread().name,
+                                "tid": ident,
+                                "depth": depth,
+                            },
+                            heap,
+                        )
                     )
-                )
             except Exception:
                 pass
         return self
@@ -424,12 +464,17 @@ class mark:
             _REG.depth[ident] = depth
         else:
             _REG.depth.pop(ident, None)
-        if _REG.active:
+        if _REG.active or _REG.span_listeners:
             try:
-                rec: dict[str, Any] = {"kind": "exit", "id": self.id}
-                if exc_type is not None:
-                    rec["error"] = exc_type.__name__
-                _emit(_event_memory(rec))
+                heap = _REG.heap.now() if _REG.heap is not None else None
+                if _REG.active:
+                    rec: dict[str, Any] = {"kind": "exit", "id": self.id}
+                    if exc_type is not None:
+                        rec["error"] = exc_type.__name__
+                    _emit(_event_memory(rec, heap))
+                if heap is not None and self.heap is not None:
+                    for listener in tuple(_REG.span_listeners):
+                        listener(self.label, heap - self.heap)
             except Exception:
                 pass
 

@@ -256,7 +256,14 @@ def test_diff_json_selection_options(hand_pair: tuple[Path, Path]) -> None:
         ("dict", 1000),
         ("str", -1000),
     ]
-    assert doc["selection"] == {"sort": "bytes", "top": 20, "min_count": 21, "all": True}
+    assert doc["selection"] == {
+        "sort": "bytes",
+        "top": 20,
+        "min_count": 21,
+        "all": True,
+        "types": [],
+        "modules": [],
+    }
     assert doc["seconds_between"] == 12.5
 
 

@@ -88,3 +88,102 @@ def test_graph_command_on_a_histogram_snapshot_is_a_clear_error(tmp_path: Path) 
     out = run("graph", s.path, "--type", "dict", "-o", str(tmp_path / "x.svg"))
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and "has no object graph" in out.stderr
+
+
+def test_report_has_a_default_output_name(snaps: tuple[Path, Path], tmp_path: Path) -> None:
+    a, b = snaps
+    work = tmp_path / "here"
+    work.mkdir()
+
+    def run_in(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "leakhunt", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, cwd=work)
+
+    stem = b.name.split(".")[0]
+    out = run_in("report", str(a), str(b), "--no-retained", "--max-graphs", "0")
+    assert out.returncode == 0, out.stderr
+    assert (work / f"{stem}.html").exists()
+    assert "wrote " in out.stdout and ".html" in out.stdout
+
+
+def test_diff_refuses_an_html_output_and_points_to_report(
+    snaps: tuple[Path, Path], tmp_path: Path
+) -> None:
+    a, b = snaps
+    out = run("diff", str(a), str(b), "-o", str(tmp_path / "x.html"))
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "leakhunt report A B -o x.html" in out.stderr
+    assert not (tmp_path / "x.html").exists()
+
+
+def _draw_commands(text: str) -> list[str]:
+    """The commands printed under "draw it:", continuation lines joined."""
+    lines = text.splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        if line.strip() == "draw it:":
+            parts = []
+            for more in lines[i + 1 :]:
+                parts.append(more.strip().removesuffix("\\").strip())
+                if not more.endswith("\\"):
+                    break
+            out.append(" ".join(parts))
+    return out
+
+
+def test_diff_numbers_clusters_and_prints_the_command_that_draws_only_new_objects(
+    snaps: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # GIVEN 50 sessions in A, all still alive in B, and 500 more in B
+    a, b = snaps
+    # WHEN diff is asked for that type only
+    out = run("diff", str(a), str(b), "--type", "Session")
+    assert out.returncode == 0, out.stderr
+    # THEN one row, its 500 new objects (none deleted: A's are alive), one
+    # numbered cluster, and the command that draws it
+    rows = [line for line in out.stdout.splitlines() if line and not line.startswith((" ", "─"))]
+    assert [r.split()[0] for r in rows if r.startswith("app.")] == ["app.cache.Session"]
+    assert "new in B: 500 (" in out.stdout and "deleted since A: 0 (0 B)" in out.stdout
+    assert "#1 +500 held by: module app.cache -> ._SESSIONS -> [*] -> app.cache.Session" in (
+        out.stdout
+    )
+    (command,) = _draw_commands(out.stdout)
+    assert command == f"leakhunt graph {a} {b} --type app.cache.Session --cluster 1"
+    # WHEN that command runs (as python -m leakhunt), in an empty directory
+    drawn = subprocess.run(
+        [sys.executable, "-m", *command.split()[0:]],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    # THEN it draws the 500 new sessions only, to the default file name
+    assert drawn.returncode == 0, drawn.stderr
+    assert "500 objects new in B in 1 cluster" in drawn.stdout + drawn.stderr or (
+        "Graphviz 'dot' not found" in drawn.stderr
+    )
+    (picture,) = [p for p in tmp_path.iterdir() if p.stem == "app.cache.Session-1"]
+    text = picture.read_text()
+    assert "x500" in text and "x550" not in text
+
+
+def test_diff_module_filter_keeps_the_types_of_that_package(snaps: tuple[Path, Path]) -> None:
+    a, b = snaps
+    out = run("diff", str(a), str(b), "--module", "app", "--format", "json", "--top", "0")
+    import json
+
+    doc = json.loads(out.stdout)
+    assert [t["type"] for t in doc["types"]] == ["app.cache.Session"]
+    assert (doc["types"][0]["new"], doc["types"][0]["deleted"]) == (500, 0)
+    # AND the gate counts only what the filter keeps
+    gate = run("diff", str(a), str(b), "--module", "nothing.here", "--fail-on-growth", "1")
+    assert gate.returncode == 0, gate.stderr
+
+
+def test_graph_of_two_snapshots_refuses_a_cluster_past_the_last(
+    snaps: tuple[Path, Path], tmp_path: Path
+) -> None:
+    a, b = snaps
+    out = run("graph", str(a), str(b), "--type", "app.cache.Session", "--cluster", "2",
+              "-o", str(tmp_path / "x.dot"))  # fmt: skip
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "forms 1 cluster" in out.stderr

@@ -217,7 +217,51 @@ def test_pytest_plugin_rejects_unknown_options(pytester: pytest.Pytester) -> Non
     )
     result = pytester.runpytest_subprocess("-p", "no:xdist")
     assert result.ret != 0
-    assert "unknown leakhunt option(s) iteration" in result.stdout.str() + result.stderr.str()
+    out = result.stdout.str() + result.stderr.str()
+    assert "unknown leakhunt option(s) iteration" in out
+    assert "pytest_plugin.py" not in out and "Traceback" not in out  # one line, no traceback
+
+
+def test_pytest_plugin_usage_errors_are_one_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_bad="""
+        import pytest
+
+        @pytest.mark.leakhunt(iterations="ten")
+        def test_word():
+            pass
+
+        @pytest.mark.leakhunt(5)
+        def test_positional():
+            pass
+
+        def test_fixture(leakhunt_hunt):
+            leakhunt_hunt(lambda: None, warmup=-1)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:xdist", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=3)
+    out = result.stdout.str()
+    assert "leakhunt option iterations='ten': give an integer >= 2" in out
+    assert "takes keyword options only" in out
+    assert "leakhunt_hunt: leakhunt option warmup=-1: give an integer >= 0" in out
+    assert "pytest_plugin.py" not in out
+
+
+def test_hunt_outcome_repr() -> None:
+    from leakhunt.pytest_plugin import HuntOutcome
+
+    class FakeLeak:
+        def __init__(self, name: str) -> None:
+            self.type_name = name
+
+    class FakeResult:
+        target = "test_x"
+        leaks = (FakeLeak("app.Session"), FakeLeak("dict"))
+
+    outcome = HuntOutcome(FakeResult(), allow=["dict"])
+    assert repr(outcome) == "<HuntOutcome 'test_x': 1 leak (app.Session), 1 allowed>"
+    assert outcome and not HuntOutcome(FakeResult(), allow=["dict", "app.Session"])
 
 
 def test_the_plugin_is_registered_and_inert(pytester: pytest.Pytester) -> None:

@@ -74,6 +74,26 @@ def test_diff_json_follows_the_schema(tmp_path: Path) -> None:
     assert held["path"] == "module __main__ -> .SESSIONS -> [*] -> dict"
     assert held["container"]["path"] == "module __main__ -> .SESSIONS"
     assert (held["container"]["length_a"], held["container"]["length_b"]) == (0, 50)
+    # AND the cluster's number, and the dicts new in B (50 sessions, a few
+    # made by the snapshot's own machinery at most) by (address, type, size)
+    assert held["cluster"] == 1
+    assert dicts["new"] - dicts["deleted"] == dicts["count_delta"]
+    assert dicts["new"] >= 50 and dicts["new_size"] >= 50 * 64
+    assert doc["selection"]["types"] == [] and doc["selection"]["modules"] == []
+
+
+def test_diff_json_with_filters_follows_the_schema(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(APP, encoding="utf-8")
+    assert _run("app.py", cwd=tmp_path).returncode == 0
+    snaps = sorted((tmp_path / "snaps").iterdir())
+    r = _run("-m", "leakhunt", "diff", *snaps, "-f", "json", "--module", "builtins", "--type",
+             "nope.Nothing", cwd=tmp_path)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    _validator("diff").validate(doc)
+    assert doc["selection"]["types"] == ["nope.Nothing"]
+    assert doc["selection"]["modules"] == ["builtins"]
+    assert doc["types"] and all("." not in t["type"] for t in doc["types"])
 
 
 def test_hunt_json_follows_the_schema_with_the_same_cluster_object(tmp_path: Path) -> None:

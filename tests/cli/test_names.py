@@ -21,12 +21,12 @@ s3_client = {"pool": []}
 __registry__ = []
 café_2 = []
 keep = [{"x": 1}]
-a = leakhunt.snapshot("a", graph=True, path="snaps")
+a = leakhunt.snapshot("a", graph=True, path="snaps", keys="names")  # 'pool' is a data key
 cache_v2.extend({"id": i} for i in range(300))
 café_2.extend([i] for i in range(200))
 __registry__.extend(bytearray(8) for i in range(150))
 s3_client["pool"].extend(frozenset({i}) for i in range(120))
-b = leakhunt.snapshot("b", graph=True, path="snaps")
+b = leakhunt.snapshot("b", graph=True, path="snaps", keys="names")
 """
 
 HUNT_TARGET = """

@@ -74,6 +74,11 @@ def test_run_passes_the_exit_code_through_and_writes_a_timeline(tmp_path: Path) 
     assert r.returncode == 7, r.stderr
     assert r.stdout == f"argv ['{app}', '7'] __main__\n"
     assert r.stderr.startswith("leakhunt run: pid ")
+    # the last line says what to do next
+    assert (
+        r.stderr.splitlines()[-1]
+        == "leakhunt run: timeline in tl.jsonl; next: leakhunt timeline tl.jsonl"
+    )
     tl = load_timeline(tmp_path / "tl.jsonl")
     assert tl.ended and tl.skipped_lines == 0 and tl.samples
     assert [sp.label for sp in tl.spans] == ["work"] * 9
@@ -137,6 +142,20 @@ def test_run_bad_commands_are_one_line_exit_2(
 # ------------------------------------------------------------------ leakhunt snapshot
 
 
+def write_receipt(directory: Path, pid: int, **fields: object) -> Path:
+    """A receipt as the process's own handler writes it (then ``fields``)."""
+    from leakhunt.runtime.ondemand import _start_time
+
+    receipt = {
+        "format": "leakhunt.signal", "pid": pid, "started": _start_time(pid),
+        "signal": int(signal.SIGUSR2), "seq": 0, "path": None, "error": None,
+    }  # fmt: skip
+    receipt.update(fields)
+    path = directory / f"leakhunt-{pid}.json"
+    path.write_text(json.dumps(receipt))
+    return path
+
+
 def test_snapshot_of_no_process_or_a_process_without_handler_exits_2(tmp_path: Path) -> None:
     r = leakhunt_cli(tmp_path, "snapshot", "999999999")
     assert (
@@ -154,16 +173,15 @@ def test_snapshot_of_no_process_or_a_process_without_handler_exits_2(tmp_path: P
 
 
 def test_snapshot_times_out_with_exit_2(tmp_path: Path) -> None:
-    # GIVEN a process with a receipt whose signal it ignores
+    # GIVEN a process with a receipt whose signal it catches and does nothing with
     child = subprocess.Popen(
         [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGUSR2, "
-         "signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"],
+         "lambda *a: None); print('ready', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         assert child.stdout is not None and child.stdout.readline() == "ready\n"
-        receipt = {"format": "leakhunt.signal", "pid": child.pid, "signal": int(signal.SIGUSR2)}
-        (tmp_path / f"leakhunt-{child.pid}.json").write_text(json.dumps(receipt))
+        write_receipt(tmp_path, child.pid)
         r = leakhunt_cli(tmp_path, "snapshot", str(child.pid), "--wait", "0.3")
         assert r.returncode == 2
         assert r.stderr == (

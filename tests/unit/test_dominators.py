@@ -256,21 +256,60 @@ def test_set_matches_brute_force(g: HeapGraph, data: st.DataObject) -> None:
 @settings(deadline=None, max_examples=100)
 @given(random_graphs(), st.data())
 def test_compiled_and_python_reachability_agree(g: HeapGraph, data: st.DataObject) -> None:
-    if leakhunt.analysis.dominators._C_REACH is None:
-        pytest.skip("no compiled walker")
+    if leakhunt.analysis.dominators._C is None:
+        pytest.skip("no compiled graph algorithms")
     blocked = bytearray(data.draw(st.binary(min_size=g.n, max_size=g.n)))
     for i, b in enumerate(blocked):
         blocked[i] = b & 1
     c = leakhunt.analysis.dominators.reachable(g, blocked)
-    saved, leakhunt.analysis.dominators._C_REACH = leakhunt.analysis.dominators._C_REACH, None
+    saved, leakhunt.analysis.dominators._C = leakhunt.analysis.dominators._C, None
     try:
         py = leakhunt.analysis.dominators.reachable(g, blocked)
     finally:
-        leakhunt.analysis.dominators._C_REACH = saved
+        leakhunt.analysis.dominators._C = saved
     assert c == py
     assert set(i for i, f in enumerate(py) if f) == reachable(
         g, {i for i, b in enumerate(blocked) if b}
     )
+
+
+@settings(deadline=None, max_examples=300)
+@given(random_graphs())
+def test_compiled_and_python_dominators_agree(g: HeapGraph) -> None:
+    # GIVEN a random graph, WHEN the compiled and the pure-Python twins run
+    if leakhunt.analysis.dominators._C is None:
+        pytest.skip("no compiled graph algorithms")
+    from leakhunt.model.heapgraph import _build_reverse, _build_reverse_py
+
+    # THEN the in-edges, the dominator tree and the retained sizes are equal
+    c_rev, py_rev = _build_reverse(g), _build_reverse_py(g)
+    assert (c_rev.offsets, c_rev.sources, c_rev.edges) == (
+        py_rev.offsets,
+        py_rev.sources,
+        py_rev.edges,
+    )
+    idom = immediate_dominators(g)
+    assert idom.typecode == "i"
+    assert list(idom) == list(leakhunt.analysis.dominators._immediate_dominators_py(g))
+    assert list(retained_sizes(g, idom)) == list(
+        leakhunt.analysis.dominators._retained_sizes_py(g, idom)
+    )
+
+
+def test_compiled_retained_sizes_refuse_a_cycle_and_bad_indices() -> None:
+    # GIVEN dominator "trees" that are not trees
+    g = graph(3, [(0, 1), (1, 2)], [0])
+    for idom, message in (
+        (array("i", [-1, 2, 1]), "cycle"),
+        (array("i", [-1, 0, 7]), "out of range"),
+        (array("i", [-1, 0]), "entries"),
+    ):
+        # WHEN / THEN both twins say so
+        with pytest.raises(ValueError, match=message):
+            retained_sizes(g, idom)
+        if len(idom) == 3:
+            with pytest.raises(ValueError, match=message):
+                leakhunt.analysis.dominators._retained_sizes_py(g, idom)
 
 
 def test_doctests_run() -> None:

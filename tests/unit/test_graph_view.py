@@ -548,9 +548,24 @@ def test_graph_usage_errors_exit_2(
     assert "Traceback" not in err
 
 
-def test_graph_needs_an_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["graph", str(snapshot_file(tmp_path)), "--type", "dict"]) == 2
-    assert "Missing option '--output'" in capsys.readouterr().err
+def test_graph_without_output_names_the_file_itself(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a graph snapshot, WHEN graph runs without -o in a directory
+    monkeypatch.chdir(tmp_path)
+    s = leakhunt.snapshot("g", path=str(tmp_path / "g.lhs.json.gz"), graph=True)
+    assert s.graph is not None
+    code = cli.main(["graph", str(tmp_path / "g.lhs.json.gz"), "--type", "dict", "--cluster", "1"])
+    # THEN it writes TYPE-K.svg (or, without Graphviz, the .dot next to it)
+    assert code == 0
+    assert {p.name for p in tmp_path.iterdir()} & {"dict-1.svg", "dict-1.dot"}
+
+
+def test_graph_of_two_snapshots_needs_a_type(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["graph", "a.lhs.json.gz", "b.lhs.json.gz", "--id", "12"]) == 2
+    assert "with two snapshots, give --type T" in capsys.readouterr().err
+    assert cli.main(["graph", "a", "b", "c", "--type", "dict"]) == 2
+    assert "give one snapshot, or two" in capsys.readouterr().err
 
 
 def test_graph_bad_extension_is_said_before_loading(capsys: pytest.CaptureFixture[str]) -> None:

@@ -669,6 +669,7 @@ def test_json_lists_the_retainers_of_each_grown_type(
                 "unit": "items",
             },
             "retained": 1_010 * (56 + 232),
+            "cluster": 1,
         }
     ]
     assert by_type["app.cache.Session"]["retainers_omitted"] == 0
@@ -684,9 +685,15 @@ def test_held_by_lines_follow_their_row_and_fit_the_width(
         lines = render_diff_text(view, width=width).splitlines()
         assert max(len(line) for line in lines) <= width
         start = next(i for i, line in enumerate(lines) if line.startswith("list "))
-        assert lines[start + 1] == "  +20 held outside Python: no referrer that Python can see"
-        assert lines[start + 2].startswith("app.models.Row")
-        assert lines[start + 3].startswith("str ")  # nothing under a shrinking row
+        assert lines[start + 1].startswith("  new in B: ")
+        assert lines[start + 2] == "  #1 +20 held outside Python: no referrer that Python can see"
+        assert lines[start + 3] == "    draw it:"
+        assert lines[start + 4].startswith("      leakhunt graph ")
+        row = next(i for i, line in enumerate(lines) if line.startswith("app.models.Row"))
+        shrunk = next(i for i, line in enumerate(lines) if line.startswith("str "))
+        # under a shrinking row: its new and deleted objects, no paths
+        assert lines[shrunk + 1].startswith("  new in B: ") and start < row < shrunk
+        assert not lines[shrunk + 2].startswith(" ")
     text = render_diff_text(view, width=64)
     assert "app.cache.Session" in text.replace("\n", "")
     assert ANSI.search(render_diff_text(view, color=True))

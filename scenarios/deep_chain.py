@@ -14,7 +14,6 @@ EXPECT = {
     "retainer": [
         ".APP",
         ".services",
-        "['billing']",
         ".gateway",
         ".client",
         ".pool",

@@ -85,8 +85,8 @@ class _Watch:
         self.objects: list[Any] = []
 
 
-def _take(graph: bool) -> Snapshot:
-    return capture.take_snapshot("hunt", collect=True, graph=graph)
+def _take(graph: bool, keys: str = "namespaces") -> Snapshot:
+    return capture.take_snapshot("hunt", collect=True, graph=graph, keys=keys)
 
 
 def hunt(
@@ -99,6 +99,7 @@ def hunt(
     target: Optional[str] = None,
     progress: Optional[Progress] = None,
     keep_graph: bool = False,
+    keys: str = "namespaces",
 ) -> HuntResult:
     """Call ``fn()`` ``warmup`` times, then ``iterations`` times with a
     snapshot after each call, and report what leaks.
@@ -108,7 +109,10 @@ def hunt(
     captures two object graphs for retainer paths and container watching
     (needs the compiled walker); ``keep_graph`` keeps the last one in the
     result, to draw the leaks. ``progress`` is called with a short line
-    before each step. Exceptions from ``fn`` propagate: a hunt of a failing
+    before each step. ``keys`` says which dict keys retainer paths may show
+    (:data:`leakhunt.capture.KEY_MODES`: by default only names of module
+    globals and attributes; "names" adds identifier-shaped keys of any
+    dict; "all" every key). Exceptions from ``fn`` propagate: a hunt of a failing
     action means nothing.
 
     >>> import leakhunt
@@ -134,12 +138,12 @@ def hunt(
         say(f"warm-up call {i + 1}/{warmup}")
         fn()
     say("graph snapshot before the measured calls" if graph else "snapshot")
-    run.g0 = _take(graph)
+    run.g0 = _take(graph, keys)
     first = atexit_count()
     for i in range(iterations):
         say(f"call {i + 1}/{iterations}")
         fn()
-        run.snaps = (*run.snaps, _take(graph and i == iterations - 1))
+        run.snaps = (*run.snaps, _take(graph and i == iterations - 1, keys))
     run.gn = run.snaps[-1]
     run.atexit = (first, atexit_count())
     say("analysing")

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from . import _type_module, _type_qualname
+from . import type_name
 
 __all__ = [
     "BOUND_NAMES",
@@ -82,34 +82,6 @@ except (ImportError, AttributeError, KeyError):
     _LRU = None
 
 
-_NAMES: dict[int, tuple[type, str]] = {}
-
-
-def type_name(tp: type) -> str:
-    """``module.QualName`` of ``tp`` (builtins bare), as
-    :func:`leakhunt.capture.type_name` spells it, cached by ``id()`` with an
-    identity check: a dict keyed by the class itself would call a
-    metaclass's ``__hash__`` and ``__eq__``."""
-    hit = _NAMES.get(id(tp))
-    if hit is not None and hit[0] is tp:
-        return hit[1]
-    try:
-        module = _type_module(tp)
-    except Exception:
-        module = None
-    try:
-        qual = _type_qualname(tp)
-    except Exception:
-        qual = None
-    if type(qual) is not str:
-        qual = "?"
-    name = qual if type(module) is not str or module == "builtins" else f"{module}.{qual}"
-    if len(_NAMES) > 100_000:
-        _NAMES.clear()
-    _NAMES[id(tp)] = (tp, name)
-    return name
-
-
 @dataclass(frozen=True)
 class HolderFacts:
     """One live object on a retainer path: its length (None when it is not
@@ -144,17 +116,18 @@ def _declared(obj: Any, tp: type) -> tuple[str, Optional[int]]:
     read without running code of its class."""
     mro = _MRO(tp)
     mangled = [f"_{_NAME(k).lstrip('_')}__" for k in mro if _FLAGS(k) & _HEAPTYPE]
-    for base in sorted(BOUND_NAMES):
-        for name in (base, f"_{base}", *(m + base for m in mangled)):
-            found, attr = _class_lookup(mro, name)
-            if found and not (type(attr) is int or any(type(attr) is d for d in _SAFE_DESCRIPTORS)):
-                continue  # a property or another descriptor would run code
-            try:
-                value = object.__getattribute__(obj, name)
-            except Exception:
-                continue
-            if type(value) is int and value > 0:
-                return name, value
+    names = sorted(BOUND_NAMES)
+    candidates = [*names, *(f"_{n}" for n in names), *(m + n for m in mangled for n in names)]
+    for name in candidates:
+        found, attr = _class_lookup(mro, name)
+        if found and not (type(attr) is int or any(type(attr) is d for d in _SAFE_DESCRIPTORS)):
+            continue  # a property or another descriptor would run code
+        try:
+            value = object.__getattribute__(obj, name)
+        except Exception:
+            continue
+        if type(value) is int and value > 0:
+            return name, value
     return "", None
 
 

@@ -169,9 +169,10 @@ def hunt(
 
 def _unconfirmed(leak: Leak) -> bool:
     """A container leak that only the two graphs vouch for: no series of
-    counts or bytes was judged for it (a lazy import that adds modules in
-    one call looks the same in two graphs as steady growth)."""
-    return leak.kind == "container" and leak.grew_in == 0 and not leak.holder_type
+    its own length was judged (a lazy import that adds modules in one call
+    looks the same in two graphs as steady growth; a verdict lent by its
+    type's bytes may come from other objects of the type)."""
+    return leak.kind == "container" and not leak.holder_type
 
 
 def _without_steps(
@@ -206,7 +207,7 @@ def _without_steps(
             continue
         rate = x.items_per_iteration
         if b - a >= max(1.0, rate * calls / 3):
-            kept.append(replace(x, grew_in=1, steps=calls + result.iterations))
+            kept.append(x)
             continue
         delta = x.container.delta if x.container else 0
         steps.append(WarmupGrowth(x.type_name, delta, 0, "step"))

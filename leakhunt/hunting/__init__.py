@@ -42,7 +42,7 @@ from ..model.hunt import AllocationSite, BoundedGrowth, HuntResult, Leak, Warmup
 from .bounds import judge_bounds
 from .explain import Explained, container_key, explain, growing_containers, ranked
 from .modules import ModuleRegistry, module_registry, through_registry
-from .registries import held_by_interpreter
+from .registries import held_by_interpreter, visible_registry
 from .replaced import replaced_objects
 from .sites import trace_sites
 from .verdict import SeriesVerdict, classify
@@ -221,6 +221,13 @@ def _without_steps(
 
 
 # ------------------------------------------------------------ the analysis
+
+
+def _in_registry(leak: Leak) -> Leak:
+    """Name the interpreter registry a leak's path goes through, if any."""
+    texts = [*leak.paths, leak.container.path_text if leak.container else None]
+    name = next((n for n in map(visible_registry, texts) if n), "")
+    return replace(leak, registry=name) if name else leak
 
 
 def _held_from_c(leaks: list[Leak], gn: HeapGraph, run: _Run, iterations: int) -> list[Leak]:
@@ -403,6 +410,7 @@ def _analyse(
                         holder_type=r.holder_type,
                     )
                 )
+    leaks = [_in_registry(x) for x in leaks]
     filling: list[BoundedGrowth] = []
     if gn is not None:
         leaks, filling = judge_bounds(leaks, gn)

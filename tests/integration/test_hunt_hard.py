@@ -298,3 +298,41 @@ def test_codec_search_functions_are_named() -> None:
     assert head.held_by is not None and head.held_by.basis == "marker"
     assert head.held_by.registry.startswith("codecs search functions")
     assert head.held_by.path_text.startswith("list -> [*] -> function")
+
+
+def test_visible_registries_are_named_by_their_path() -> None:
+    from leakhunt.hunting.registries import visible_registry
+
+    assert visible_registry("module gc -> .callbacks -> [*] -> method") == "gc.callbacks"
+    assert visible_registry("module sys -> .path") == "sys.path"
+    assert visible_registry("module sys -> .path_hooks -> [*] -> function") == "sys.path_hooks"
+    assert visible_registry("signal handler SIGTERM -> .__self__ -> app.Server") == (
+        "signal handlers"
+    )
+    assert visible_registry("module app -> .x -> .__warningregistry__ -> dict").startswith(
+        "warnings registry"
+    )
+    assert visible_registry("module sysconfig -> ._CACHE") == ""
+    assert visible_registry(None) == ""
+
+
+def test_gc_callbacks_are_a_named_registry() -> None:
+    import gc
+
+    class Tracker:
+        def on_gc(self, phase: str, info: dict[str, Any]) -> None:
+            return None
+
+    before = list(gc.callbacks)
+
+    def action() -> None:
+        gc.callbacks.append(Tracker().on_gc)
+
+    try:
+        r = hunt(action, iterations=6, warmup=2, trace=False)
+    finally:
+        gc.callbacks[:] = before
+    head = r.leaks[0]
+    assert head.registry == "gc.callbacks"
+    assert head.paths[0].startswith("module gc -> .callbacks -> [*] -> method")
+    assert "registry: gc.callbacks" in render_hunt_text(r)

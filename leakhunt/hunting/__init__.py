@@ -21,6 +21,15 @@ The method, one step per line:
    accumulating container (:func:`leakhunt.analysis.growth.explain_growth`), and
    where the new objects were allocated (tracemalloc, started before the
    warm-up when not already tracing, and stopped again afterwards).
+6. The hard cases (issue 12): a type whose bytes grow while its count does
+   not is traced to the holder whose object was replaced by a bigger one
+   (:mod:`.replaced`); objects no root reaches are told from the holder the
+   interpreter keeps and its registry (:mod:`.registries`); modules new in
+   ``sys.modules`` are growth of that container (:mod:`.modules`); growth
+   held by a container that declares a bound it has not reached is a cache
+   still filling (:mod:`.bounds`); and every growing container is
+   confirmed by its own length over ``max(3, iterations // 2)`` more calls,
+   so that a one-off step (a lazy import) is not a leak.
 
 Nothing of the hunt is counted: its state lives in owned objects
 (:func:`leakhunt.model.owned`). The objects an action leaks are never

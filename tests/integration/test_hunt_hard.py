@@ -336,3 +336,23 @@ def test_gc_callbacks_are_a_named_registry() -> None:
     assert head.registry == "gc.callbacks"
     assert head.paths[0].startswith("module gc -> .callbacks -> [*] -> method")
     assert "registry: gc.callbacks" in render_hunt_text(r)
+
+
+def test_a_module_cache_under_a_constant_named_after_it_is_bounded(drop_modules: str) -> None:
+    mod = types.ModuleType(f"{drop_modules}cache")
+    mod._MAX_ENTRIES = 300  # type: ignore[attr-defined]
+    mod._entries = {}  # type: ignore[attr-defined]
+    mod.LIMIT_RETRIES = 2  # type: ignore[attr-defined]  # not named after the container
+    sys.modules[mod.__name__] = mod
+    calls = [0]
+
+    def action() -> None:
+        calls[0] += 1
+        for i in range(10):
+            mod._entries[(calls[0], i)] = Ring(1)  # type: ignore[attr-defined]
+
+    r = hunt(action, iterations=6, warmup=2, trace=False)
+    assert r.leaks == ()
+    (b,) = {g.bound for g in r.bounded}
+    assert (b.holder_type, b.attribute, b.bound, b.fill) == ("dict", "_MAX_ENTRIES", 300, 80)
+    assert b.holder_path == f"module {mod.__name__} -> ._entries"

@@ -131,13 +131,17 @@ def _in(g0: HeapGraph, gn: HeapGraph, holders: dict[int, tuple[int, str]]) -> It
 
 
 def _child(g: HeapGraph, u: int, label: str, name: str) -> Optional[int]:
-    """The object of type ``name`` that ``u`` refers to by ``label``."""
+    """The object of type ``name`` that ``u`` refers to by ``label``; when
+    several do (keys not kept are all labelled ``[<str>]``), the biggest,
+    so that growth is never overstated."""
     try:
         label_id = g.label_names.index(label)
     except ValueError:
         return None
     a, b = g.offsets[u], g.offsets[u + 1]
-    for k in range(a, b):
-        if g.labels[k] == label_id and g.type_name(g.targets[k]) == name:
-            return int(g.targets[k])
-    return None
+    found = [
+        int(g.targets[k])
+        for k in range(a, b)
+        if g.labels[k] == label_id and g.type_name(g.targets[k]) == name
+    ]
+    return max(found, key=g.sizes.__getitem__) if found else None

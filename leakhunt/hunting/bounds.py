@@ -37,10 +37,18 @@ _NAMESPACES = frozenset({"module", "type"})
 
 
 def _chain(path: RetainerPath, container: bool) -> list[int]:
-    """Indices into ``path.steps`` to ask, nearest to the target first."""
+    """Indices into ``path.steps`` to ask, nearest to the target first:
+    :data:`HOPS` objects, a namespace ``__dict__`` not counted as one."""
     last = len(path.steps) - 1
-    start = last if container else last - 1
-    return [i for i in range(start, max(-1, start - HOPS), -1) if i >= 0]
+    out: list[int] = []
+    i = last if container else last - 1
+    hops = 0
+    while i >= 0 and hops < HOPS:
+        out.append(i)
+        if i + 1 > last or path.steps[i + 1][1] != DICT_LABEL:
+            hops += 1
+        i -= 1
+    return out
 
 
 def _is_class(gn: HeapGraph, v: int) -> bool:

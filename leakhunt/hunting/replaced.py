@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from itertools import compress
 from typing import Optional
 
-from ..analysis.retainers import shortest_paths
+from ..analysis.retainers import DICT_LABEL, shortest_paths
 from ..model import HeapGraph, RetainerPath, readable_labels
 
 __all__ = ["ReplacedObject", "replaced_objects"]
@@ -108,9 +108,12 @@ def replaced_objects(
             continue
         p = paths_n[v]
         assert p is not None
+        # an attribute in a __dict__ (3.10, or a materialized dict): the
+        # holder is the instance that owns the dict
+        owner = p.steps[-3][0] if len(p.steps) >= 3 and p.steps[-2][1] == DICT_LABEL else h
         out.append(
             ReplacedObject(
-                gn.type_name(h), _holder_text(gn, p), g0.sizes[before], gn.sizes[v], v, h
+                gn.type_name(owner), _holder_text(gn, p), g0.sizes[before], gn.sizes[v], v, h
             )
         )
     out.sort(key=lambda r: (-(r.length_b - r.length_a), r.path_text))

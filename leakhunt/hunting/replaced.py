@@ -33,6 +33,9 @@ from ..model import HeapGraph, RetainerPath, readable_labels
 __all__ = ["ReplacedObject", "replaced_objects"]
 
 _CANDIDATES = 16
+#: Objects the interpreter grows in place as it runs them (3.10 code
+#: objects gain an inline cache once hot): never a replaced object.
+_NEVER = frozenset({"code"})
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def replaced_objects(
 ) -> tuple[ReplacedObject, ...]:
     """The objects of type ``name`` that replaced a smaller one at the same
     place and together account for at least half of ``grown`` bytes."""
-    if grown <= 0:
+    if grown <= 0 or name in _NEVER:
         return ()
     old_nodes = _nodes_of(g0, name)
     old_size = {g0.ids[u]: g0.sizes[u] for u in old_nodes}
@@ -103,6 +106,8 @@ def replaced_objects(
         p0, ph = paths_0.get(u), paths_h.get(h)
         if p0 is None or ph is None or _holder_text(g0, p0) != _holder_text(gn, ph):
             continue  # not the same holder: a new object at a reused address
+        if ph.root == "module leakhunt" or ph.root.startswith("module leakhunt."):
+            continue  # leakhunt's own state is never counted
         before = _child(g0, u, label, name)
         if before is None or gn.sizes[v] <= g0.sizes[before]:
             continue

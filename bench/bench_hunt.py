@@ -2,7 +2,9 @@
 ``gc.collect()`` of the same heap (the anchor), measured in one process.
 
 The heap is bench/heap.py's web shop (about N gc-tracked objects); the
-hunted action is scenarios/report_rows.py's (200 rows kept per call). The
+hunted action is scenarios/report_rows.py's (200 rows kept per call), then
+two of issue 12's hard cases (a slow leak under churn, growth without new
+objects). The
 hunt runs with its defaults (graphs for retainer paths, tracemalloc for
 allocation sites), and again with ``--no-paths --no-trace`` (histograms
 only), so the cost of each part shows.
@@ -28,7 +30,7 @@ from _common import _fmt_git, _fmt_size, _git_head, _load, _machine  # noqa: E40
 from heap import build_heap  # noqa: E402
 
 from leakhunt.hunting import hunt  # noqa: E402
-from scenarios import report_rows  # noqa: E402
+from scenarios import audit_trail_text, noisy_rare_audit, report_rows  # noqa: E402
 
 
 def _collect_time(repeats: int = 3) -> float:
@@ -55,17 +57,39 @@ def main() -> int:
     tracked = len(gc.get_objects())
     print(f"heap: {tracked:,} gc-tracked objects, built in {build:.1f} s", file=sys.stderr)
     rows = []
-    for label, kw in (
-        ("hunt (defaults: paths + allocation sites)", {"trace": True, "graph": True}),
-        ("hunt --no-paths --no-trace (histograms only)", {"trace": False, "graph": False}),
+    for label, module, kw, expect in (
+        (
+            "hunt (defaults: paths + allocation sites)",
+            report_rows,
+            {"trace": True, "graph": True},
+            "dict",
+        ),
+        (
+            "hunt --no-paths --no-trace (histograms only)",
+            report_rows,
+            {"trace": False, "graph": False},
+            "dict",
+        ),
+        (
+            "slow leak under churn: noisy_rare_audit.py (one object every third call)",
+            noisy_rare_audit,
+            {"trace": True, "graph": True},
+            "scenarios.noisy_rare_audit.AuditRecord",
+        ),
+        (
+            "no new objects: audit_trail_text.py (a str rebuilt with +=)",
+            audit_trail_text,
+            {"trace": True, "graph": True},
+            "str",
+        ),
     ):
         anchor = _collect_time()
         t = time.perf_counter()
-        r = hunt(report_rows.action, iterations=args.iterations, warmup=args.warmup, **kw)
+        r = hunt(module.action, iterations=args.iterations, warmup=args.warmup, **kw)
         total = time.perf_counter() - t
         per_iter = total / (args.iterations + args.warmup)
-        found = r.leak("dict")
-        ok = found is not None and found.per_iteration == 200.0
+        found = r.leak(expect)
+        ok = found is not None and (module is not report_rows or found.per_iteration == 200.0)
         rows.append(
             {
                 "what": label,
@@ -74,8 +98,8 @@ def main() -> int:
                 "gc_collect_s": round(anchor, 3),
                 "ratio": round(per_iter / anchor, 2),
                 "found_leak": ok,
-                "retainer": found.retainers[0] if found and found.retainers else None,
-                "allocated_at": found.allocated_at if found else None,
+                "retainer": found.paths[0] if found and found.paths else None,
+                "allocated_at": str(found.allocated_at) if found and found.allocated_at else None,
             }
         )
         print(json.dumps(rows[-1]), file=sys.stderr)
@@ -92,7 +116,8 @@ def main() -> int:
         f"- python: {sys.version.split()[0]}; git: {_fmt_git(git)}; load at the end: "
         f"{_load() or 0:.2f}",
         f"- heap: {tracked:,} gc-tracked objects (bench/heap.py, size {_fmt_size(args.size)}); "
-        f"action: scenarios/report_rows.py (200 rows kept per call); "
+        f"actions: scenarios/report_rows.py (200 rows kept per call), then a slow leak "
+        f"under churn and a str growing without new objects; "
         f"{args.warmup} warm-up + {args.iterations} measured calls",
         "- time per iteration = the whole hunt (warm-up, snapshots, analysis, traced calls) "
         "divided by the calls; the anchor is one `gc.collect()` of the same heap, timed just "

@@ -14,7 +14,6 @@ EXPECT = {
     "retainer": [
         ".APP",
         ".services",
-        "[<str>]",  # a data key: not in any output unless keys='names' is asked
         ".gateway",
         ".client",
         ".pool",

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 EXPECT = {
     "leak": True,
     "types": ["pool_worker_tls.ParsedForm"],
-    "retainer": ["._TLS", "['forms']"],
+    "retainer": ["._TLS", "(in _thread._local)"],
     "mechanism": "thread-local cache on the workers of a long-lived thread pool",
 }
 

@@ -42,6 +42,8 @@ class Outcome:
     leaks: list[dict[str, Any]]
     seconds: float
     error: str = ""
+    #: the hunt's own time, as it reports it (the process also starts Python)
+    hunt_seconds: float = 0.0
 
     @property
     def found(self) -> list[dict[str, Any]]:
@@ -75,7 +77,8 @@ def run(path: Path, iterations: int) -> Outcome:
     if p.returncode not in (0, 1):
         last = (p.stderr.strip().splitlines() or ["no output"])[-1]
         return Outcome(path.stem, expect, [], seconds, error=last)
-    return Outcome(path.stem, expect, json.loads(p.stdout)["leaks"], seconds)
+    doc = json.loads(p.stdout)
+    return Outcome(path.stem, expect, doc["leaks"], seconds, hunt_seconds=doc["seconds"])
 
 
 def main() -> int:
@@ -93,7 +96,8 @@ def main() -> int:
     leaking = [o for o in outcomes if o.expect["leak"]]
     controls = [o for o in outcomes if not o.expect["leak"]]
     width = max(len(o.name) for o in outcomes)
-    print(f"{'scenario':<{width}}  {'expect':<7} {'verdict':<9} {'path':<5} {'s':>5}  reported")
+    head = f"{'scenario':<{width}}  {'expect':<7} {'verdict':<9} {'path':<5} {'s':>5} {'hunt':>5}"
+    print(f"{head}  reported")
     for o in outcomes:
         if o.error:
             verdict, path = "ERROR", "-"
@@ -105,7 +109,8 @@ def main() -> int:
             path = "-"
         reported = o.error or ", ".join(x["type"] for x in o.leaks[:4]) or "(nothing)"
         expect = "leak" if o.expect["leak"] else "control"
-        print(f"{o.name:<{width}}  {expect:<7} {verdict:<9} {path:<5} {o.seconds:5.1f}  {reported}")
+        row = f"{o.name:<{width}}  {expect:<7} {verdict:<9} {path:<5} {o.seconds:5.1f}"
+        print(f"{row} {o.hunt_seconds:5.1f}  {reported}")
 
     found = [o for o in leaking if o.detected]
     paths_ok = [o for o in found if o.path_ok]
@@ -114,6 +119,8 @@ def main() -> int:
     print(f"recall:                 {len(found)}/{len(leaking)} leaking scenarios found")
     print(f"retainer-path accuracy: {len(paths_ok)}/{len(found)} found leaks held where expected")
     print(f"false alarms:           {len(alarms)}/{len(controls)} controls")
+    slowest = max(outcomes, key=lambda o: o.hunt_seconds)
+    print(f"slowest hunt:           {slowest.hunt_seconds:.1f} s ({slowest.name})")
     return 2 if any(o.error for o in outcomes) else 0
 
 

@@ -101,7 +101,9 @@ class _State:
 
     def __init__(self) -> None:
         self.seq = 0
-        self.names: dict[type, str] = {}
+        # id(type) -> (type, name): keyed by id with an identity check, since
+        # a dict keyed by the class would call its metaclass's __hash__/__eq__
+        self.names: dict[int, tuple[type, str]] = {}
         self.force_python = os.environ.get("LEAKHUNT_PURE_PYTHON", "") not in ("", "0")
         self.warned_layouts = False
 
@@ -157,7 +159,8 @@ def type_name(tp: type) -> str:
     >>> type_name(dict), type_name(TypeStat)
     ('dict', 'leakhunt.model.snapshot.TypeStat')
     """
-    name = _STATE.names.get(tp)
+    hit = _STATE.names.get(id(tp))
+    name = hit[1] if hit is not None and hit[0] is tp else None
     if name is None:
         try:
             module = _type_module(tp)
@@ -174,7 +177,7 @@ def type_name(tp: type) -> str:
         else:
             name = f"{module}.{qual}"
         name = printable(name)  # a name can hold "\x1b[2J\n": shown escaped everywhere
-        _STATE.names[tp] = name
+        _STATE.names[id(tp)] = (tp, name)
     return name
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from . import _type_module, _type_qualname
+from . import type_name
 
 __all__ = [
     "BOUND_NAMES",
@@ -60,6 +60,7 @@ _DICT = type.__dict__["__dict__"].__get__  # a class's own mappingproxy
 _NAME = type.__dict__["__name__"].__get__
 _FLAGS = type.__dict__["__flags__"].__get__
 _HEAPTYPE = 1 << 9
+_TYPE_SUBCLASS = 1 << 31
 _MODULE_DICT: Any = vars(types.ModuleType)["__dict__"].__get__  # no module __getattr__
 _SAFE_DESCRIPTORS = (types.MemberDescriptorType, types.GetSetDescriptorType)
 _LENGTHS: tuple[tuple[type, Any], ...] = (
@@ -80,34 +81,6 @@ try:
         _LRU = None  # the pure-Python fallback: not asked
 except (ImportError, AttributeError, KeyError):
     _LRU = None
-
-
-_NAMES: dict[int, tuple[type, str]] = {}
-
-
-def type_name(tp: type) -> str:
-    """``module.QualName`` of ``tp`` (builtins bare), as
-    :func:`leakhunt.capture.type_name` spells it, cached by ``id()`` with an
-    identity check: a dict keyed by the class itself would call a
-    metaclass's ``__hash__`` and ``__eq__``."""
-    hit = _NAMES.get(id(tp))
-    if hit is not None and hit[0] is tp:
-        return hit[1]
-    try:
-        module = _type_module(tp)
-    except Exception:
-        module = None
-    try:
-        qual = _type_qualname(tp)
-    except Exception:
-        qual = None
-    if type(qual) is not str:
-        qual = "?"
-    name = qual if type(module) is not str or module == "builtins" else f"{module}.{qual}"
-    if len(_NAMES) > 100_000:
-        _NAMES.clear()
-    _NAMES[id(tp)] = (tp, name)
-    return name
 
 
 @dataclass(frozen=True)
@@ -144,23 +117,52 @@ def _declared(obj: Any, tp: type) -> tuple[str, Optional[int]]:
     read without running code of its class."""
     mro = _MRO(tp)
     mangled = [f"_{_NAME(k).lstrip('_')}__" for k in mro if _FLAGS(k) & _HEAPTYPE]
-    for base in sorted(BOUND_NAMES):
-        for name in (base, f"_{base}", *(m + base for m in mangled)):
-            found, attr = _class_lookup(mro, name)
-            if found and not (type(attr) is int or any(type(attr) is d for d in _SAFE_DESCRIPTORS)):
-                continue  # a property or another descriptor would run code
-            try:
-                value = object.__getattribute__(obj, name)
-            except Exception:
-                continue
-            if type(value) is int and value > 0:
-                return name, value
+    names = sorted(BOUND_NAMES)
+    candidates = [*names, *(f"_{n}" for n in names), *(m + n for m in mangled for n in names)]
+    for name in candidates:
+        found, attr = _class_lookup(mro, name)
+        if found and not (type(attr) is int or any(type(attr) is d for d in _SAFE_DESCRIPTORS)):
+            continue  # a property or another descriptor would run code
+        try:
+            value = object.__getattribute__(obj, name)
+        except Exception:
+            continue
+        if type(value) is int and value > 0:
+            return name, value
     return "", None
 
 
-def _facts(obj: Any) -> HolderFacts:
+def _norm(name: str) -> str:
+    return name.lower().replace("_", "")
+
+
+def _named_bound(ns: Any, attribute: str) -> tuple[str, Optional[int]]:
+    """In a module's or class's namespace, a positive int constant whose name
+    says it bounds ``attribute`` (``_MAXCACHE`` for ``_cache``,
+    ``MAX_SESSIONS`` for ``sessions``): a maximum named after the container."""
+    want = _norm(attribute).rstrip("0123456789")
+    if len(want) < 3:
+        return "", None
+    for key, value in dict.items(ns) if type(ns) is dict else ():
+        if type(key) is not str or type(value) is not int or value <= 0:
+            continue
+        k = _norm(key)
+        if any(w in k for w in ("max", "limit", "capacity")) and want.rstrip("s") in k:
+            return key, value
+    return "", None
+
+
+def _facts(obj: Any, attribute: str = "") -> HolderFacts:
     tp = type(obj)
     name = type_name(tp)
+    if attribute and (tp is types.ModuleType or _FLAGS(tp) & _TYPE_SUBCLASS):
+        # a module or class that holds the container as ``attribute``
+        try:
+            ns = _MODULE_DICT(obj) if tp is types.ModuleType else dict(_DICT(obj))
+            key, bound = _named_bound(ns, attribute)
+        except Exception:
+            key, bound = "", None
+        return HolderFacts(name, None, bound, key)
     if _LRU is not None and tp is _LRU:
         try:
             info = _CACHE_INFO(obj)
@@ -184,10 +186,15 @@ def _facts(obj: Any) -> HolderFacts:
     return HolderFacts(name, length, bound, attribute)
 
 
-def holder_facts(wanted: dict[int, str]) -> dict[int, HolderFacts]:
+def holder_facts(
+    wanted: dict[int, str], attributes: Optional[dict[int, str]] = None
+) -> dict[int, HolderFacts]:
     """Facts about the gc-tracked live objects whose ``id()`` is a key of
     ``wanted`` and whose type is named as its value (an address reused by
-    an object of another type is not the same object)."""
+    an object of another type is not the same object). ``attributes`` names,
+    for a module or class, the attribute that holds the container below it
+    (its bound is a constant named after it)."""
+    attributes = attributes or {}
     if not wanted:
         return {}
     out: dict[int, HolderFacts] = {}
@@ -198,7 +205,7 @@ def holder_facts(wanted: dict[int, str]) -> dict[int, HolderFacts]:
             want = wanted.get(i)
             if want is None or type_name(type(o)) != want:
                 continue
-            out[i] = _facts(o)
+            out[i] = _facts(o, attributes.get(i, ""))
     finally:
         objs.clear()
     return out

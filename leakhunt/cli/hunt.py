@@ -32,6 +32,12 @@ from ._common import (
 )
 
 
+class HuntKeys(str, enum.Enum):
+    namespaces = "namespaces"
+    names = "names"
+    all = "all"
+
+
 class HuntFormat(str, enum.Enum):
     table = "table"
     json = "json"
@@ -167,6 +173,15 @@ def hunt_command(
             help="Write one referrer graph per leak into DIR (SVG; DOT without Graphviz).",
         ),
     ] = None,
+    keys: Annotated[
+        HuntKeys,
+        typer.Option(
+            "--keys",
+            case_sensitive=False,
+            help="Which dict keys retainer paths show: namespaces (names of globals and "
+            "attributes only), names (also identifier-shaped keys of any dict), all.",
+        ),
+    ] = HuntKeys.namespaces,
     html: Annotated[
         Optional[str],
         typer.Option(
@@ -201,6 +216,7 @@ def hunt_command(
             target=loaded.name,
             progress=say,
             keep_graph=graph_dir is not None or html is not None,
+            keys=keys.value,
         )
     if say is not None:
         sys.stderr.write("\r\x1b[2K")

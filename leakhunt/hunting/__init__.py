@@ -21,6 +21,15 @@ The method, one step per line:
    accumulating container (:func:`leakhunt.analysis.growth.explain_growth`), and
    where the new objects were allocated (tracemalloc, started before the
    warm-up when not already tracing, and stopped again afterwards).
+6. The hard cases (issue 12): a type whose bytes grow while its count does
+   not is traced to the holder whose object was replaced by a bigger one
+   (:mod:`.replaced`); objects no root reaches are told from the holder the
+   interpreter keeps and its registry (:mod:`.registries`); modules new in
+   ``sys.modules`` are growth of that container (:mod:`.modules`); growth
+   held by a container that declares a bound it has not reached is a cache
+   still filling (:mod:`.bounds`); and every growing container is
+   confirmed by its own length over ``max(3, iterations // 2)`` more calls,
+   so that a one-off step (a lazy import) is not a leak.
 
 Nothing of the hunt is counted: its state lives in owned objects
 (:func:`leakhunt.model.owned`). The objects an action leaks are never
@@ -42,7 +51,7 @@ from ..model.hunt import AllocationSite, BoundedGrowth, HuntResult, Leak, Warmup
 from .bounds import judge_bounds
 from .explain import Explained, container_key, explain, growing_containers, ranked
 from .modules import ModuleRegistry, module_registry, through_registry
-from .registries import held_by_interpreter
+from .registries import held_by_interpreter, visible_registry
 from .replaced import replaced_objects
 from .sites import trace_sites
 from .verdict import SeriesVerdict, classify
@@ -85,8 +94,8 @@ class _Watch:
         self.objects: list[Any] = []
 
 
-def _take(graph: bool) -> Snapshot:
-    return capture.take_snapshot("hunt", collect=True, graph=graph)
+def _take(graph: bool, keys: str = "namespaces") -> Snapshot:
+    return capture.take_snapshot("hunt", collect=True, graph=graph, keys=keys)
 
 
 def hunt(
@@ -99,6 +108,7 @@ def hunt(
     target: Optional[str] = None,
     progress: Optional[Progress] = None,
     keep_graph: bool = False,
+    keys: str = "namespaces",
 ) -> HuntResult:
     """Call ``fn()`` ``warmup`` times, then ``iterations`` times with a
     snapshot after each call, and report what leaks.
@@ -108,7 +118,10 @@ def hunt(
     captures two object graphs for retainer paths and container watching
     (needs the compiled walker); ``keep_graph`` keeps the last one in the
     result, to draw the leaks. ``progress`` is called with a short line
-    before each step. Exceptions from ``fn`` propagate: a hunt of a failing
+    before each step. ``keys`` says which dict keys retainer paths may show
+    (:data:`leakhunt.capture.KEY_MODES`: by default only names of module
+    globals and attributes; "names" adds identifier-shaped keys of any
+    dict; "all" every key). Exceptions from ``fn`` propagate: a hunt of a failing
     action means nothing.
 
     >>> import leakhunt
@@ -134,12 +147,12 @@ def hunt(
         say(f"warm-up call {i + 1}/{warmup}")
         fn()
     say("graph snapshot before the measured calls" if graph else "snapshot")
-    run.g0 = _take(graph)
+    run.g0 = _take(graph, keys)
     first = atexit_count()
     for i in range(iterations):
         say(f"call {i + 1}/{iterations}")
         fn()
-        run.snaps = (*run.snaps, _take(graph and i == iterations - 1))
+        run.snaps = (*run.snaps, _take(graph and i == iterations - 1, keys))
     run.gn = run.snaps[-1]
     run.atexit = (first, atexit_count())
     say("analysing")
@@ -165,9 +178,10 @@ def hunt(
 
 def _unconfirmed(leak: Leak) -> bool:
     """A container leak that only the two graphs vouch for: no series of
-    counts or bytes was judged for it (a lazy import that adds modules in
-    one call looks the same in two graphs as steady growth)."""
-    return leak.kind == "container" and leak.grew_in == 0 and not leak.holder_type
+    its own length was judged (a lazy import that adds modules in one call
+    looks the same in two graphs as steady growth; a verdict lent by its
+    type's bytes may come from other objects of the type)."""
+    return leak.kind == "container" and not leak.holder_type
 
 
 def _without_steps(
@@ -202,7 +216,7 @@ def _without_steps(
             continue
         rate = x.items_per_iteration
         if b - a >= max(1.0, rate * calls / 3):
-            kept.append(replace(x, grew_in=1, steps=calls + result.iterations))
+            kept.append(x)
             continue
         delta = x.container.delta if x.container else 0
         steps.append(WarmupGrowth(x.type_name, delta, 0, "step"))
@@ -216,6 +230,13 @@ def _without_steps(
 
 
 # ------------------------------------------------------------ the analysis
+
+
+def _in_registry(leak: Leak) -> Leak:
+    """Name the interpreter registry a leak's path goes through, if any."""
+    texts = [*leak.paths, leak.container.path_text if leak.container else None]
+    name = next((n for n in map(visible_registry, texts) if n), "")
+    return replace(leak, registry=name) if name else leak
 
 
 def _held_from_c(leaks: list[Leak], gn: HeapGraph, run: _Run, iterations: int) -> list[Leak]:
@@ -398,6 +419,7 @@ def _analyse(
                         holder_type=r.holder_type,
                     )
                 )
+    leaks = [_in_registry(x) for x in leaks]
     filling: list[BoundedGrowth] = []
     if gn is not None:
         leaks, filling = judge_bounds(leaks, gn)

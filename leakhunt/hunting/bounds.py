@@ -30,14 +30,37 @@ __all__ = ["HOPS", "judge_bounds"]
 #: holder when the items are wrapped (a cache entry, a linked-list node).
 HOPS = 4
 
-_NOT_OWNERS = frozenset({"module", "type", "function", "frame", "cell"})
+_NOT_OWNERS = frozenset({"function", "frame", "cell"})
+#: Owners whose bound is a constant named after the attribute that holds
+#: the container (``re._MAXCACHE`` for ``re._cache``)
+_NAMESPACES = frozenset({"module", "type"})
 
 
 def _chain(path: RetainerPath, container: bool) -> list[int]:
-    """Indices into ``path.steps`` to ask, nearest to the target first."""
+    """Indices into ``path.steps`` to ask, nearest to the target first:
+    :data:`HOPS` objects, a namespace ``__dict__`` not counted as one."""
     last = len(path.steps) - 1
-    start = last if container else last - 1
-    return [i for i in range(start, max(0, start - HOPS), -1) if i >= 1]
+    out: list[int] = []
+    i = last if container else last - 1
+    hops = 0
+    while i >= 0 and hops < HOPS:
+        out.append(i)
+        if i + 1 > last or path.steps[i + 1][1] != DICT_LABEL:
+            hops += 1
+        i -= 1
+    return out
+
+
+def _is_class(gn: HeapGraph, v: int) -> bool:
+    """A class node: its type is a metaclass (``type``, ``abc.ABCMeta``...)."""
+    return gn.type_name(v) in ("type", "abc.ABCMeta", "enum.EnumType", "enum.EnumMeta")
+
+
+def _attribute_below(path: RetainerPath, i: int) -> str:
+    """The attribute name by which step ``i`` holds the next node on the path."""
+    labels = readable_labels(path.steps[i + 1 : i + 3])
+    first = labels[0] if labels else ""
+    return first[1:] if first.startswith(".") and first[1:].isidentifier() else ""
 
 
 def _paths(leak: Leak, gn: HeapGraph) -> list[tuple[RetainerPath, bool]]:
@@ -62,6 +85,7 @@ def _bound_on(
         if f is None or f.bound is None:
             continue
         fill = f.length
+        at, holder = i, f.type_name
         if fill is None:
             # An owner declares the bound: the fill is the length of the
             # container below it on the path (past a namespace __dict__).
@@ -71,11 +95,13 @@ def _bound_on(
                 below = facts.get(gn.ids[steps[j][0]])
                 if below is not None and below.length is not None:
                     fill = below.length
+                    if gn.type_name(node) in _NAMESPACES or _is_class(gn, node):
+                        at, holder = j, below.type_name  # a module constant bounds it
                     break
         if fill is None:
             continue
-        text = " -> ".join([path.root, *readable_labels(steps[1 : i + 1])])
-        return DeclaredBound(f.type_name, text, f.attribute, f.bound, fill)
+        text = " -> ".join([path.root, *readable_labels(steps[1 : at + 1])])
+        return DeclaredBound(holder, text, f.attribute, f.bound, fill)
     return None
 
 
@@ -87,16 +113,23 @@ def judge_bounds(
         return list(leaks), []
     per_leak = [_paths(x, gn) for x in leaks]
     wanted: dict[int, str] = {}
+    attributes: dict[int, str] = {}
     for paths in per_leak:
         for path, container in paths:
             for i in _chain(path, container):
                 v = path.steps[i][0]
-                if gn.type_name(v) not in _NOT_OWNERS:
+                kind = gn.type_name(v)
+                if kind in _NAMESPACES or _is_class(gn, v):
+                    attribute = _attribute_below(path, i)
+                    if not attribute:
+                        continue
+                    attributes[gn.ids[v]] = attribute
+                if kind not in _NOT_OWNERS:
                     wanted[gn.ids[v]] = gn.type_name(v)
                     for j in range(i + 1, len(path.steps)):
                         w = path.steps[j][0]
                         wanted[gn.ids[w]] = gn.type_name(w)
-    facts = holder_facts(wanted)
+    facts = holder_facts(wanted, attributes)
     kept: list[Leak] = []
     bounded: list[BoundedGrowth] = []
     for leak, paths in zip(leaks, per_leak, strict=True):

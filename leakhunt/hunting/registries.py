@@ -43,7 +43,51 @@ from ..analysis.retainers import DICT_LABEL, mask_label
 from ..model import HeapGraph, readable_labels
 from ..model.hunt import Basis, InterpreterHold
 
-__all__ = ["held_by_interpreter"]
+__all__ = ["VISIBLE_REGISTRIES", "held_by_interpreter", "visible_registry"]
+
+#: Interpreter registries Python can see, by the start of a retainer path:
+#: a path through one of them is a path like any other, and the registry's
+#: name says what keeps the objects.
+VISIBLE_REGISTRIES: tuple[tuple[str, str], ...] = (
+    ("module sys -> .modules", "sys.modules"),
+    ("module sys -> .path_importer_cache", "sys.path_importer_cache"),
+    ("module sys -> .path_hooks", "sys.path_hooks"),
+    ("module sys -> .meta_path", "sys.meta_path"),
+    ("module sys -> .path", "sys.path"),
+    (
+        "module threading -> ._threading_atexits",
+        "threading shutdown hooks (threading._register_atexit)",
+    ),
+    ("module threading -> ._shutdown_locks", "threading shutdown locks"),
+    ("module gc -> .callbacks", "gc.callbacks"),
+    ("module copyreg -> .dispatch_table", "copyreg dispatch table"),
+    ("module copyreg -> ._extension_registry", "copyreg extension registry"),
+    ("module copyreg -> ._inverted_registry", "copyreg extension registry"),
+    ("module warnings -> .filters", "warnings filters"),
+    ("module warnings -> .onceregistry", "warnings once-registry"),
+    ("module ctypes -> ._pointer_type_cache", "ctypes pointer-type cache"),
+    ("module ctypes -> ._c_functype_cache", "ctypes function-type cache"),
+    ("signal handler ", "signal handlers"),
+    ("sys.settrace hook", "sys.settrace hook"),
+    ("sys.setprofile hook", "sys.setprofile hook"),
+)
+
+
+def visible_registry(path_text: Optional[str]) -> str:
+    """The interpreter registry a retainer path goes through, or ""."""
+    if not path_text:
+        return ""
+    if " -> .__warningregistry__" in path_text:
+        return "warnings registry (__warningregistry__)"
+    for prefix, name in VISIBLE_REGISTRIES:
+        if (
+            path_text == prefix
+            or path_text.startswith(prefix + " ")
+            or (prefix.endswith(" ") and path_text.startswith(prefix))
+        ):
+            return name
+    return ""
+
 
 #: How far from a top the leaked objects may be for the path to be drawn.
 _MAX_DEPTH = 12

@@ -27,12 +27,15 @@ from dataclasses import dataclass
 from itertools import compress
 from typing import Optional
 
-from ..analysis.retainers import shortest_paths
+from ..analysis.retainers import DICT_LABEL, shortest_paths
 from ..model import HeapGraph, RetainerPath, readable_labels
 
 __all__ = ["ReplacedObject", "replaced_objects"]
 
 _CANDIDATES = 16
+#: Objects the interpreter grows in place as it runs them (3.10 code
+#: objects gain an inline cache once hot): never a replaced object.
+_NEVER = frozenset({"code"})
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def replaced_objects(
 ) -> tuple[ReplacedObject, ...]:
     """The objects of type ``name`` that replaced a smaller one at the same
     place and together account for at least half of ``grown`` bytes."""
-    if grown <= 0:
+    if grown <= 0 or name in _NEVER:
         return ()
     old_nodes = _nodes_of(g0, name)
     old_size = {g0.ids[u]: g0.sizes[u] for u in old_nodes}
@@ -103,14 +106,19 @@ def replaced_objects(
         p0, ph = paths_0.get(u), paths_h.get(h)
         if p0 is None or ph is None or _holder_text(g0, p0) != _holder_text(gn, ph):
             continue  # not the same holder: a new object at a reused address
+        if ph.root == "module leakhunt" or ph.root.startswith("module leakhunt."):
+            continue  # leakhunt's own state is never counted
         before = _child(g0, u, label, name)
         if before is None or gn.sizes[v] <= g0.sizes[before]:
             continue
         p = paths_n[v]
         assert p is not None
+        # an attribute in a __dict__ (3.10, or a materialized dict): the
+        # holder is the instance that owns the dict
+        owner = p.steps[-3][0] if len(p.steps) >= 3 and p.steps[-2][1] == DICT_LABEL else h
         out.append(
             ReplacedObject(
-                gn.type_name(h), _holder_text(gn, p), g0.sizes[before], gn.sizes[v], v, h
+                gn.type_name(owner), _holder_text(gn, p), g0.sizes[before], gn.sizes[v], v, h
             )
         )
     out.sort(key=lambda r: (-(r.length_b - r.length_a), r.path_text))
@@ -131,13 +139,17 @@ def _in(g0: HeapGraph, gn: HeapGraph, holders: dict[int, tuple[int, str]]) -> It
 
 
 def _child(g: HeapGraph, u: int, label: str, name: str) -> Optional[int]:
-    """The object of type ``name`` that ``u`` refers to by ``label``."""
+    """The object of type ``name`` that ``u`` refers to by ``label``; when
+    several do (keys not kept are all labelled ``[<str>]``), the biggest,
+    so that growth is never overstated."""
     try:
         label_id = g.label_names.index(label)
     except ValueError:
         return None
     a, b = g.offsets[u], g.offsets[u + 1]
-    for k in range(a, b):
-        if g.labels[k] == label_id and g.type_name(g.targets[k]) == name:
-            return int(g.targets[k])
-    return None
+    found = [
+        int(g.targets[k])
+        for k in range(a, b)
+        if g.labels[k] == label_id and g.type_name(g.targets[k]) == name
+    ]
+    return max(found, key=g.sizes.__getitem__) if found else None

@@ -138,6 +138,9 @@ class Leak:
     evidence: tuple[str, ...] = ()
     #: what holds the objects from C, when no root reaches them
     held_by: Optional[InterpreterHold] = None
+    #: the interpreter registry its retainer path goes through (sys.modules,
+    #: gc.callbacks, threading's shutdown hooks...), "" for none
+    registry: str = ""
 
     @property
     def paths(self) -> tuple[Optional[str], ...]:

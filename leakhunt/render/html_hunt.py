@@ -26,7 +26,16 @@ from ..model.hunt import HuntResult, Leak
 from .dot import render_dot
 from .html import HtmlReport, LeakEntry
 from .svg import SvgError, graphviz_svg
-from .words import HELD_OUTSIDE, container_sentence, fmt_bytes, fmt_count, fmt_rate
+from .words import (
+    HELD_OUTSIDE,
+    bound_sentence,
+    container_sentence,
+    fmt_bytes,
+    fmt_count,
+    fmt_rate,
+    held_by_sentence,
+    replaced_sentence,
+)
 
 __all__ = ["hunt_report"]
 
@@ -40,10 +49,38 @@ def _rate(leak: Leak) -> str:
 
 
 def _verdict_text(leak: Leak) -> str:
+    if leak.holder_type:
+        return f"one object replaced by a bigger one, grew in {leak.grew_in} of {leak.steps} calls"
     if leak.kind == "container":
         rate = fmt_rate(leak.items_per_iteration, signed=False)
         return f"one container grows by {rate} items per call"
     return f"grew in {leak.grew_in} of {leak.steps} calls (confidence {leak.confidence:.0%})"
+
+
+def _paths(leak: Leak) -> tuple[str, ...]:
+    """Each retainer path; for objects no root reaches, what holds them
+    from C and the partial path from it; the registry a path goes through."""
+    out: list[str] = []
+    for p in leak.paths:
+        if p is None and leak.held_by is not None:
+            out.append(f"{held_by_sentence(leak.held_by)}: {leak.held_by.path_text}")
+        else:
+            out.append(p if p is not None else HELD_OUTSIDE)
+    if leak.registry:
+        out.append(f"registry: {leak.registry}")
+    return tuple(out)
+
+
+def _container(leak: Leak, calls: int) -> Optional[str]:
+    if leak.container is None:
+        return None
+    if leak.holder_type:
+        text = replaced_sentence(leak.container, leak.holder_type, calls=calls)
+    else:
+        text = container_sentence(leak.container, calls=calls)
+    if leak.bound is not None:
+        text += f"; {bound_sentence(leak.bound)}"
+    return text
 
 
 def _graph(result: HuntResult, leak: Leak, draw: Drawer) -> Optional[str]:
@@ -70,10 +107,8 @@ def hunt_report(
                 count_per_iteration=leak.per_iteration,
                 bytes_per_iteration=leak.bytes_per_iteration,
                 verdict=_verdict_text(leak),
-                retainer_paths=tuple(p if p is not None else HELD_OUTSIDE for p in leak.paths),
-                container=None
-                if leak.container is None
-                else container_sentence(leak.container, calls=result.iterations),
+                retainer_paths=_paths(leak),
+                container=_container(leak, result.iterations),
                 allocation_site=None if leak.allocated_at is None else str(leak.allocated_at),
                 graph_svg=svg,
                 counts=leak.counts,

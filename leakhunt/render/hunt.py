@@ -86,6 +86,8 @@ def _leak_lines(
         lines.append(f"{_INDENT}... and {len(paths) - len(shown)} more paths")
     if not paths and result.graph:
         lines.append(f"{_INDENT}held by: (no retainer path found)")
+    if leak.registry:
+        lines.append(f"{_INDENT}registry: {leak.registry}")
     if leak.container and leak.holder_type:
         sentence = replaced_sentence(leak.container, leak.holder_type, calls=result.iterations)
         lines.append(f"{_INDENT}growing: {sentence}")
@@ -222,6 +224,7 @@ def _leak(leak: Leak) -> dict[str, Any]:
         "holder_type": leak.holder_type or None,
         "evidence": list(leak.evidence),
         "held_by": None if leak.held_by is None else _held_by(leak.held_by),
+        "registry": leak.registry or None,
     }
 
 

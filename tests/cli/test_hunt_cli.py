@@ -284,3 +284,27 @@ def test_a_module_of_a_package_with_relative_imports(tmp_path: Path) -> None:
     (leak,) = json.loads(p.stdout)["leaks"]
     assert leak["type"] == "bytearray"
     assert leak["retainers"] == ["module shop.handlers.store -> .ORDERS -> [*] -> bytearray"]
+
+
+def test_hunt_shows_data_keys_only_when_asked(tmp_path: Path) -> None:
+    (tmp_path / "tenants.py").write_text(
+        textwrap.dedent(
+            """
+            SESSIONS = {"acme-corp": []}
+
+            class Session:
+                pass
+
+            def action():
+                SESSIONS["acme-corp"].append(Session())
+            """
+        )
+    )
+
+    def retainers(*extra: str) -> str:
+        p = _hunt("tenants.py", "--no-trace", "-n", "4", "-f", "json", *extra, cwd=tmp_path)
+        assert p.returncode == 1, p.stderr
+        return json.dumps(json.loads(p.stdout)["leaks"])
+
+    assert "acme-corp" not in retainers()
+    assert "['acme-corp']" in retainers("--keys", "all")

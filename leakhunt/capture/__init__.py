@@ -481,12 +481,15 @@ def _background(
         raise LeakhuntError(f"keys={keys!r}: use one of {', '.join(map(repr, KEY_MODES))}")
     if collect:
         gc.collect()  # in the parent: a collection runs finalizers, user code
+    # the program's numbers, not the child's: its pid, memory and gc state
+    parent = {"pid": os.getpid(), "memory": process_memory(), "gc": _gc_info()}
 
     def take() -> Snapshot:
         # the child's warnings would go to a stderr whose lock another
         # thread may hold: they are errors, reported on the pipe
         warnings.simplefilter("error")
-        return take_snapshot(label, collect=False, graph=graph, keys=keys)
+        s = take_snapshot(label, collect=False, graph=graph, keys=keys)
+        return replace(s, **parent)
 
     def save(s: Snapshot) -> Optional[str]:
         return _write(s, path)

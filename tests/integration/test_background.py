@@ -62,7 +62,8 @@ for graph in (False, True):
     fg = leakhunt.snapshot("fg", path="snaps", graph=graph)
     names = ["__main__.Row", "list", "str", "int", "tuple"]
     out[str(graph)] = [[bg.stat(n).count for n in names], [fg.stat(n).count for n in names],
-                       bg.graph is not None, oct(os.stat(h.path).st_mode & 0o777)]
+                       bg.graph is not None, oct(os.stat(h.path).st_mode & 0o777),
+                       bg.pid == os.getpid(), h.pid != os.getpid()]
     if graph:
         a = bg.graph.type_names.index("__main__.Row")
         out["rows_in_graph"] = sum(1 for t in bg.graph.types if t == a)
@@ -73,7 +74,8 @@ print(json.dumps(out))
     # calls themselves aside: labels, paths, the child's closures, the
     # helper thread)
     for graph in ("False", "True"):
-        bg, fg, has_graph, mode = out[graph]
+        bg, fg, has_graph, mode, program_pid, child_pid = out[graph]
+        assert program_pid and child_pid  # the file names the program, not the child
         assert bg[0] == fg[0] == 20_000
         assert abs(bg[1] - fg[1]) <= 10, (bg, fg)
         assert all(abs(b - f) <= f // 100 for b, f in zip(bg[2:], fg[2:])), (bg, fg)

@@ -2,7 +2,8 @@
 #   make demo   set up leakhunt (no dev tools, no browser), then watch a real leak being found
 #   make test   set everything up (dev tools, Graphviz, Chromium), then run the suite
 #   make lint   ruff + mypy (strict on the package) + the import boundaries of design.md
-#   make bench  benchmark against gc.collect(), objgraph, pympler, guppy3; monitor overhead
+#   make bench  benchmark against gc.collect(), objgraph, pympler, guppy3; monitor overhead;
+#               background snapshots (pause, copy-on-write) against Node (make bench-large: 20M)
 #   make eval   hunt every scenario; print recall, retainer-path accuracy, false alarms
 #   make test-all   the suite on every supported Python (3.10 to 3.13), as CI runs it
 # Another Python: make test PYTHON=python3.13 VENV=.venv-3.13
@@ -17,7 +18,7 @@ PYTEST_ARGS ?= -n 2
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 VERSIONS ?= 3.10 3.11 3.12 3.13
 
-.PHONY: setup demo test test-all lint bench eval clean graphviz chromium
+.PHONY: setup demo test test-all lint bench bench-large eval clean graphviz chromium
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python >= 3.10 or pass PYTHON=..."; exit 2; }
@@ -66,6 +67,11 @@ bench: setup
 	$(PY) bench/bench_retainers.py --out docs/benchmarks-retainers.md
 	$(PY) bench/bench_hunt.py --out docs/benchmarks-hunt.md
 	$(PY) bench/bench_monitor.py --out docs/benchmarks-monitor.md
+	$(PY) bench/bench_background.py --sizes 1000000 --out docs/benchmarks-background.md
+
+# the 20M-object tier of issue 10 (minutes, several GB of memory)
+bench-large: setup
+	$(PY) bench/bench_background.py --sizes 1000000,20000000 --out docs/benchmarks-background.md
 
 eval: setup
 	$(PY) scripts/eval.py

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -31,9 +31,41 @@ def snapshot_command(
         float,
         typer.Option("--wait", min=0.0, metavar="SECONDS", help="Give up after SECONDS."),
     ] = 60.0,
+    attach: Annotated[
+        bool,
+        typer.Option(
+            "--attach/--no-attach",
+            help="A Python process without leakhunt's signal handler gets one through gdb "
+            "(it must be able to import leakhunt).",
+        ),
+    ] = True,
+    graph: Annotated[
+        bool,
+        typer.Option("--graph", help="When attaching: snapshots hold the object graph."),
+    ] = False,
+    keys: Annotated[
+        str,
+        typer.Option(
+            "--keys",
+            metavar="WHICH",
+            help="When attaching with --graph: which dict keys to keep as labels "
+            "('namespaces', 'names' or 'all'; see leakhunt.snapshot).",
+        ),
+    ] = "namespaces",
+    directory: Annotated[
+        Optional[str],
+        typer.Option(
+            "--snapshot-dir",
+            metavar="DIR",
+            show_default=False,
+            help="When attaching: where the process writes snapshots (default: "
+            "./leakhunt-snapshots, absolute).",
+        ),
+    ] = None,
 ) -> int:
     """Send the process its snapshot signal and print the path of the
-    snapshot file it writes, once written."""
+    snapshot file it writes, once written. A Python process started without
+    leakhunt is attached to first (gdb), unless --no-attach."""
     from ..runtime.ondemand import read_receipt, receipt_path, same_process
 
     def alive() -> bool:
@@ -48,6 +80,23 @@ def snapshot_command(
     if pid <= 0 or not alive():
         raise UsageError(f"snapshot: no process with pid {pid}")
     receipt = read_receipt(pid)
+    if (receipt is None or not same_process(receipt)) and attach:
+        import signal
+
+        from ..capture import KEY_MODES
+        from ..runtime.attach import attach as attach_to
+
+        if keys not in KEY_MODES:
+            raise UsageError(f"snapshot: --keys {keys!r}: use one of {', '.join(KEY_MODES)}")
+        attach_to(
+            pid,
+            signum=int(signal.SIGUSR2),
+            directory=os.path.abspath(directory or "leakhunt-snapshots"),
+            graph=graph,
+            keys=keys,
+            timeout=min(wait, 30.0) if wait > 0 else 30.0,
+        )
+        receipt = read_receipt(pid)
     if receipt is None or not same_process(receipt):
         raise UsageError(
             f"snapshot: process {pid} has no leakhunt signal handler (no {receipt_path(pid)}); "

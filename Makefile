@@ -18,7 +18,7 @@ PYTEST_ARGS ?= -n 2
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 VERSIONS ?= 3.10 3.11 3.12 3.13
 
-.PHONY: setup demo test test-all lint bench bench-large eval clean graphviz chromium
+.PHONY: setup demo test test-all lint bench bench-large eval clean graphviz chromium tools
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python >= 3.10 or pass PYTHON=..."; exit 2; }
@@ -43,7 +43,13 @@ graphviz:
 chromium:
 	@sh scripts/ensure-chromium.sh
 
-setup: $(DEV) graphviz chromium
+# gdb: 'leakhunt snapshot PID' attaches with it (tests/cli/test_attach.py);
+# node: the outside anchor of bench/bench_background.py
+tools:
+	@sh scripts/ensure-tool.sh gdb gdb "attaching to an unprepared process"
+	@sh scripts/ensure-tool.sh node nodejs "the Node anchor of the background benchmark"
+
+setup: $(DEV) graphviz chromium tools
 
 demo: $(CORE) graphviz
 	@$(PY) scripts/demo.py

@@ -106,7 +106,9 @@ def worker(n: int, out: str) -> None:
         res["all_objects"] = sum(x.count for x in s.types)
         del s
         t = time.perf_counter()
-        s = leakhunt.snapshot("g", path=os.path.join(d, "fg.lhs.json.gz"), graph=True, collect=False)
+        s = leakhunt.snapshot(
+            "g", path=os.path.join(d, "fg.lhs.json.gz"), graph=True, collect=False
+        )
         res["graph_in_process"] = time.perf_counter() - t
         res["graph_file"] = os.path.getsize(s.path) if s.path else None
         res["peak_rss_after_in_process"] = _kb("/proc/self/status", "VmHWM")
@@ -128,8 +130,13 @@ def worker(n: int, out: str) -> None:
             time.sleep(0.05)
             before = len(tick.delays)
             t = time.perf_counter()
-            h = leakhunt.snapshot("bg", path=os.path.join(d, "bg.lhs.json.gz"), graph=True,
-                                  collect=False, background=True)
+            h = leakhunt.snapshot(
+                "bg",
+                path=os.path.join(d, "bg.lhs.json.gz"),
+                graph=True,
+                collect=False,
+                background=True,
+            )
             res["fork_returned"] = time.perf_counter() - t
             while not h.done:
                 cd = _kb(f"/proc/{h.pid}/smaps_rollup", "Private_Dirty") or 0
@@ -162,7 +169,8 @@ def worker(n: int, out: str) -> None:
 
 
 NODE = r"""
-const v8 = require('v8'); const fs = require('fs'); const os = require('os'); const path = require('path');
+const v8 = require('v8'); const fs = require('fs');
+const os = require('os'); const path = require('path');
 const n = parseInt(process.argv[2]);
 class Row { constructor(i) { this.name = 'row-' + i; this.cells = [i, i * 0.5]; } }
 const rows = []; for (let i = 0; i < n; i++) rows.push(new Row(i));
@@ -173,7 +181,8 @@ const t = process.hrtime.bigint();
 v8.writeHeapSnapshot(file);
 const secs = Number(process.hrtime.bigint() - t) / 1e9;
 const size = fs.statSync(file).size; fs.unlinkSync(file);
-console.log(JSON.stringify({seconds: secs, rss: rss, file: size, peak: process.resourceUsage().maxRSS * 1024,
+const peak = process.resourceUsage().maxRSS * 1024;
+console.log(JSON.stringify({seconds: secs, rss: rss, file: size, peak: peak,
                             rows: rows.length, index: index.size}));
 """
 
@@ -185,10 +194,15 @@ def node_anchor(n: int) -> Optional[dict[str, Any]]:
     try:
         r = subprocess.run(
             [node, "--max-old-space-size=16000", "-e", NODE, str(n)],
-            capture_output=True, text=True, timeout=3600, check=True,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+            check=True,
         )
         doc: dict[str, Any] = json.loads(r.stdout)
-        doc["version"] = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+        doc["version"] = subprocess.run(
+            [node, "--version"], capture_output=True, text=True
+        ).stdout.strip()
         return doc
     except (subprocess.SubprocessError, ValueError, OSError):
         return None
@@ -198,8 +212,12 @@ def run(n: int) -> dict[str, Any]:
     fd, out = tempfile.mkstemp(suffix=".json")
     os.close(fd)
     try:
-        subprocess.run([sys.executable, __file__, "--worker", str(n), "--result", out],
-                       check=True, timeout=7200, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, __file__, "--worker", str(n), "--result", out],
+            check=True,
+            timeout=7200,
+            cwd=ROOT,
+        )
         with open(out) as f:
             res: dict[str, Any] = json.load(f)
     finally:
@@ -231,13 +249,17 @@ def render(results: list[dict[str, Any]]) -> str:
         "all along. Machine: "
         f"{os.cpu_count()} cores, Python {platform.python_version()}; other jobs may share it.",
         "",
-        "| N rows | objects (all / gc) | RSS | gc.collect | histogram | graph in process + write | background graph: returned / total | pause p50 / max | parent private dirty: before fork -> max during | child dirty max | child peak RSS | file |",
+        "| N rows | objects (all / gc) | RSS | gc.collect | histogram "
+        "| graph in process + write | background graph: returned / total | pause p50 / max "
+        "| parent private dirty: before fork -> max during | child dirty max | child peak RSS "
+        "| file |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
         g = r["gc_collect"]
         lines.append(
-            f"| {r['size']:,} | {r['all_objects']:,} / {r['objects']:,} | {_mb(r['rss'])} | {g:.2f} s "
+            f"| {r['size']:,} | {r['all_objects']:,} / {r['objects']:,} | {_mb(r['rss'])} "
+            f"| {g:.2f} s "
             f"| {_s(r['histogram'], g)} | {_s(r['graph_in_process'], g)} "
             f"| {r['fork_returned'] * 1000:.0f} ms / {r['background_total']:.2f} s "
             f"| {r['tick_p50_ms']:.1f} / {r['tick_max_ms']:.0f} ms "
@@ -245,8 +267,16 @@ def render(results: list[dict[str, Any]]) -> str:
             f"| {_mb(r['child_private_dirty_max'])} | {_mb(r['child_peak_rss'])} "
             f"| {_mb(r['background_file'])} |"
         )
-    lines += ["", "Node anchor (`v8.writeHeapSnapshot()` on the same shape; the process is stopped throughout):", ""]
-    lines += ["| N rows | node | RSS | stopped for | peak RSS | file |", "| --- | --- | --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "Node anchor (`v8.writeHeapSnapshot()` on the same shape; the process is stopped "
+        "throughout):",
+        "",
+    ]
+    lines += [
+        "| N rows | node | RSS | stopped for | peak RSS | file |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for r in results:
         nd = r.get("node")
         if nd is None:
@@ -258,7 +288,9 @@ def render(results: list[dict[str, Any]]) -> str:
             )
     for r in results:
         if r.get("background_error"):
-            lines.append(f"\nN={r['size']:,}: the background snapshot failed: {r['background_error']}")
+            lines.append(
+                f"\nN={r['size']:,}: the background snapshot failed: {r['background_error']}"
+            )
         elif not r.get("same_rows"):
             lines.append(f"\nN={r['size']:,}: the background and in-process files disagree on Row")
     return "\n".join(lines) + "\n"

@@ -482,14 +482,14 @@ def _background(
     if collect:
         gc.collect()  # in the parent: a collection runs finalizers, user code
     # the program's numbers, not the child's: its pid, memory and gc state
-    parent = {"pid": os.getpid(), "memory": process_memory(), "gc": _gc_info()}
+    parent_pid, parent_memory, parent_gc = os.getpid(), process_memory(), _gc_info()
 
     def take() -> Snapshot:
         # the child's warnings would go to a stderr whose lock another
         # thread may hold: they are errors, reported on the pipe
         warnings.simplefilter("error")
         s = take_snapshot(label, collect=False, graph=graph, keys=keys)
-        return replace(s, **parent)
+        return replace(s, pid=parent_pid, memory=parent_memory, gc=parent_gc)
 
     def save(s: Snapshot) -> Optional[str]:
         return _write(s, path)

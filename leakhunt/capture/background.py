@@ -37,7 +37,8 @@ import sysconfig
 import threading
 import time
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import LeakhuntWarning
 from ..model import owned
@@ -187,7 +188,7 @@ def _limit_address_space(extra: int) -> None:
         import resource
 
         limit = _vm_size() + extra
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
@@ -226,7 +227,7 @@ def _child(
             os.write(wfd, b"error the walk ran out of the memory it may use")
         except BaseException:
             pass
-    except BaseException as e:  # noqa: BLE001 - the child must reach os._exit
+    except BaseException as e:
         try:
             os.write(wfd, f"error {type(e).__name__}: {e}".encode("utf-8", "replace"))
         except BaseException:

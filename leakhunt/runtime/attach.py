@@ -92,8 +92,7 @@ def ptrace_problem(pid: int) -> Optional[str]:
     if scope == 3:
         return f"ptrace is disabled ({YAMA} is 3 until reboot)"
     return (
-        f"ptrace is not permitted ({YAMA} is {scope}); run as root, or "
-        f"'echo 0 | sudo tee {YAMA}'"
+        f"ptrace is not permitted ({YAMA} is {scope}); run as root, or 'echo 0 | sudo tee {YAMA}'"
     )
 
 
@@ -147,7 +146,9 @@ def attach(
         try:
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise UsageError(f"snapshot: gdb did not attach to process {pid} within {timeout:g} s")
+            raise UsageError(
+                f"snapshot: gdb did not attach to process {pid} within {timeout:g} s"
+            ) from None
         out = r.stdout + r.stderr
         if "ptrace: Operation not permitted" in out:
             raise UsageError(

@@ -99,7 +99,12 @@ class _Handler:
     """The installed handler's settings and its helper thread."""
 
     def __init__(
-        self, signum: int, directory: str, graph: bool, keys: str = "namespaces", background: bool = True
+        self,
+        signum: int,
+        directory: str,
+        graph: bool,
+        keys: str = "namespaces",
+        background: bool = True,
     ) -> None:
         self.signum = signum
         self.directory = directory

@@ -78,7 +78,7 @@ print(json.dumps(out))
         assert program_pid and child_pid  # the file names the program, not the child
         assert bg[0] == fg[0] == 20_000
         assert abs(bg[1] - fg[1]) <= 10, (bg, fg)
-        assert all(abs(b - f) <= f // 100 for b, f in zip(bg[2:], fg[2:])), (bg, fg)
+        assert all(abs(b - f) <= f // 100 for b, f in zip(bg[2:], fg[2:], strict=True)), (bg, fg)
         assert has_graph == (graph == "True") and mode == "0o600"
     assert out["rows_in_graph"] == 20_000
 

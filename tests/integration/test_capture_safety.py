@@ -31,7 +31,7 @@ def run_py(code: str, env: dict[str, str] | None = None) -> subprocess.Completed
     )
 
 
-BORROWED = "dict list set frozenset str bytearray tuple bytes int".split()
+BORROWED = ["dict", "list", "set", "frozenset", "str", "bytearray", "tuple", "bytes", "int"]
 
 
 @pytest.mark.parametrize("pure", ["0", "1"])
@@ -136,9 +136,19 @@ def test_past_the_checked_versions_the_walker_reads_no_private_layout(tmp_path: 
     shutil.copytree(pkg, copy, ignore=shutil.ignore_patterns("*.so", "__pycache__"))
     out = copy / "capture" / ("_walker" + sysconfig.get_config_var("EXT_SUFFIX"))
     subprocess.run(
-        [cc, "-shared", "-fPIC", "-O0", "-DLH_GENERIC_LAYOUTS",
-         "-I" + sysconfig.get_paths()["include"], str(copy / "capture" / "_walker.c"), "-o", str(out)],
-        check=True, capture_output=True,
+        [
+            cc,
+            "-shared",
+            "-fPIC",
+            "-O0",
+            "-DLH_GENERIC_LAYOUTS",
+            "-I" + sysconfig.get_paths()["include"],
+            str(copy / "capture" / "_walker.c"),
+            "-o",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
     )
     # WHEN the same heap is captured with the generic build and the normal one
     generic = json.loads(run_py(_HEAP, env={"PYTHONPATH": str(copy.parent)}).stdout)
@@ -166,7 +176,13 @@ s = leakhunt.snapshot("s", path="snaps", graph=True, keys=sys.argv[1])
 print(s.path)
 """
 
-SECRET_KEYS = ["sk_live_SECRETTOKEN0001", "alice@example.com", "DB_PASSWORD", "4242424242", "'pool'"]
+SECRET_KEYS = [
+    "sk_live_SECRETTOKEN0001",
+    "alice@example.com",
+    "DB_PASSWORD",
+    "4242424242",
+    "'pool'",
+]
 
 
 def _file_text(path: str) -> str:

@@ -483,6 +483,7 @@ def _background(
         gc.collect()  # in the parent: a collection runs finalizers, user code
     # the program's numbers, not the child's: its pid, memory and gc state
     parent_pid, parent_memory, parent_gc = os.getpid(), process_memory(), _gc_info()
+    wall, mono = time.time(), time.monotonic()
 
     def take() -> Snapshot:
         # the child's warnings would go to a stderr whose lock another
@@ -503,11 +504,52 @@ def _background(
         hold=WALK_LOCK,
         directory=_target_dir(path),
         time_limit=time_limit,
+        on_done=lambda h: _announce(h, wall, mono, parent_memory, parent_gc, graph),
+        seq=_STATE.seq + 1,  # the number the child's snapshot takes
     )
-    if handle.pid and handle.seq == 0:
-        _STATE.seq += 1  # the child's snapshot took this number
-        handle.seq = _STATE.seq
+    if handle.pid and handle.seq == _STATE.seq + 1:
+        _STATE.seq += 1  # a new child, not the running one's handle
     return handle
+
+
+def _announce(
+    h: _background_mod.BackgroundSnapshot,
+    wall: float,
+    mono: float,
+    memory: Any,
+    gc_info: GcInfo,
+    graph: bool,
+) -> None:
+    """SNAPSHOT_HOOKS for a finished background snapshot (the monitor marks
+    it on the timeline), from the helper thread. The hooks get the snapshot's
+    metadata as the parent knows it, with no types: those are in the file."""
+    if h.path is None:
+        return
+    stub = Snapshot(
+        label=h.label,
+        types=(),
+        wall_time=wall,
+        monotonic_time=mono,
+        pid=os.getpid(),
+        python_version=_PYTHON_VERSION,
+        leakhunt_version=__version__,
+        memory=memory,
+        gc=gc_info,
+        tracemalloc=None,
+        seq=h.seq,
+        walker="c",
+        capture_seconds=h.seconds or 0.0,
+        excluded_objects=0,
+        platform=sys.platform,
+        format_version=storage.FORMAT_VERSION if graph else storage.FORMAT_VERSION_NO_GRAPH,
+        graph=None,
+        path=h.path,
+    )
+    for hook in tuple(SNAPSHOT_HOOKS):
+        try:
+            hook(stub)
+        except Exception:
+            pass
 
 
 def snapshot(

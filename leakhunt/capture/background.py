@@ -241,12 +241,18 @@ class _Reaper:
     """Reads the child's pipe, enforces the time limit, reaps the child."""
 
     def __init__(
-        self, handle: BackgroundSnapshot, rfd: int, limit: float, directory: Optional[str]
+        self,
+        handle: BackgroundSnapshot,
+        rfd: int,
+        limit: float,
+        directory: Optional[str],
+        on_done: Optional[Callable[[BackgroundSnapshot], None]] = None,
     ) -> None:
         self.handle = handle
         self.rfd = rfd
         self.limit = limit
         self.directory = directory
+        self.on_done = on_done
 
     def run(self) -> None:
         h = self.handle
@@ -288,6 +294,11 @@ class _Reaper:
             if _STATE.running is h:
                 _STATE.running = None
         h.finish(path, error)
+        if self.on_done is not None:
+            try:
+                self.on_done(h)
+            except Exception:  # never into the host program
+                pass
 
     def _remove_temporaries(self) -> None:
         # files.atomic names its temporaries .NAME.PID.N.tmp
@@ -350,6 +361,8 @@ def start(
     hold: Any,
     directory: Optional[str],
     time_limit: float = DEFAULT_TIME_LIMIT,
+    on_done: Optional[Callable[[BackgroundSnapshot], None]] = None,
+    seq: int = 0,
 ) -> BackgroundSnapshot:
     """Fork a child that runs ``take`` then ``save`` and reports the path.
 
@@ -362,6 +375,7 @@ def start(
         if _STATE.running is not None:
             return _STATE.running
         handle = BackgroundSnapshot(label)
+        handle.seq = seq
         _STATE.running = handle
     try:
         prepare()
@@ -381,6 +395,6 @@ def start(
         handle.finish(None, f"could not fork: {e}")
         return handle
     handle.pid = pid
-    reaper = _Reaper(handle, rfd, time_limit, directory)
+    reaper = _Reaper(handle, rfd, time_limit, directory, on_done)
     threading.Thread(target=reaper.run, name="leakhunt-background", daemon=True).start()
     return handle

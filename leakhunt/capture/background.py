@@ -128,12 +128,14 @@ class BackgroundSnapshot:
 @owned
 class _State:
     def __init__(self) -> None:
-        self.lock = threading.Lock()
         self.running: Optional[BackgroundSnapshot] = None
         self.warned = False
 
 
 _STATE = _State()
+# A module global, counted like capture.WALK_LOCK (it never grows): owned,
+# it would be the one lock of the process that objgraph sees and we do not.
+_LOCK = threading.Lock()
 
 
 def _mem_available() -> Optional[int]:
@@ -290,7 +292,7 @@ class _Reaper:
             else:
                 error = f"the child ended without a snapshot ({status})"
             self._remove_temporaries()
-        with _STATE.lock:
+        with _LOCK:
             if _STATE.running is h:
                 _STATE.running = None
         h.finish(path, error)
@@ -371,7 +373,7 @@ def start(
     Called by capture.snapshot; returns the running handle if one runs."""
     from . import _walker
 
-    with _STATE.lock:
+    with _LOCK:
         if _STATE.running is not None:
             return _STATE.running
         handle = BackgroundSnapshot(label)
@@ -390,7 +392,7 @@ def start(
             hold.release()
         os.close(wfd)
     except BaseException as e:
-        with _STATE.lock:
+        with _LOCK:
             _STATE.running = None
         handle.finish(None, f"could not fork: {e}")
         return handle

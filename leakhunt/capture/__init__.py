@@ -611,7 +611,8 @@ class checkpoint:
     """Snapshot on entry and on exit of a block.
 
     ``label`` names both files (``LABEL-enter`` and ``LABEL-exit``); after
-    the block, ``.before`` and ``.after`` hold the two Snapshots.
+    the block, ``.before`` and ``.after`` hold the two Snapshots (with
+    ``background=True``, the two BackgroundSnapshot handles: see snapshot).
 
     >>> import tempfile
     >>> with checkpoint("report", path=tempfile.mkdtemp()) as cp:
@@ -627,21 +628,30 @@ class checkpoint:
         path: PathArg = None,
         collect: bool = True,
         save: bool = True,
+        background: bool = False,
     ) -> None:
         self.label = label
         self.path = path
         self.collect = collect
         self.save = save
-        self.before: Optional[Snapshot] = None
-        self.after: Optional[Snapshot] = None
+        self.background = background
+        self.before: Any = None
+        self.after: Any = None
 
     def __enter__(self) -> checkpoint:
-        self.before = snapshot(
-            f"{self.label}-enter", path=self.path, collect=self.collect, save=self.save
-        )
+        self.before = self._take("enter")
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.after = snapshot(
-            f"{self.label}-exit", path=self.path, collect=self.collect, save=self.save
+        if self.background and self.before is not None:
+            self.before.wait()  # one background snapshot at a time
+        self.after = self._take("exit")
+
+    def _take(self, when: str) -> Any:
+        return snapshot(
+            f"{self.label}-{when}",
+            path=self.path,
+            collect=self.collect,
+            save=self.save,
+            background=self.background,
         )

@@ -53,10 +53,12 @@ __all__ = ["BackgroundSnapshot", "fork_available", "start"]
 MEMINFO = "/proc/meminfo"
 #: What the child leaves for the host, beyond what the walk needs.
 RESERVE = 256 << 20
-#: A graph walk needs about this many bytes per byte of heap (the address
-#: map, nodes and edges, the file's data); a histogram about a tenth.
-GRAPH_FACTOR = 0.8
-HISTOGRAM_FACTOR = 0.1
+#: The child's private memory per byte of the program's RSS: a graph walk's
+#: address map, nodes, edges and file data, plus the pages it copies by
+#: touching reference counts (measured: 75 MiB for a 51 MiB heap, see
+#: docs/benchmarks-background.md); a histogram needs much less.
+GRAPH_FACTOR = 1.5
+HISTOGRAM_FACTOR = 0.5
 #: Seconds a child may take before it is killed.
 DEFAULT_TIME_LIMIT = 600.0
 

@@ -252,3 +252,20 @@ print(json.dumps({"same": a is b, "fresh": c is not a, "files": sorted(os.listdi
     )
     assert out["same"] and out["fresh"]
     assert out["files"] == ["0001-a.lhs.json.gz", "0002-c.lhs.json.gz"]
+
+
+def test_checkpoint_in_the_background(tmp_path: Path) -> None:
+    out = run_app(
+        tmp_path,
+        HEAP
+        + """
+with leakhunt.checkpoint("report", path="snaps", background=True) as cp:
+    MORE = [Row(i) for i in range(300)]
+a, b = cp.before.wait(60), cp.after.wait(60)
+d = leakhunt.diff(leakhunt.load(a), leakhunt.load(b))
+print(json.dumps({"files": sorted(os.listdir("snaps")),
+                  "rows": {t.name: t.count_delta for t in d.deltas}.get("__main__.Row")}))
+""",
+    )
+    assert out["files"] == ["0001-report-enter.lhs.json.gz", "0002-report-exit.lhs.json.gz"]
+    assert out["rows"] == 300

@@ -400,7 +400,11 @@ def _edges(
         for source, label in rev.in_edges(node):
             if source in folded:
                 source = folded[source]
-                (label,) = readable_labels([(-1, ".__dict__"), (-1, label)])
+                # `.__dict__` then ['name'] reads `.name`; any other key
+                # (a data key shown by type, [<str>]) stays a subscript
+                readable = readable_labels([(-1, ".__dict__"), (-1, label)])
+                if len(readable) == 1:
+                    label = readable[0]
                 if label.startswith("["):
                     label = f".__dict__{label}"
             elif source not in b.drawn:

@@ -224,6 +224,20 @@ def _gc_info() -> GcInfo:
     )
 
 
+def _warn_layouts_once(stacklevel: int) -> None:
+    if not _KNOWN_LAYOUTS and not _STATE.warned_layouts:
+        _STATE.warned_layouts = True
+        warnings.warn(
+            LeakhuntWarning(
+                f"leakhunt: the graph walker does not read this Python's private layouts "
+                f"({_PYTHON_VERSION}; checked up to {_LAYOUTS_CHECKED_UP_TO or '?'}, GIL "
+                "builds): attribute names kept without a __dict__ and generators' locals "
+                "get generic labels"
+            ),
+            stacklevel=stacklevel,
+        )
+
+
 def take_snapshot(
     label: Optional[str] = None,
     *,
@@ -257,17 +271,8 @@ def take_snapshot(
             stacklevel=2,
         )
         graph = False
-    if graph and not _KNOWN_LAYOUTS and not _STATE.warned_layouts:
-        _STATE.warned_layouts = True
-        warnings.warn(
-            LeakhuntWarning(
-                f"leakhunt: the graph walker does not read this Python's private layouts "
-                f"({_PYTHON_VERSION}; checked up to {_LAYOUTS_CHECKED_UP_TO or '?'}, GIL "
-                "builds): attribute names kept without a __dict__ and generators' locals "
-                "get generic labels"
-            ),
-            stacklevel=2,
-        )
+    if graph:
+        _warn_layouts_once(3)
     # Everything the walk must not count is made before gc.get_objects().
     # The roots (every module, every frame) go to the walker from an owned
     # box emptied by the call: a local naming them would put them inside the
@@ -479,6 +484,8 @@ def _background(
         return handle
     if keys not in KEY_MODES:
         raise LeakhuntError(f"keys={keys!r}: use one of {', '.join(map(repr, KEY_MODES))}")
+    if graph:
+        _warn_layouts_once(4)  # here: the child turns warnings into errors
     if collect:
         gc.collect()  # in the parent: a collection runs finalizers, user code
     # the program's numbers, not the child's: its pid, memory and gc state

@@ -116,10 +116,12 @@ with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     a = leakhunt.snapshot(save=False, graph=True)
     b = leakhunt.snapshot(save=False, graph=True)
+h = leakhunt.snapshot(save=True, path="bg-snaps", graph=True, background=True)
+h.wait(60)
 counts = {t.name: t.count for t in a.types if t.name.startswith("__main__.")}
 print(json.dumps({"known": _walker.KNOWN_LAYOUTS, "counts": counts,
                   "nodes": len(a.graph.ids) > 1000,
-                  "why": leakhunt.why(KEEP[3]).text,
+                  "why": leakhunt.why(KEEP[3]).text, "background_error": h.error,
                   "warnings": [str(w.message) for w in caught]}))
 """
 
@@ -161,6 +163,8 @@ def test_past_the_checked_versions_the_walker_reads_no_private_layout(tmp_path: 
     # and still finds paths through what public structures say
     assert generic["nodes"] and normal["why"] == "module __main__ -> .KEEP -> [3] -> __main__.Node"
     assert generic["why"] == normal["why"]
+    # and a background graph snapshot works too (its child warns nothing)
+    assert generic["background_error"] is None and normal["background_error"] is None
 
 
 SECRETS_APP = """

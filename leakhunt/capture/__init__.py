@@ -209,7 +209,11 @@ def _histogram(
             return rows, info, "c"
         except MemoryError:
             pass  # the Python twin needs less contiguous memory; try it
-    rows, info = _pywalk.histogram(gc.get_objects(), extra_roots, sys.getsizeof, _GC_HEAD)
+    interval, was_enabled = _pywalk.quiet_begin()  # plain values: nothing counted
+    try:
+        rows, info = _pywalk.histogram(gc.get_objects(), extra_roots, sys.getsizeof, _GC_HEAD)
+    finally:
+        _pywalk.quiet_end((interval, was_enabled))
     return rows, info, "python"
 
 

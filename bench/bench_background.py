@@ -171,7 +171,7 @@ def worker(n: int, out: str) -> None:
 NODE = r"""
 const v8 = require('v8'); const fs = require('fs');
 const os = require('os'); const path = require('path');
-const n = parseInt(process.argv[2]);
+const n = parseInt(process.argv[process.argv.length - 1]);  // node -e CODE N: argv is [node, N]
 class Row { constructor(i) { this.name = 'row-' + i; this.cells = [i, i * 0.5]; } }
 const rows = []; for (let i = 0; i < n; i++) rows.push(new Row(i));
 const index = new Map(); for (let i = 0; i < n / 2; i++) index.set(i, [i]);

@@ -122,6 +122,7 @@ h = leakhunt.snapshot(save=True, path="bg-snaps", graph=True, background=True)
 h.wait(60)
 counts = {t.name: t.count for t in a.types if t.name.startswith("__main__.")}
 print(json.dumps({"known": _walker.KNOWN_LAYOUTS, "counts": counts,
+                  "gc_lists": _walker.READS_GC_LISTS,
                   "nodes": len(a.graph.ids) > 1000,
                   "why": leakhunt.why(KEEP[3]).text, "background_error": h.error,
                   "warnings": [str(w.message) for w in caught]}))
@@ -159,6 +160,10 @@ def test_past_the_checked_versions_the_walker_reads_no_private_layout(tmp_path: 
     normal = json.loads(run_py(_HEAP).stdout)
     # THEN the generic build says so, once, and counts exactly the same
     assert (generic["known"], normal["known"]) == (0, 1), (generic, normal)
+    # the normal build lists objects from the gc's own lists (no reference
+    # taken, checked against gc.get_objects() at import); the generic one
+    # asks gc.get_objects()
+    assert (generic["gc_lists"], normal["gc_lists"]) == (0, 1)
     assert len(generic["warnings"]) == 1 and "generic labels" in generic["warnings"][0]
     assert normal["warnings"] == []
     assert generic["counts"] == normal["counts"] == {"__main__.Node": 51}

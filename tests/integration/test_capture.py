@@ -103,7 +103,9 @@ def test_gc_tracked_counts_agree_with_objgraph() -> None:
             continue  # leakhunt's own objects are excluded by design
         short = name.removeprefix("builtins.")
         got = ours_by_objgraph_name.get(short, 0)
-        if short in _MAY_DIFFER:
+        # ctypes' metatypes: their instances are classes, which may be
+        # reached untracked, as "type" above (ctypes is loaded by the hunt)
+        if short in _MAY_DIFFER or short.startswith("_ctypes.PyC"):
             assert got >= n, (short, got, n)
         elif not n - may_skip.get(short, 0) <= got <= n:
             mismatches[short] = (got, n)

@@ -27,7 +27,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Optional
 
-from ..model import Cluster, HeapGraph, RetainerPath, readable_labels
+from ..model import Cluster, HeapGraph, RetainerPath, TypeChurn, readable_labels
+from .churn import new_in_b
+from .growth import explain_growth
 from .retainers import cluster_paths, mask_label
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "RetainerEdge",
     "RetainerGraph",
     "RetainerNode",
+    "growth_clusters",
     "node_with_id",
     "nodes_of_type",
     "retainer_graph",
@@ -400,13 +403,8 @@ def _edges(
         for source, label in rev.in_edges(node):
             if source in folded:
                 source = folded[source]
-                # `.__dict__` then ['name'] reads `.name`; any other key
-                # (a data key shown by type, [<str>]) stays a subscript
-                readable = readable_labels([(-1, ".__dict__"), (-1, label)])
-                if len(readable) == 1:
-                    label = readable[0]
-                if label.startswith("["):
-                    label = f".__dict__{label}"
+                # a name key reads .name; any other key keeps its dict
+                label = "".join(readable_labels([(-1, ".__dict__"), (-1, label)]))
             elif source not in b.drawn:
                 if source not in b.elided:
                     undrawn.add(source)
@@ -446,3 +444,28 @@ def retainer_graph(
     return retainer_graph_of_clusters(
         graph, cluster_paths(graph, targets), max_depth=max_depth, max_nodes=max_nodes
     )
+
+
+def growth_clusters(
+    a: HeapGraph, b: HeapGraph, type_name: str, *, by_id: bool = False
+) -> tuple[TypeChurn, list[Cluster]]:
+    """What ``leakhunt graph A B --type T`` draws: the objects of type
+    ``type_name`` new in B (by address, type and size; see
+    :class:`~leakhunt.model.TypeChurn`), in the retainer-path clusters whose
+    count grew, numbered as ``leakhunt diff`` numbers them (1 = biggest
+    growth in bytes). Each Cluster counts and samples only its new objects
+    (all of them when none is new by address: every one reused a freed
+    address of its type and size).
+
+    >>> from leakhunt.model import HeapGraph
+    >>> def cache(n):
+    ...     return HeapGraph.from_edges(["module", "list"] + ["Job"] * n, [72, 88] + [48] * n,
+    ...         [(0, 1, ".jobs")] + [(1, 2 + i, f"[{i}]") for i in range(n)],
+    ...         [(0, "module app")], ids=[1, 2] + [100 + i for i in range(n)])
+    >>> change, clusters = growth_clusters(cache(2), cache(5), "Job")
+    >>> change.new, [(c.count, c.members) for c in clusters]
+    (3, [(3, (4, 5, 6))])
+    """
+    change, fresh = new_in_b(a, b, type_name, by_id=by_id)
+    (retention,) = explain_growth(a, b, [type_name], retained=False, fresh=fresh)
+    return change, [c.cluster() for c in retention.clusters]

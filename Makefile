@@ -62,6 +62,7 @@ tools:
 setup: $(DEV) graphviz chromium prometheus v8-oracles tools
 
 demo: $(CORE) graphviz
+	@sh scripts/ensure-tool.sh node nodejs "the Node.js part of the demo"
 	@$(PY) scripts/demo.py
 
 test: setup

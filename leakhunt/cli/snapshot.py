@@ -90,7 +90,10 @@ def snapshot_command(
     if not alive():
         raise UsageError(f"snapshot: no process with pid {pid}")
     receipt, problem = receipt_problem(pid)
-    if receipt is None and attach:
+    # attach only to a process with no receipt at all: a receipt that cannot
+    # be believed (forged, another user's, stale) is refused, not worked around
+    missing = problem is not None and problem.startswith("no ")
+    if receipt is None and missing and attach:
         import signal
 
         from ..capture import KEY_MODES

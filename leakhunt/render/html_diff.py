@@ -29,8 +29,8 @@ from .dot import render_dot
 from .html import ClusterEntry, HtmlReport, PageKind, SnapshotMeta
 from .svg import SvgError, clean_svg, graphviz_svg
 from .words import (
-    CHURN_NOTE,
     HELD_OUTSIDE,
+    churn_note,
     churn_text,
     container_sentence,
     fmt_bytes,
@@ -164,7 +164,8 @@ def diff_report(
             "differences in interpreter start-up show up as growth too.",
         )
     if view.churn:
-        notes.append(CHURN_NOTE[:1].upper() + CHURN_NOTE[1:] + ".")
+        note = churn_note(view)
+        notes.append(note[:1].upper() + note[1:] + ".")
     if d.a.graph is None or d.b.graph is None:
         notes.append(
             "No retainer paths: take both snapshots with leakhunt.snapshot(..., graph=True) "

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 from ..views import DiffView, InspectView
 from .words import (
-    CHURN_NOTE,
     HELD_OUTSIDE,
     HELD_OUTSIDE_WHY,
+    churn_note,
     churn_text,
     cluster_count,
     container_growth,
@@ -102,7 +102,7 @@ def _held_by(view: DiffView) -> list[str]:
             items.append(f"- {name}: {more_paths(r)}")
     if not items:
         return []
-    notes = ["", f"_Note: {CHURN_NOTE}._"] if view.churn else []
+    notes = ["", f"_Note: {churn_note(view)}._"] if view.churn else []
     return [
         "",
         "**Held by** (the shortest path from a root, per group of grown objects):",

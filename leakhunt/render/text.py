@@ -19,9 +19,9 @@ from rich.text import Text
 
 from ..views import DiffView, InspectView
 from .words import (
-    CHURN_NOTE,
     HELD_OUTSIDE,
     HELD_OUTSIDE_WHY,
+    churn_note,
     churn_text,
     cluster_count,
     container_growth,
@@ -297,7 +297,7 @@ def render_diff_text(view: DiffView, *, width: int = DEFAULT_WIDTH, color: bool 
     if view.omitted:
         doc.line(more_message(view.omitted))
     if view.churn:
-        doc.line(f"note: {CHURN_NOTE}")
+        doc.line(f"note: {churn_note(view)}")
     return doc.text()
 
 

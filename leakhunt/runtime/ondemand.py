@@ -39,7 +39,7 @@ from typing import Any, Optional
 
 from .. import capture
 from ..errors import LeakhuntWarning, UsageError
-from ..files.atomic import DIR_MODE, atomic_write
+from ..files.atomic import DIR_MODE, atomic_write, make_dirs
 from ..files.snapshot_file import write_snapshot_in
 from ..model import owned
 
@@ -324,6 +324,9 @@ class _Handler:
         error: Optional[str] = None
         try:
             if self.background:
+                # the directory first, here: its errno is the reason the CLI
+                # shows (a child only reports that it failed)
+                make_dirs(self.directory)
                 # in a forked child: the program pauses for the fork, not for
                 # the walk (capture/background.py); its reason if it fails
                 b = capture.snapshot(
@@ -350,6 +353,8 @@ class _Handler:
                         hook(s)
                     except Exception:
                         pass
+        except OSError as e:
+            error = f"could not write a snapshot in {self.directory}: {e.strerror or e}"
         except Exception as e:  # never into the host program
             error = f"{type(e).__name__}: {e}"
         self.write_receipt(path=path, error=error)

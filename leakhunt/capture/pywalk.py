@@ -25,7 +25,7 @@ _DEFAULT, _CMETH, _CCALL, _USER = 1, 2, 3, 4
 #: The switch interval while quiet_begin() holds the GIL: longer than such a
 #: walk takes on a typical heap, and short, because it applies to our own
 #: wait for the GIL too: the pause before the walk is at most this long.
-QUIET_INTERVAL = 1.0
+QUIET_INTERVAL = 0.5
 
 
 def quiet_begin() -> tuple[float, bool]:

@@ -43,7 +43,7 @@ def make_dirs(directory: str) -> None:
         # os.makedirs gives its mode to the last directory only: the
         # missing parents are made here, one by one, private too
         parent = os.path.dirname(os.path.abspath(directory))
-        if parent != os.path.abspath(directory) and not os.path.isdir(parent):
+        if parent != os.path.abspath(directory) and not os.path.lexists(parent):
             make_dirs(parent)
         os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
 

@@ -41,8 +41,6 @@ import threading
 import time
 from typing import Any, Optional
 
-from ..model import owned
-
 __all__ = ["BLOCKS_BUDGET", "LiveHeap", "live_heap"]
 
 #: the share of time :meth:`LiveHeap.now` may spend on full readings, and
@@ -57,10 +55,11 @@ _MALLINFO2_FIELDS = (
 _PYMALLOC_LINE = b"# bytes in allocated blocks"
 
 
-@owned
 class LiveHeap:
-    """Readings of the live heap; see the module's docstring. leakhunt's own:
-    snapshots do not count it, nor the ctypes objects only it holds."""
+    """Readings of the live heap; see the module's docstring. One per
+    process, made at the first monitor's start and kept: snapshots count it
+    and its ctypes objects like the ctypes module itself (constant after
+    that, so no growth), as objgraph does (the capture tests compare)."""
 
     def __init__(self) -> None:
         #: "mallinfo2+pymalloc", "mallinfo2" (PYTHONMALLOC=malloc: every

@@ -3,7 +3,8 @@
 #   make test   set everything up (dev tools, Graphviz, Chromium, Prometheus), then run the suite
 #   make lint   ruff + mypy (strict on the package) + the import boundaries of design.md
 #   make bench  benchmark against gc.collect(), objgraph, pympler, guppy3; monitor overhead;
-#               diff/report/graph on two 1M-object graph snapshots (make bench-large: 20M)
+#               diff/report/graph on two 1M-object graph snapshots; background snapshots
+#               (pause, copy-on-write) against Node (make bench-large: 20M)
 #   make eval   hunt every scenario; print recall, retainer-path accuracy, false alarms
 #   make fuzz   10,000 mutated files per reader (snapshot, graph, timeline); figures to docs/fuzzing.md
 #   make test-all   the suite on every supported Python (3.10 to 3.13), as CI runs it
@@ -19,7 +20,7 @@ PYTEST_ARGS ?= -n 2
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 VERSIONS ?= 3.10 3.11 3.12 3.13
 
-.PHONY: setup demo test test-all lint bench bench-large bench-v8 eval fuzz clean graphviz chromium prometheus v8-oracles
+.PHONY: setup demo test test-all lint bench bench-large bench-v8 eval fuzz clean graphviz chromium prometheus v8-oracles tools
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found; install Python >= 3.10 or pass PYTHON=..."; exit 2; }
@@ -52,7 +53,13 @@ prometheus:
 v8-oracles:
 	@sh scripts/ensure-v8-oracles.sh
 
-setup: $(DEV) graphviz chromium prometheus v8-oracles
+# gdb: 'leakhunt snapshot PID' attaches with it (tests/cli/test_attach.py);
+# node: the outside anchor of bench/bench_background.py
+tools:
+	@sh scripts/ensure-tool.sh gdb gdb "attaching to an unprepared process"
+	@sh scripts/ensure-tool.sh node nodejs "the Node anchor of the background benchmark"
+
+setup: $(DEV) graphviz chromium prometheus v8-oracles tools
 
 demo: $(CORE) graphviz
 	@$(PY) scripts/demo.py
@@ -78,10 +85,12 @@ bench: setup
 	$(PY) bench/bench_hunt.py --out docs/benchmarks-hunt.md
 	$(PY) bench/bench_monitor.py --out docs/benchmarks-monitor.md
 	$(PY) bench/bench_analysis.py --objects 1000000 --out docs/benchmarks-analysis.md
+	$(PY) bench/bench_background.py --sizes 1000000 --out docs/benchmarks-background.md
 
 # the 20M-object tier of issue 10 (minutes, ~10 GB of RAM at its peak)
 bench-large: setup
 	$(PY) bench/bench_analysis.py --objects 20000000 --out docs/benchmarks-analysis-large.md
+	$(PY) bench/bench_background.py --sizes 1000000,20000000 --out docs/benchmarks-background.md
 
 # V8 files at scale: the seed's Node service writes a ~230 MB snapshot triple (needs node)
 bench-v8: setup

@@ -100,7 +100,7 @@ def main() -> int:
         print(f"  {name} ...", flush=True)
         s, rss, _ = timed(argv)
         rows.append((name, s, rss))
-        print(f"    {s:.1f} s, peak RSS {rss / MB:,.0f} MB", flush=True)
+        print(f"    {s:.1f} s, peak RSS {rss / MB:,.0f} MiB", flush=True)
     report = render(rows, sizes, args.invoices, (git_start, _git_head()))
     print(report)
     if args.out:
@@ -130,13 +130,13 @@ def render(
         f"- scenario: scenarios/node/invoice_buffered.js, {invoices:,} invoices, "
         "3 exports per step",
         "- files: baseline {:,.1f} MB, target {:,.1f} MB, final {:,.1f} MB".format(
-            *(s / MB for s in sizes)
+            *(s / 1e6 for s in sizes)
         ),
         "",
         "| step | seconds | peak RSS |",
         "| --- | ---: | ---: |",
     ]
-    lines += [f"| {name} | {s:.1f} | {rss / MB:,.0f} MB |" for name, s, rss in rows]
+    lines += [f"| {name} | {s:.1f} | {rss / MB:,.0f} MiB |" for name, s, rss in rows]
     return "\n".join(lines) + "\n"
 
 

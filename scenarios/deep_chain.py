@@ -14,6 +14,7 @@ EXPECT = {
     "retainer": [
         ".APP",
         ".services",
+        "[<str>]",  # the key 'billing' is data: shown by type unless keys="names"
         ".gateway",
         ".client",
         ".pool",

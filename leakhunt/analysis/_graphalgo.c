@@ -8,6 +8,10 @@
  * 20M-node graph costs a few bytes per node, not a Python int per node.
  * Results are written into buffers the caller allocated (array('i') * n),
  * so no temporary copy doubles the peak.
+ *
+ * Past the usual ~500 lines on purpose: these are independent functions,
+ * each a page long, sharing the buffer checks at the top; one extension
+ * module keeps one build step and one import for the whole analysis room.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -151,76 +155,85 @@ fail:
 /* --------------------------------------------------------------- dominators */
 
 PyDoc_STRVAR(dominators_doc,
-"dominators(offsets, targets, roots, roffsets, sources, idom)\n\n"
+"dominators(offsets, targets, roots, idom)\n\n"
 "Immediate dominators (semi-NCA) below a virtual super-root over `roots`,\n"
 "written into idom (int32, one per node): a node, or -1 for the\n"
-"super-root and for nodes no root reaches. Twin:\n"
-"leakhunt.analysis.dominators.immediate_dominators' Python loops.");
+"super-root and for nodes no root reaches. The in-edges it needs are built\n"
+"here, in DFS-number space, and freed on return (nothing is cached on the\n"
+"graph). Twin: leakhunt.analysis.dominators.immediate_dominators' Python\n"
+"loops.");
 
 static PyObject *
 dominators(PyObject *self, PyObject *args)
 {
-    PyObject *o[5], *roots;
-    buf b[5] = {{{0}}};
-    Py_ssize_t n, nroots = 0, i, count = 1;
+    PyObject *o[3], *roots;
+    buf b[3] = {{{0}}};
+    Py_ssize_t n, nroots = 0, i, count = 1, m, cap = 0;
     int32_t *rootv = NULL, *num = NULL, *vertex = NULL, *parent = NULL, *semi = NULL;
-    int32_t *best = NULL, *anc = NULL, *stack = NULL, *path = NULL;
+    int32_t *best = NULL, *anc = NULL, *stack = NULL, *path = NULL, *src = NULL;
+    uint32_t *roff = NULL;
     uint64_t *stack_pos = NULL;
     char *is_root = NULL;
     PyObject *result = NULL;
 
-    if (!PyArg_ParseTuple(args, "OOO!OOO:dominators", &o[0], &o[1], &PyTuple_Type, &roots, &o[2],
-                          &o[3], &o[4]))
+    if (!PyArg_ParseTuple(args, "OOO!O:dominators", &o[0], &o[1], &PyTuple_Type, &roots, &o[2]))
         return NULL;
     if (get_buf(o[0], &b[0], 0, 8, "dominators") < 0 || get_buf(o[1], &b[1], 0, 4, "dominators") < 0 ||
-        get_buf(o[2], &b[2], 0, 8, "dominators") < 0 || get_buf(o[3], &b[3], 0, 4, "dominators") < 0 ||
-        get_buf(o[4], &b[4], 1, 4, "dominators") < 0 ||
-        check_csr(&b[0], &b[1], &n, "dominators") < 0)
+        get_buf(o[2], &b[2], 1, 4, "dominators") < 0 || check_csr(&b[0], &b[1], &n, "dominators") < 0)
         goto done;
-    if (LEN(b[2], 8) != n + 1 || LEN(b[3], 4) != LEN(b[1], 4) || LEN(b[4], 4) != n) {
-        PyErr_SetString(PyExc_ValueError, "dominators: buffers of the wrong size");
+    m = LEN(b[1], 4);
+    if (LEN(b[2], 4) != n || m >= (Py_ssize_t)UINT32_MAX || n >= (Py_ssize_t)INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "dominators: idom of the wrong size, or a graph too big");
         goto done;
     }
     if (root_list(roots, n, &rootv, &nroots, "dominators") < 0) goto done;
-    {
-        size_t sz = (size_t)(n + 1) * sizeof(int32_t);
-        num = PyMem_RawMalloc(sz);
-        vertex = PyMem_RawMalloc(sz);
-        parent = PyMem_RawMalloc(sz);
-        stack = PyMem_RawMalloc(sz);
-        stack_pos = PyMem_RawMalloc((size_t)(n + 1) * sizeof(uint64_t));
-        is_root = PyMem_RawCalloc((size_t)n + 1, 1);
-        if (!num || !vertex || !parent || !stack || !stack_pos || !is_root) {
-            PyErr_NoMemory();
-            goto done;
-        }
+    num = PyMem_RawMalloc((size_t)(n + 1) * sizeof(int32_t));
+    vertex = PyMem_RawMalloc((size_t)(n + 1) * sizeof(int32_t));
+    parent = PyMem_RawMalloc((size_t)(n + 1) * sizeof(int32_t));
+    is_root = PyMem_RawCalloc((size_t)n + 1, 1);
+    if (!num || !vertex || !parent || !is_root) {
+        PyErr_NoMemory();
+        goto done;
     }
     {
         const uint64_t *off = (const uint64_t *)b[0].b.buf;
         const uint32_t *tgt = (const uint32_t *)b[1].b.buf;
-        const uint64_t *roff = (const uint64_t *)b[2].b.buf;
-        const uint32_t *src = (const uint32_t *)b[3].b.buf;
-        int32_t *idom = (int32_t *)b[4].b.buf;
+        int32_t *idom = (int32_t *)b[2].b.buf;
         Py_ssize_t r, top;
 
+        for (i = 0; i < m; i++)
+            if ((Py_ssize_t)tgt[i] >= n) {
+                PyErr_SetString(PyExc_ValueError, "dominators: an edge points past the last node");
+                goto done;
+            }
         for (i = 0; i < n; i++) num[i] = -1;
         vertex[0] = -1;
         parent[0] = -1;
         /* Depth-first preorder from the super-root (number 0), roots in order,
-         * out-edges in order: an explicit stack of (node, next edge). */
+         * out-edges in order: an explicit stack of (node, next edge) that
+         * grows as deep as the search goes (heaps are shallow and wide). */
+        for (r = 0; r < nroots; r++) is_root[rootv[r]] = 1;
         for (r = 0; r < nroots; r++) {
             int32_t root = rootv[r];
-            is_root[root] = 1;
             if (num[root] >= 0) continue;
             num[root] = (int32_t)count;
             vertex[count] = root;
             parent[count] = 0;
             count++;
             top = 0;
+            if (cap == 0) {
+                cap = 1024;
+                stack = PyMem_RawMalloc((size_t)cap * sizeof(int32_t));
+                stack_pos = PyMem_RawMalloc((size_t)cap * sizeof(uint64_t));
+                if (!stack || !stack_pos) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+            }
             stack[0] = root;
             stack_pos[0] = off[root];
             while (top >= 0) {
-                int32_t v = stack[top];
+                int32_t v = stack[top], w;
                 uint64_t e = stack_pos[top], end = off[v + 1];
                 while (e < end && num[tgt[e]] >= 0) e++;
                 if (e == end) {
@@ -228,31 +241,67 @@ dominators(PyObject *self, PyObject *args)
                     continue;
                 }
                 stack_pos[top] = e + 1;
-                {
-                    int32_t w = (int32_t)tgt[e];
-                    if ((Py_ssize_t)w >= n) {
-                        PyErr_SetString(PyExc_ValueError, "dominators: an edge points past the last node");
+                w = (int32_t)tgt[e];
+                num[w] = (int32_t)count;
+                vertex[count] = w;
+                parent[count] = num[v];
+                count++;
+                if (off[w] == off[w + 1]) continue; /* a leaf: never opened */
+                if (++top == cap) {
+                    Py_ssize_t bigger = cap * 2;
+                    int32_t *s2 = PyMem_RawRealloc(stack, (size_t)bigger * sizeof(int32_t));
+                    uint64_t *p2;
+                    if (s2 == NULL) {
+                        PyErr_NoMemory();
                         goto done;
                     }
-                    num[w] = (int32_t)count;
-                    vertex[count] = w;
-                    parent[count] = num[v];
-                    count++;
-                    top++;
-                    stack[top] = w;
-                    stack_pos[top] = off[w];
+                    stack = s2;
+                    p2 = PyMem_RawRealloc(stack_pos, (size_t)bigger * sizeof(uint64_t));
+                    if (p2 == NULL) {
+                        PyErr_NoMemory();
+                        goto done;
+                    }
+                    stack_pos = p2;
+                    cap = bigger;
                 }
+                stack[top] = w;
+                stack_pos[top] = off[w];
             }
         }
         PyMem_RawFree(stack_pos);
         stack_pos = NULL;
-        /* reuse: stack becomes the eval path */
-        path = stack;
-        stack = NULL;
+        /* In-edges in number space, of reached nodes from reached nodes
+         * only (a predecessor no root reaches proves nothing). */
+        roff = PyMem_RawCalloc((size_t)count + 1, sizeof(uint32_t));
+        if (roff == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (i = 1; i < count; i++) {
+            int32_t v = vertex[i];
+            uint64_t e;
+            for (e = off[v]; e < off[v + 1]; e++) roff[num[tgt[e]] + 1]++;
+        }
+        for (i = 0; i < count; i++) roff[i + 1] += roff[i];
+        src = PyMem_RawMalloc((size_t)(roff[count] ? roff[count] : 1) * sizeof(int32_t));
+        if (src == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (i = 1; i < count; i++) {
+            int32_t v = vertex[i];
+            uint64_t e;
+            for (e = off[v]; e < off[v + 1]; e++) src[roff[num[tgt[e]]]++] = (int32_t)i;
+        }
+        for (i = count; i > 0; i--) roff[i] = roff[i - 1];
+        roff[0] = 0;
+        /* idom is written last: until then it serves as the eval path */
+        path = idom;
         semi = PyMem_RawMalloc((size_t)count * sizeof(int32_t));
         best = PyMem_RawMalloc((size_t)count * sizeof(int32_t));
-        anc = PyMem_RawMalloc((size_t)count * sizeof(int32_t));
-        if (!semi || !best || !anc) {
+        anc = num; /* num is not needed past here: number space from now on */
+        num = NULL;
+        if (!semi || !best) {
             PyErr_NoMemory();
             goto done;
         }
@@ -261,16 +310,15 @@ dominators(PyObject *self, PyObject *args)
             anc[i] = parent[i];
         }
         for (i = count - 1; i > 0; i--) {
-            int32_t w = vertex[i], s;
-            uint64_t p;
-            if (is_root[w]) {
+            int32_t s = parent[i];
+            uint32_t p;
+            if (is_root[vertex[i]]) {
+                /* a root: the super-root is a predecessor, nothing is smaller */
                 semi[i] = best[i] = 0;
                 continue;
             }
-            s = parent[i];
-            for (p = roff[w]; p < roff[w + 1]; p++) {
-                int32_t v = num[src[p]], a, bb;
-                if (v < 0) continue; /* a predecessor no root reaches proves nothing */
+            for (p = roff[i]; p < roff[i + 1]; p++) {
+                int32_t v = src[p], a, bb;
                 if (v < i) {
                     if (v < s) s = v;
                     continue;
@@ -299,29 +347,30 @@ dominators(PyObject *self, PyObject *args)
             semi[i] = best[i] = s;
         }
         /* nearest common ancestor: parent becomes idom, in number space */
-        for (i = 0; i < n; i++) idom[i] = -1;
         for (i = 1; i < count; i++) {
-            int32_t x = parent[i], s = semi[i];
-            while (x > s) x = parent[x];
+            int32_t x = parent[i], s2 = semi[i];
+            while (x > s2) x = parent[x];
             parent[i] = x;
-            idom[vertex[i]] = vertex[x];
         }
+        for (i = 0; i < n; i++) idom[i] = -1;
+        for (i = 1; i < count; i++) idom[vertex[i]] = vertex[parent[i]];
     }
     result = Py_None;
     Py_INCREF(result);
 done:
     PyMem_RawFree(rootv);
     PyMem_RawFree(num);
+    PyMem_RawFree(anc);
     PyMem_RawFree(vertex);
     PyMem_RawFree(parent);
     PyMem_RawFree(stack);
     PyMem_RawFree(stack_pos);
-    PyMem_RawFree(path);
-    PyMem_RawFree(is_root);
+    PyMem_RawFree(roff);
+    PyMem_RawFree(src);
     PyMem_RawFree(semi);
     PyMem_RawFree(best);
-    PyMem_RawFree(anc);
-    release(b, 5);
+    PyMem_RawFree(is_root);
+    release(b, 3);
     return result;
 }
 
@@ -633,8 +682,8 @@ PyDoc_STRVAR(signatures_doc,
 "every such label met, and None is returned: mask them and call again.\n"
 "Labels a big heap has by the million, one per item ([1234], and outside\n"
 "namespace dicts ['u1234']), are masked here to the text id `star` ([*]),\n"
-"as leakhunt.analysis.growth._mask does. Twin:\n"
-"leakhunt.analysis.growth._Side.signature_ids' Python loop.");
+"as leakhunt.analysis.signatures._mask does. Twin:\n"
+"leakhunt.analysis.signatures._Side.signature_ids' Python loop.");
 
 /* Whether a label is one _mask turns into [*] here: [digits], or (plain
  * only) a quoted key of ASCII letters, digits, _ and - with a digit in it. */
@@ -882,7 +931,7 @@ PyDoc_STRVAR(by_type_doc,
 "The nodes of each group of types, in node order: codes maps a type index\n"
 "to its group (int32, -1: none); the result holds one uint32 array's bytes\n"
 "per group, and want (one byte per node) gets 1 for every node picked.\n"
-"Twin: leakhunt.analysis.growth._targets' Python loop.");
+"Twin: leakhunt.analysis.signatures._targets' Python loop.");
 
 static PyObject *
 by_type(PyObject *self, PyObject *args)

@@ -26,20 +26,22 @@ except ImportError:  # pragma: no cover - no compiler at install time
 __all__ = ["churn", "new_in_b"]
 
 
-def _nodes(graph: HeapGraph, name: str) -> array[int]:
-    out = array("I")
-    try:
-        index = graph.type_names.index(name)
-    except ValueError:
-        return out
+def _nodes(graph: HeapGraph, names: list[str]) -> list[array[int]]:
+    """The nodes of each named type (array('I') each, in node order), in one pass."""
+    place = {name: i for i, name in enumerate(names)}
+    codes = array("i", (place.get(t, -1) for t in graph.type_names))
     if _by_type is not None and graph.types.typecode == "I":
-        codes = array("i", [-1]) * len(graph.type_names)
-        codes[index] = 0
-        (raw,) = _by_type(graph.types, codes, 1, bytearray(graph.n))
-        out.frombytes(raw)
+        out = []
+        for raw in _by_type(graph.types, codes, len(names), bytearray(graph.n)):
+            nodes = array("I")
+            nodes.frombytes(raw)
+            out.append(nodes)
         return out
-    out.extend(v for v, t in enumerate(graph.types) if t == index)
-    return out
+    lists = [array("I") for _ in names]
+    for v, t in enumerate(graph.types):
+        if codes[t] >= 0:
+            lists[codes[t]].append(v)
+    return lists
 
 
 def _churn_py(
@@ -79,19 +81,14 @@ def _churn_by_id(
     return new, len(left), new_bytes, sum(left.values())
 
 
-def new_in_b(
-    a: HeapGraph, b: HeapGraph, name: str, *, by_id: bool = False
+def _one(
+    a: HeapGraph,
+    nodes_a: array[int],
+    b: HeapGraph,
+    nodes_b: array[int],
+    name: str,
+    by_id: bool = False,
 ) -> tuple[TypeChurn, bytearray]:
-    """The objects of type ``name`` new in B and deleted since A (see
-    :class:`~leakhunt.model.TypeChurn` for how exact that is), and one flag
-    per node of B: 1 for each new object.
-
-    >>> g = lambda ids: HeapGraph.from_edges(["T"] * len(ids), [8] * len(ids), [], [], ids=ids)
-    >>> change, fresh = new_in_b(g([16, 32, 48]), g([16, 48, 64, 80]), "T")
-    >>> change.new, change.deleted, change.new_size, list(fresh)
-    (2, 1, 16, [0, 0, 1, 1])
-    """
-    nodes_a, nodes_b = _nodes(a, name), _nodes(b, name)
     fresh = bytearray(b.n)
     plain = all(g.ids.typecode == "Q" and g.sizes.typecode == "Q" for g in (a, b))
     if by_id:  # ids that objects keep (V8 files): exact
@@ -104,8 +101,33 @@ def new_in_b(
     return TypeChurn(name, new, deleted, new_size, deleted_size), fresh
 
 
+def new_in_b(
+    a: HeapGraph, b: HeapGraph, name: str, *, by_id: bool = False
+) -> tuple[TypeChurn, bytearray]:
+    """The objects of type ``name`` new in B and deleted since A (see
+    :class:`~leakhunt.model.TypeChurn` for how exact that is), and one flag
+    per node of B: 1 for each new object. ``by_id``: match by id alone
+    (V8 files, whose ids objects keep).
+
+    >>> g = lambda ids: HeapGraph.from_edges(["T"] * len(ids), [8] * len(ids), [], [], ids=ids)
+    >>> change, fresh = new_in_b(g([16, 32, 48]), g([16, 48, 64, 80]), "T")
+    >>> change.new, change.deleted, change.new_size, list(fresh)
+    (2, 1, 16, [0, 0, 1, 1])
+    """
+    ((nodes_a,), (nodes_b,)) = _nodes(a, [name]), _nodes(b, [name])
+    return _one(a, nodes_a, b, nodes_b, name, by_id)
+
+
 def churn(
     a: HeapGraph, b: HeapGraph, names: Iterable[str], *, by_id: bool = False
 ) -> tuple[TypeChurn, ...]:
-    """:func:`new_in_b` of each type in ``names`` (in that order), without the flags."""
-    return tuple(new_in_b(a, b, name, by_id=by_id)[0] for name in dict.fromkeys(names))
+    """:func:`new_in_b` of each type in ``names`` (in that order), without
+    the flags; one pass over each graph for all the types."""
+    order = list(dict.fromkeys(names))
+    if not order:
+        return ()
+    nodes_a, nodes_b = _nodes(a, order), _nodes(b, order)
+    return tuple(
+        _one(a, na, b, nb, name, by_id)[0]
+        for name, na, nb in zip(order, nodes_a, nodes_b, strict=True)
+    )

@@ -95,7 +95,8 @@ def immediate_dominators(graph: HeapGraph) -> array[int]:
     the virtual super-root (roots, and nodes reached from several roots
     through no common node) and for nodes no root reaches.
 
-    Builds (and caches) ``graph.reverse()``.
+    The pure-Python twin builds (and caches) ``graph.reverse()``; the
+    compiled one builds its in-edges for the call only.
 
     >>> from leakhunt.model import HeapGraph
     >>> chain = HeapGraph.from_edges(["a", "b", "c"], [1, 1, 1],
@@ -103,11 +104,12 @@ def immediate_dominators(graph: HeapGraph) -> array[int]:
     >>> list(immediate_dominators(chain))
     [-1, 0, 1]
     """
-    if _csr_ok(graph):
-        rev = graph.reverse()
+    if _csr_ok(graph) and len(graph.targets) < 2**32 - 1 and graph.n < 2**31 - 1:
+        # the compiled twin builds its own in-edges and frees them: nothing
+        # is cached on the graph, so the peak stays where the search is
         idom = array("i", [-1]) * graph.n
         roots = tuple(node for node, _ in graph.roots)
-        _C.dominators(graph.offsets, graph.targets, roots, rev.offsets, rev.sources, idom)
+        _C.dominators(graph.offsets, graph.targets, roots, idom)
         return idom
     return _immediate_dominators_py(graph)
 

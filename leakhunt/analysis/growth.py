@@ -34,7 +34,6 @@ dominator tree of B (for retained sizes), each path signature built once.
 
 from __future__ import annotations
 
-import re
 from array import array
 from collections.abc import Iterable
 from itertools import compress
@@ -42,7 +41,6 @@ from operator import not_
 from typing import Optional
 
 from ..model import (
-    NO_PATH,
     ClusterGrowth,
     ContainerGrowth,
     HeapGraph,
@@ -53,12 +51,16 @@ from ..model import (
 from ..model.growth import Unit
 from . import Progress
 from .dominators import immediate_dominators, reachable, retained_size_of, retained_sizes
-from .retainers import DICT_LABEL, _mask_root, bfs_tree, mask_label
-
-try:  # the compiled algorithms; the loops here are their pure-Python twins
-    from . import _graphalgo as _C
-except ImportError:  # pragma: no cover - no compiler at install time
-    _C = None  # type: ignore[assignment]
+from .retainers import DICT_LABEL, mask_label
+from .signatures import (
+    _ABSENT,
+    _MANY,
+    _members,
+    _Side,
+    _Signatures,
+    _tally,
+    _targets,
+)
 
 __all__ = ["explain_growth"]
 
@@ -68,318 +70,6 @@ _SAMPLE = 200
 def _spread(members: list[int]) -> tuple[int, ...]:
     """Up to _SAMPLE members, spread evenly, the representative (the first) first."""
     return tuple(members[:: max(1, len(members) // _SAMPLE)][:_SAMPLE])
-
-
-class _Signatures:
-    """Path signatures interned as ints, shared by both graphs: equal ids are
-    equal signatures. A signature is (parent id, masked label, type name),
-    each text interned too, so that a key is three ints (the compiled
-    ``signatures`` keeps its table in the same shape); a root's is (-1,
-    masked root description, type name)."""
-
-    def __init__(self) -> None:
-        self.index: dict[tuple[int, int, int], int] = {}
-        self.keys = array("i")  # three ints per signature id
-        self.texts: dict[str, int] = {}
-        self.text_list: list[str] = []
-        self.tnames: dict[str, int] = {}
-        self.tname_list: list[str] = []
-
-    def __len__(self) -> int:
-        return len(self.keys) // 3
-
-    def text_id(self, text: str) -> int:
-        found = self.texts.get(text)
-        if found is None:
-            found = self.texts[text] = len(self.text_list)
-            self.text_list.append(text)
-        return found
-
-    def tname_id(self, name: str) -> int:
-        found = self.tnames.get(name)
-        if found is None:
-            found = self.tnames[name] = len(self.tname_list)
-            self.tname_list.append(name)
-        return found
-
-    def intern_key(self, key: tuple[int, int, int]) -> int:
-        found = self.index.get(key)
-        if found is None:
-            found = self.index[key] = len(self)
-            self.keys.extend(key)
-        return found
-
-    def intern(self, parent: int, label: str, type_name: str) -> int:
-        return self.intern_key((parent, self.text_id(label), self.tname_id(type_name)))
-
-    def add(self, raw: bytes) -> None:
-        """Keys the compiled search interned, in id order after the known ones."""
-        new = array("i")
-        new.frombytes(raw)
-        index, first = self.index, len(self)
-        for j in range(0, len(new), 3):
-            index[(new[j], new[j + 1], new[j + 2])] = first + j // 3
-        self.keys.extend(new)
-
-    def parts(self, sig: int) -> tuple[str, ...]:
-        """The signature as :func:`leakhunt.analysis.retainers.signature` spells it."""
-        out: list[str] = []
-        keys = self.keys
-        while sig >= 0:
-            parent, label, type_name = keys[3 * sig], keys[3 * sig + 1], keys[3 * sig + 2]
-            out += (self.tname_list[type_name], self.text_list[label])
-            sig = parent
-        out.reverse()
-        return tuple(out)
-
-
-class _Side:
-    """One graph's shortest-path tree (one search for every target) and the
-    signatures of the paths in it, each node's built once."""
-
-    def __init__(self, graph: HeapGraph, want: bytearray, wanted: int, sigs: _Signatures) -> None:
-        self.graph = graph
-        self.sigs = sigs
-        self.seen, self.parent, self.parent_edge, self.root_of = bfs_tree(graph, want, wanted)
-        del want
-        self.memo = array("i", [-1]) * graph.n  # node -> signature id, -1: not yet
-        for node in self.root_of:
-            root = _mask_root(self.root_of[node])
-            self.memo[node] = sigs.intern(-1, root, graph.type_name(node))
-        self.type_gid = array("i", map(sigs.tname_id, graph.type_names))
-        self.unreach = array("i", [-1]) * len(graph.type_names)
-        self._masked: list[Optional[str]] = [None] * len(graph.label_names)
-        # keys of namespace dicts (reached by .__dict__) are names: masked apart
-        self._masked_ns: list[Optional[str]] = [None] * len(graph.label_names)
-        self.masked_ids = array("i", [-1]) * len(graph.label_names)
-        self.masked_ns_ids = array("i", [-1]) * len(graph.label_names)
-        self.dict_label = _label_id(graph, DICT_LABEL)
-        self._label_ids: Optional[dict[str, int]] = None
-        self._roots_by_description: Optional[dict[str, list[int]]] = None
-
-    def masked(self, label: int) -> str:
-        m = self._masked[label]
-        if m is None:
-            m = self._masked[label] = _mask(self.graph.label_names[label])
-        return m
-
-    def masked_ns(self, label: int) -> str:
-        """The label as a key of a namespace dict: identifiers stay."""
-        m = self._masked_ns[label]
-        if m is None:
-            m = self._masked_ns[label] = mask_label(self.graph.label_names[label], namespace=True)
-        return m
-
-    def masked_at(self, v: int) -> str:
-        """The masked label of the edge into node ``v`` (which has one)."""
-        graph, parent_edge = self.graph, self.parent_edge
-        label = graph.labels[parent_edge[v]]
-        e = parent_edge[self.parent[v]]
-        if e >= 0 and graph.labels[e] == self.dict_label:
-            return self.masked_ns(label)
-        return self.masked(label)
-
-    def signature_ids(self, nodes: array[int]) -> array[int]:
-        """The signature id of each node's shortest path; a node no root
-        reaches gets the unreachable signature of its type."""
-        graph, sigs = self.graph, self.sigs
-        for t, name in enumerate(graph.type_names):
-            if self.unreach[t] < 0:
-                self.unreach[t] = sigs.intern(-1, NO_PATH, name)
-        if _C is None or graph.labels.typecode != "I" or graph.types.typecode != "I":
-            return self._signature_ids_py(nodes)
-        out = array("i", [0]) * len(nodes)
-        for _ in range(2):  # a second round once the labels met are masked
-            need = bytearray(len(graph.label_names))
-            raw = _C.signatures(
-                nodes, self.memo, self.parent, self.parent_edge, graph.labels, graph.types,
-                self.masked_ids, self.masked_ns_ids, self.dict_label, self.type_gid,
-                sigs.keys, out, need, self.unreach, graph.label_names, sigs.text_id("[*]"),
-            )  # fmt: skip
-            if raw is not None:
-                sigs.add(raw)
-                return out
-            for m in re.finditer(b"[^\x00]", need):
-                label = m.start()
-                bits = need[label]
-                if bits & 1:
-                    self.masked_ids[label] = sigs.text_id(self.masked(label))
-                if bits & 2:
-                    self.masked_ns_ids[label] = sigs.text_id(self.masked_ns(label))
-        raise AssertionError("signatures: labels still unmasked after masking them")
-
-    def _signature_ids_py(self, nodes: array[int]) -> array[int]:
-        """The pure-Python twin of the compiled ``signatures`` (the test oracle)."""
-        graph, memo, sigs = self.graph, self.memo, self.sigs
-        parent, parent_edge = self.parent, self.parent_edge
-        labels, types = graph.labels, graph.types
-        out = array("i")
-        for v in nodes:
-            chain = []
-            u = v
-            while memo[u] < 0:
-                if parent_edge[u] < 0:  # roots have their memo: no root reaches u
-                    memo[u] = self.unreach[types[u]]
-                    break
-                chain.append(u)
-                u = parent[u]
-            sig = memo[u]
-            for w in reversed(chain):
-                label = labels[parent_edge[w]]
-                pe = parent_edge[parent[w]]
-                if pe >= 0 and labels[pe] == self.dict_label:
-                    text = self.masked_ns(label)
-                else:
-                    text = self.masked(label)
-                sig = sigs.intern_key((sig, sigs.text_id(text), self.type_gid[types[w]]))
-                memo[w] = sig
-            out.append(sig)
-        return out
-
-    def path(self, v: int) -> RetainerPath:
-        """The shortest path to a node the search reached."""
-        names, labels, parent_edge = self.graph.label_names, self.graph.labels, self.parent_edge
-        steps = []
-        while parent_edge[v] >= 0:
-            steps.append((v, names[labels[parent_edge[v]]]))
-            v = self.parent[v]
-        steps.append((v, ""))
-        steps.reverse()
-        return RetainerPath(self.root_of[v], tuple(steps))
-
-    def follow(self, root: str, hops: list[tuple[str, str]]) -> list[int]:
-        """The nodes reached from the root described ``root`` by the exact
-        ``(label, type name)`` hops, the first hop being ``("", root type)``:
-        one entry per hop, ``_ABSENT`` from the hop where no node matches,
-        ``_MANY`` from the hop where several do."""
-        graph = self.graph
-        if self._roots_by_description is None:
-            by_description: dict[str, list[int]] = {}
-            for node, description in self.root_of.items():
-                by_description.setdefault(description, []).append(node)
-            self._roots_by_description = by_description
-        if self._label_ids is None:
-            # The first index wins should a name be listed twice.
-            names = graph.label_names
-            self._label_ids = {name: i for i, name in reversed(list(enumerate(names)))}
-        type_name, offsets, targets, labels = (
-            graph.type_name,
-            graph.offsets,
-            graph.targets,
-            graph.labels,
-        )
-        frontier = [
-            v for v in self._roots_by_description.get(root, ()) if type_name(v) == hops[0][1]
-        ]
-        out: list[int] = []
-        for i, (label, want_type) in enumerate(hops):
-            if i:
-                label_id = self._label_ids.get(label)
-                found: list[int] = []
-                if label_id is not None:
-                    for v in frontier:
-                        a = offsets[v]
-                        seg = labels[a : offsets[v + 1]]
-                        k = -1
-                        while True:
-                            try:
-                                k = seg.index(label_id, k + 1)
-                            except ValueError:
-                                break
-                            w = targets[a + k]
-                            if type_name(w) == want_type and w not in found:
-                                found.append(w)
-                                if len(found) > 1:
-                                    break  # several: which one is "the" container is unknown
-                frontier = found
-            if len(frontier) != 1:
-                out += [_ABSENT if not frontier else _MANY] * (len(hops) - i)
-                break
-            out.append(frontier[0])
-        return out
-
-
-_ABSENT = -1
-_MANY = -2
-
-
-def _tally(
-    sig_ids: array[int], nodes: array[int], sizes: array[int], count: int
-) -> tuple[array[int], array[int]]:
-    """Per signature id: how many of ``nodes`` have it, and their bytes."""
-    counts, totals = array("q", [0]) * count, array("Q", [0]) * count
-    if _C is not None and sizes.typecode == "Q":
-        _C.tally(sig_ids, nodes, sizes, counts, totals)
-        return counts, totals
-    for sig, v in zip(sig_ids, nodes, strict=True):
-        counts[sig] += 1
-        totals[sig] += sizes[v]
-    return counts, totals
-
-
-def _members(
-    sig_ids: array[int], nodes: array[int], wanted: list[int], count: int
-) -> dict[int, list[int]]:
-    """The nodes of each wanted signature id, in node order."""
-    groups: dict[int, list[int]] = {sig: [] for sig in wanted}
-    if not wanted:
-        return groups
-    flags = bytearray(count)
-    for sig in wanted:
-        flags[sig] = 1
-    picked = compress(zip(sig_ids, nodes, strict=True), map(flags.__getitem__, sig_ids))
-    for sig, v in picked:
-        groups[sig].append(v)
-    return groups
-
-
-def _mask(label: str) -> str:
-    """:func:`leakhunt.analysis.retainers.mask_label`, with shortcuts for the labels a
-    big heap has by the hundred thousand, one per item: ``[1234]`` and
-    ``['u1234']`` (the regular expressions cost a second per million)."""
-    if label[:1] == "[" and label[-1:] == "]":
-        inner = label[1:-1]
-        if inner.isascii() and inner.isdecimal():
-            return "[*]"
-        if len(inner) > 2 and inner[0] == "'" == inner[-1]:
-            key = inner[1:-1].replace("_", "").replace("-", "")
-            if key.isascii() and key.isalnum() and not key.isalpha():  # a digit in it
-                return "[*]"
-    elif "<" not in label and "[" not in label and "0x" not in label:
-        return label  # .attr, frame locals: nothing to mask
-    return mask_label(label)
-
-
-def _targets(graph: HeapGraph, names: list[str], want: bytearray) -> dict[str, array[int]]:
-    """The nodes of each named type, in node order (array('I')); ``want``
-    gets 1 for each of them."""
-    codes = array("i", [-1]) * len(graph.type_names)
-    place = {name: i for i, name in enumerate(names)}
-    for index, name in enumerate(graph.type_names):
-        codes[index] = place.get(name, -1)
-    if _C is not None and graph.types.typecode == "I":
-        found = _C.by_type(graph.types, codes, len(names), want)
-        out = {}
-        for name, raw in zip(names, found, strict=True):
-            out[name] = array("I")
-            out[name].frombytes(raw)
-        return out
-    lists = {name: array("I") for name in names}
-    groups = [lists[name] for name in names]
-    for v, t in enumerate(graph.types):
-        c = codes[t]
-        if c >= 0:
-            groups[c].append(v)
-            want[v] = 1
-    return lists
-
-
-def _label_id(graph: HeapGraph, name: str) -> int:
-    """The index of label ``name`` in the graph, -1 when absent."""
-    try:
-        return graph.label_names.index(name)
-    except ValueError:
-        return -1
 
 
 def _masked_text(side: _Side, path: RetainerPath) -> str:
@@ -480,11 +170,18 @@ def explain_growth(
         for name in order:
             for v in targets_b[name]:
                 want_b[v] = 1
+    # One side at a time, in the order the per-type loop would intern them
+    # (A's signatures first: ties keep their order), and A's search tree
+    # dropped before B's is built: two at once would double the peak.
     side_a = _Side(a, want_a, sum(len(t) for t in targets_a.values()), sigs)
     del want_a
+    all_sigs_a = {name: side_a.signature_ids(targets_a[name]) for name in order}
+    side_a.release()
     say("shortest paths in A and B", 0.5)
     side_b = _Side(b, want_b, sum(len(t) for t in targets_b.values()), sigs)
     del want_b
+    all_sigs_b = {name: side_b.signature_ids(targets_b[name]) for name in order}
+    side_b.memo = array("i")
     say("shortest paths in A and B", 1.0)
     idom: Optional[array[int]] = None
     retained_b: Optional[array[int]] = None
@@ -493,7 +190,7 @@ def explain_growth(
     for done, name in enumerate(order):
         say(f"clusters of {name}", done / len(order))
         nodes_a, nodes_b = targets_a[name], targets_b[name]
-        sigs_a, sigs_b = side_a.signature_ids(nodes_a), side_b.signature_ids(nodes_b)
+        sigs_a, sigs_b = all_sigs_a.pop(name), all_sigs_b.pop(name)
         count_a, size_a = _tally(sigs_a, nodes_a, a.sizes, len(sigs))
         count_b, size_b = _tally(sigs_b, nodes_b, b.sizes, len(sigs))
         grew = [sig for sig in range(len(sigs)) if count_b[sig] > count_a[sig]]

@@ -272,6 +272,23 @@ def cluster_paths(
     >>> [(c.count, c.size, c.representative.text(g)) for c in cluster_paths(g, [3, 4, 5])]
     [(2, 96, 'module app -> .queue -> [0] -> Job'), (1, 48, "module app -> .done -> ['j7'] -> Job")]
     """
+    if max_depth is None and _C_BFS is not None:
+        # the compiled signature pass: a path per cluster, not per target
+        from .signatures import signature_clusters
+
+        return signature_clusters(graph, _target_list(graph, targets), idom=idom)
+    return _cluster_paths_py(graph, targets, max_depth=max_depth, idom=idom)
+
+
+def _cluster_paths_py(
+    graph: HeapGraph,
+    targets: Iterable[int],
+    *,
+    max_depth: Optional[int] = None,
+    idom: Optional[array[int]] = None,
+) -> list[Cluster]:
+    """A path and a signature per target: the twin of :func:`signature_clusters`
+    (the test oracle), and the way with a depth limit."""
     paths: dict[int, RetainerPath] = {}
     groups: dict[tuple[str, ...], list[int]] = {}
     for t, found in shortest_paths(graph, targets, max_depth=max_depth).items():

@@ -37,7 +37,7 @@ from ..model.growth import ClusterGrowth, ContainerGrowth
 from ..model.survivors import SurvivorCluster, Survivors
 from .dominators import immediate_dominators, reachable, retained_size_of, retained_sizes
 from .growth import explain_growth
-from .retainers import DICT_LABEL, bfs_tree, mask_label, shortest_paths, signature
+from .retainers import DICT_LABEL, _mask_root, bfs_tree, mask_label, shortest_paths, signature
 
 __all__ = ["find_survivors", "is_engine_internal"]
 
@@ -205,16 +205,42 @@ def _by_ids(
 
 def _count_at(graph: HeapGraph, sigs: set[tuple[str, ...]]) -> Counter[tuple[str, ...]]:
     """How many objects of ``graph`` sit on each of the (collapsed) path
-    signatures ``sigs``: all objects of the signatures' target types."""
+    signatures ``sigs``: all objects of the signatures' target types, each
+    signature built once per tree node (shared prefixes are not rebuilt)."""
     if not sigs:
         return Counter()
     names = {sig[-1] for sig in sigs}
     wanted = bytearray(name in names for name in graph.type_names)
     nodes = list(compress(range(graph.n), map(wanted.__getitem__, graph.types)))
+    want = bytearray(graph.n)
+    for v in nodes:
+        want[v] = 1
+    seen, parent, parent_edge, root_of = bfs_tree(graph, want, len(nodes))
+    labels, label_names, type_name = graph.labels, graph.label_names, graph.type_name
+    memo: dict[int, tuple[str, ...]] = {}
+
+    def sig_of(v: int) -> tuple[str, ...]:
+        chain = []
+        while v not in memo and parent_edge[v] >= 0:
+            chain.append(v)
+            v = parent[v]
+        if v not in memo:  # a root
+            memo[v] = (_mask_root(root_of[v]), type_name(v))
+        sig = memo[v]
+        for w in reversed(chain):
+            p = parent[w]
+            previous = label_names[labels[parent_edge[p]]] if parent_edge[p] >= 0 else ""
+            label = label_names[labels[parent_edge[w]]]
+            hop = (mask_label(label, namespace=previous == DICT_LABEL), type_name(w))
+            if not (len(sig) > 2 and sig[-2:] == hop):  # a run of one hop counts once
+                sig = (*sig, *hop)
+            memo[w] = sig
+        return sig
+
     out: Counter[tuple[str, ...]] = Counter()
-    for path in shortest_paths(graph, nodes).values():
-        if path is not None:
-            sig = _collapsed(signature(graph, path))
+    for v in nodes:
+        if seen[v]:
+            sig = sig_of(v)
             if sig in sigs:
                 out[sig] += 1
     return out

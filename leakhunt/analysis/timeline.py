@@ -33,6 +33,7 @@ squares over how many of its calls had started and ended at every point.
 from __future__ import annotations
 
 import bisect
+import heapq
 import itertools
 from collections import deque
 from collections.abc import Sequence
@@ -249,11 +250,15 @@ def _rises(
         if values[k] == low_after[k]:
             last = k
         floor.append(last)
-    # sliding window maximum (monotonic deque), scanning from the right
-    best: list[tuple[int, int, int, int]] = []  # (kept, rise, i, k)
+    # sliding window maximum (monotonic deque), scanning from the right;
+    # candidates that mostly stayed (-kept, -rise, i, k) and mostly given
+    # back (-rise, i, k, kept), as heap keys: only the first few are wanted
+    stays: list[tuple[int, int, int, int]] = []
+    backs: list[tuple[int, int, int, int]] = []
     dq: deque[int] = deque()  # indices, values decreasing
     j = n - 1
     for i in range(n - 1, -1, -1):
+        vi = values[i]
         while j > i and times[j] - times[i] > width:
             if dq and dq[0] == j:
                 dq.popleft()
@@ -264,42 +269,57 @@ def _rises(
                 dq.pop()
             dq.append(k)
         # dq holds indices in (i, j]; k > i + 1 were added at earlier steps
-        if dq and values[dq[0]] - values[i] > tol:
-            k = dq[0]
-            rise = values[k] - values[i]
-            kept = min(max(low_after[k] - values[i], 0), rise)
-            best.append((kept, rise, i, k))
+        top_k = dq[0] if dq else -1
+        if top_k >= 0 and values[top_k] - vi > tol:
+            rise = values[top_k] - vi
+            kept = low_after[top_k] - vi
+            kept = 0 if kept < 0 else (rise if kept > rise else kept)
+            if 2 * kept >= rise:
+                stays.append((-kept, -rise, i, top_k))
+            else:
+                backs.append((-rise, i, top_k, kept))
         # what stayed of a rise from i is largest at the window's far end,
         # and all of the rise stays up to the last floor point in the window
-        if j > i and low_after[j] - values[i] > tol:
-            for k in {j, floor[j]} - {dq[0] if dq else -1}:
-                if k > i and values[k] - values[i] > tol:
-                    rise = values[k] - values[i]
-                    best.append((min(low_after[k] - values[i], rise), rise, i, k))
+        if j > i and low_after[j] - vi > tol:
+            for k in (j, floor[j]) if floor[j] != j else (j,):
+                if k != top_k and k > i and values[k] - vi > tol:
+                    rise = values[k] - vi
+                    kept = low_after[k] - vi
+                    kept = rise if kept > rise else kept
+                    if 2 * kept >= rise:
+                        stays.append((-kept, -rise, i, k))
+                    else:
+                        backs.append((-rise, i, k, kept))
     # rises that mostly stayed first, most kept first; then those mostly
     # given back, biggest first
-    best.sort(key=lambda r: (0, -r[0], -r[1], r[2]) if 2 * r[0] >= r[1] else (1, 0, -r[1], r[2]))
-    chosen: list[tuple[int, int, int, int]] = []
-    for kept, rise, i, k in best:
+    chosen: list[tuple[int, int, int, int]] = []  # (kept, rise, i, k)
+    heapq.heapify(stays)
+    while stays and len(chosen) < top:
+        nk, nr, i, k = heapq.heappop(stays)
         if all(k <= a or i >= b for _, _, a, b in chosen):
-            chosen.append((kept, rise, i, k))
-            if len(chosen) == top:
-                break
+            chosen.append((-nk, -nr, i, k))
+    pending = backs[:]
+    heapq.heapify(pending)
+    while pending and len(chosen) < top:
+        nr, i, k, kept = heapq.heappop(pending)
+        if all(k <= a or i >= b for _, _, a, b in chosen):
+            chosen.append((kept, -nr, i, k))
     # then the spikes given back that were bigger than a rise listed (at most
     # 2; they may overlap a rise that stayed: a spike on a staircase)
     smallest = min((r[1] for r in chosen), default=0)
     spikes: list[tuple[int, int, int, int]] = []
-    for kept, rise, i, k in sorted(best, key=lambda r: (-r[1], r[2])):
-        if len(spikes) == 2 or (chosen and len(chosen) == top and rise <= smallest):
+    heapq.heapify(backs)
+    while backs and len(spikes) < 2:
+        nr, i, k, kept = heapq.heappop(backs)
+        rise = -nr
+        if len(chosen) == top and rise <= smallest:
             break
         given = spikes + [c for c in chosen if 2 * c[0] < c[1]]
-        if (
-            kept * 2 < rise
-            and all(k <= a or i >= b for _, _, a, b in given)
-            and all((i, k) != (a, b) for _, _, a, b in chosen)
+        if all(k <= a or i >= b for _, _, a, b in given) and all(
+            (i, k) != (a, b) for _, _, a, b in chosen
         ):
             spikes.append((kept, rise, i, k))
-    chosen += spikes[: max(2, top - len(chosen))]
+    chosen += spikes
     out = []
     for kept, rise, a, b in chosen:
         # start where the rise really starts: a slow climb before a jump is

@@ -214,7 +214,11 @@ def _histogram(
             return rows, info, "c"
         except MemoryError:
             pass  # the Python twin needs less contiguous memory; try it
-    rows, info = _pywalk.histogram(gc.get_objects(), extra_roots, sys.getsizeof, _GC_HEAD)
+    interval, was_enabled = _pywalk.quiet_begin()  # plain values: nothing counted
+    try:
+        rows, info = _pywalk.histogram(gc.get_objects(), extra_roots, sys.getsizeof, _GC_HEAD)
+    finally:
+        _pywalk.quiet_end((interval, was_enabled))
     return rows, info, "python"
 
 
@@ -227,6 +231,20 @@ def _gc_info() -> GcInfo:
         uncollectable=sum(int(s.get("uncollectable", 0)) for s in stats),
         garbage=len(gc.garbage),
     )
+
+
+def _warn_layouts_once(stacklevel: int) -> None:
+    if not _KNOWN_LAYOUTS and not _STATE.warned_layouts:
+        _STATE.warned_layouts = True
+        warnings.warn(
+            LeakhuntWarning(
+                f"leakhunt: the graph walker does not read this Python's private layouts "
+                f"({_PYTHON_VERSION}; checked up to {_LAYOUTS_CHECKED_UP_TO or '?'}, GIL "
+                "builds): attribute names kept without a __dict__ and generators' locals "
+                "get generic labels"
+            ),
+            stacklevel=stacklevel,
+        )
 
 
 def take_snapshot(
@@ -262,17 +280,8 @@ def take_snapshot(
             stacklevel=2,
         )
         graph = False
-    if graph and not _KNOWN_LAYOUTS and not _STATE.warned_layouts:
-        _STATE.warned_layouts = True
-        warnings.warn(
-            LeakhuntWarning(
-                f"leakhunt: the graph walker does not read this Python's private layouts "
-                f"({_PYTHON_VERSION}; checked up to {_LAYOUTS_CHECKED_UP_TO or '?'}, GIL "
-                "builds): attribute names kept without a __dict__ and generators' locals "
-                "get generic labels"
-            ),
-            stacklevel=2,
-        )
+    if graph:
+        _warn_layouts_once(3)
     # Everything the walk must not count is made before gc.get_objects().
     # The roots (every module, every frame) go to the walker from an owned
     # box emptied by the call: a local naming them would put them inside the
@@ -484,14 +493,20 @@ def _background(
         return handle
     if keys not in KEY_MODES:
         raise LeakhuntError(f"keys={keys!r}: use one of {', '.join(map(repr, KEY_MODES))}")
+    if graph:
+        _warn_layouts_once(4)  # here: the child turns warnings into errors
     if collect:
         gc.collect()  # in the parent: a collection runs finalizers, user code
+    # the program's numbers, not the child's: its pid, memory and gc state
+    parent_pid, parent_memory, parent_gc = os.getpid(), process_memory(), _gc_info()
+    wall, mono = time.time(), time.monotonic()
 
     def take() -> Snapshot:
         # the child's warnings would go to a stderr whose lock another
         # thread may hold: they are errors, reported on the pipe
         warnings.simplefilter("error")
-        return take_snapshot(label, collect=False, graph=graph, keys=keys)
+        s = take_snapshot(label, collect=False, graph=graph, keys=keys)
+        return replace(s, pid=parent_pid, memory=parent_memory, gc=parent_gc)
 
     def save(s: Snapshot) -> Optional[str]:
         return _write(s, path)
@@ -505,11 +520,52 @@ def _background(
         hold=WALK_LOCK,
         directory=_target_dir(path),
         time_limit=time_limit,
+        on_done=lambda h: _announce(h, wall, mono, parent_memory, parent_gc, graph),
+        seq=_STATE.seq + 1,  # the number the child's snapshot takes
     )
-    if handle.pid and handle.seq == 0:
-        _STATE.seq += 1  # the child's snapshot took this number
-        handle.seq = _STATE.seq
+    if handle.pid and handle.seq == _STATE.seq + 1:
+        _STATE.seq += 1  # a new child, not the running one's handle
     return handle
+
+
+def _announce(
+    h: _background_mod.BackgroundSnapshot,
+    wall: float,
+    mono: float,
+    memory: Any,
+    gc_info: GcInfo,
+    graph: bool,
+) -> None:
+    """SNAPSHOT_HOOKS for a finished background snapshot (the monitor marks
+    it on the timeline), from the helper thread. The hooks get the snapshot's
+    metadata as the parent knows it, with no types: those are in the file."""
+    if h.path is None:
+        return
+    stub = Snapshot(
+        label=h.label,
+        types=(),
+        wall_time=wall,
+        monotonic_time=mono,
+        pid=os.getpid(),
+        python_version=_PYTHON_VERSION,
+        leakhunt_version=__version__,
+        memory=memory,
+        gc=gc_info,
+        tracemalloc=None,
+        seq=h.seq,
+        walker="c",
+        capture_seconds=h.seconds or 0.0,
+        excluded_objects=0,
+        platform=sys.platform,
+        format_version=storage.FORMAT_VERSION if graph else storage.FORMAT_VERSION_NO_GRAPH,
+        graph=None,
+        path=h.path,
+    )
+    for hook in tuple(SNAPSHOT_HOOKS):
+        try:
+            hook(stub)
+        except Exception:
+            pass
 
 
 def snapshot(
@@ -571,7 +627,8 @@ class checkpoint:
     """Snapshot on entry and on exit of a block.
 
     ``label`` names both files (``LABEL-enter`` and ``LABEL-exit``); after
-    the block, ``.before`` and ``.after`` hold the two Snapshots.
+    the block, ``.before`` and ``.after`` hold the two Snapshots (with
+    ``background=True``, the two BackgroundSnapshot handles: see snapshot).
 
     >>> import tempfile
     >>> with checkpoint("report", path=tempfile.mkdtemp()) as cp:
@@ -587,21 +644,30 @@ class checkpoint:
         path: PathArg = None,
         collect: bool = True,
         save: bool = True,
+        background: bool = False,
     ) -> None:
         self.label = label
         self.path = path
         self.collect = collect
         self.save = save
-        self.before: Optional[Snapshot] = None
-        self.after: Optional[Snapshot] = None
+        self.background = background
+        self.before: Any = None
+        self.after: Any = None
 
     def __enter__(self) -> checkpoint:
-        self.before = snapshot(
-            f"{self.label}-enter", path=self.path, collect=self.collect, save=self.save
-        )
+        self.before = self._take("enter")
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.after = snapshot(
-            f"{self.label}-exit", path=self.path, collect=self.collect, save=self.save
+        if self.background and self.before is not None:
+            self.before.wait()  # one background snapshot at a time
+        self.after = self._take("exit")
+
+    def _take(self, when: str) -> Any:
+        return snapshot(
+            f"{self.label}-{when}",
+            path=self.path,
+            collect=self.collect,
+            save=self.save,
+            background=self.background,
         )

@@ -59,6 +59,68 @@ is_tracked(PyObject *o)
 }
 #endif
 
+/* --------------------------------------------- the gc's generation lists */
+
+#if LH_KNOWN_LAYOUTS
+#define LH_HAVE_GC_LISTS 1
+/* struct gc_generation (Include/internal/pycore_gc.h, 3.8-3.13): the
+ * interpreter keeps three of them in a row. Reading the lists directly lists
+ * every tracked object without the reference gc.get_objects() takes to each:
+ * no refcount written, so a forked child copies no page by listing. */
+typedef struct {
+    lh_gchead head;
+    int threshold;
+    int count;
+} lh_generation;
+
+/* Generation 0's head, found from an object tracked a moment ago: it is
+ * appended last, so its next is the head, and the head's prev is it. NULL
+ * when that does not hold. */
+static lh_generation *
+lh_find_generations(void)
+{
+    PyObject *probe = PyList_New(0); /* tracked at creation, into generation 0 */
+    lh_gchead *g, *head;
+    if (probe == NULL) { PyErr_Clear(); return NULL; }
+    g = &((lh_gchead *)probe)[-1];
+    head = (lh_gchead *)g->gc_next;
+    if (head == NULL || (head->gc_prev & ~(uintptr_t)3) != (uintptr_t)g) head = NULL;
+    Py_DECREF(probe);
+    return (lh_generation *)head;
+}
+
+/* Every object in the three generations into a new PyMem_Raw array (*out),
+ * no reference taken, nothing written; its length, -1 on memory error, or
+ * -2 when a list runs past `bound` entries (not the layout we know). */
+static Py_ssize_t
+lh_gc_list_objects(lh_generation *gens, PyObject ***out, Py_ssize_t bound)
+{
+    Py_ssize_t n = 0, cap = 1024;
+    PyObject **arr = (PyObject **)PyMem_RawMalloc((size_t)cap * sizeof(PyObject *));
+    int k;
+    if (arr == NULL) return -1;
+    for (k = 0; k < 3; k++) {
+        lh_gchead *head = &gens[k].head, *p = (lh_gchead *)head->gc_next;
+        while (p != head) {
+            if (p == NULL || n >= bound) { PyMem_RawFree(arr); return -2; }
+            if (n == cap) {
+                PyObject **na;
+                cap *= 2;
+                na = (PyObject **)PyMem_RawRealloc(arr, (size_t)cap * sizeof(PyObject *));
+                if (na == NULL) { PyMem_RawFree(arr); return -1; }
+                arr = na;
+            }
+            arr[n++] = (PyObject *)(p + 1);
+            p = (lh_gchead *)p->gc_next;
+        }
+    }
+    *out = arr;
+    return n;
+}
+#else
+#define LH_HAVE_GC_LISTS 0
+#endif
+
 /* -------------------------- instance attributes kept without a __dict__ */
 
 #if LH_KNOWN_LAYOUTS && PY_VERSION_HEX >= 0x030B0000

@@ -991,6 +991,22 @@ g_name_namespaces(walker *w)
     if (ns == NULL) return -1;
     for (e = 0; e < g->e; e++)
         if (g->labels[e] == g->lbl_dict) ns[g->targets[e] >> 3] |= (uint8_t)(1u << (g->targets[e] & 7));
+    /* A threading.local's per-thread dicts are namespaces too (their keys
+     * are attribute names): they hang off the local itself or, through its
+     * table of dummies, one dict below it. Marking a non-dict changes
+     * nothing (only dict item pairs are renamed below). */
+    for (v = 0; v < g->n; v++) {
+        PyTypeObject *tp = (PyTypeObject *)PyList_GET_ITEM(g->type_list, g->types[v]);
+        Py_ssize_t e2;
+        if (strcmp(tp->tp_name, "_thread._local") != 0) continue;
+        for (e = g->offsets[v]; (uint64_t)e < g->offsets[v + 1]; e++) {
+            uint32_t t = g->targets[e];
+            ns[t >> 3] |= (uint8_t)(1u << (t & 7));
+            if ((PyTypeObject *)PyList_GET_ITEM(g->type_list, g->types[t]) != &PyDict_Type) continue;
+            for (e2 = g->offsets[t]; (uint64_t)e2 < g->offsets[t + 1]; e2++)
+                ns[g->targets[e2] >> 3] |= (uint8_t)(1u << (g->targets[e2] & 7));
+        }
+    }
     for (v = 0; v < g->n; v++) {
         uint64_t end;
         if (!(ns[v >> 3] & (1u << (v & 7)))) continue;

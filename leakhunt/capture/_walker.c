@@ -226,6 +226,7 @@ typedef struct {
     Py_ssize_t n_tracked;
     Py_ssize_t n_untracked;
     int shortcut_ok;
+    int list_refs;   /* 1: a list of all objects holds one reference to each */
     Py_ssize_t visits;
     int failed;
     struct graphbuf_s *g; /* graph mode (see _graph.h); NULL for histograms */
@@ -684,7 +685,7 @@ compute_exclusions(walker *w, PyObject *roots)
         PyObject *m = c.members[i];
         Py_ssize_t ext;
         if (c.state[i] != 0) continue;
-        ext = Py_REFCNT(m) - 1 /* the gc list */ - c.internal[i];
+        ext = Py_REFCNT(m) - w->list_refs /* the gc list */ - c.internal[i];
         if (ext > 0) {
             c.state[i] = 2;
             if (stack_push(&p.work, m) < 0) goto done;
@@ -734,39 +735,118 @@ walk_start(walker *w, PyObject *extra_roots, PyObject *also_ours, size_t visited
     return compute_exclusions(w, extra_roots);
 }
 
-/* The list of every gc-tracked object, made here when the caller passes
- * None. It holds a reference to each object, among them tuples that another
+/* Every gc-tracked object, when the caller passes None. Where the gc's
+ * lists are known (_cpython.h, checked once at import against
+ * gc.get_objects()), they are read directly: no reference is taken, so no
+ * reference count is written (a forked child copies no page by listing) and
+ * no list of all objects exists at all. Else gc.get_objects(), called here:
+ * that list holds a reference to each object, among them tuples another
  * thread may still be filling (tuple(generator) resizes its tuple in place
- * and refuses when the count says it is shared): so it must never be alive
+ * and refuses when the count says it is shared), so it must never be alive
  * while bytecode runs. Made, used and dropped inside one call of this
- * module, which runs no bytecode and never releases the GIL, no other
- * thread can see the extra references (issue 14 item 2). A list passed in
- * is used as it is (tests, and the caller's own choice). New reference. */
+ * module, which runs no bytecode and never releases the GIL, no other thread
+ * can see the extra references (issue 14 item 2). A list passed in is used
+ * as it is (tests, and the caller's own choice). */
 static PyObject *gc_get_objects; /* gc.get_objects */
+#if LH_HAVE_GC_LISTS
+static lh_generation *gc_generations; /* NULL: not found, or did not check out */
+#endif
+
+typedef struct {
+    PyObject *list;   /* holds a reference to each, or NULL */
+    PyObject **items; /* the list's items, or a PyMem_Raw array */
+    Py_ssize_t n;
+} objset;
 
 static PyObject *
-all_objects(PyObject *objs)
+all_objects_list(void)
 {
-    if (objs == Py_None) {
-        /* args not NULL: Argument Clinic's fast path, as a call from Python */
-        PyObject *unused[1] = {NULL};
-        return PyObject_Vectorcall(gc_get_objects, unused, 0, NULL);
-    }
-    if (!PyList_Check(objs)) {
-        PyErr_SetString(PyExc_TypeError, "objs must be a list or None");
-        return NULL;
-    }
-    Py_INCREF(objs);
-    return objs;
+    /* args not NULL: Argument Clinic's fast path, as a call from Python */
+    PyObject *unused[1] = {NULL};
+    return PyObject_Vectorcall(gc_get_objects, unused, 0, NULL);
 }
+
+static int
+objset_get(PyObject *arg, objset *s)
+{
+    memset(s, 0, sizeof(*s));
+    if (arg == Py_None) {
+#if LH_HAVE_GC_LISTS
+        if (gc_generations != NULL) {
+            Py_ssize_t n = lh_gc_list_objects(gc_generations, &s->items, PY_SSIZE_T_MAX / 16);
+            if (n >= 0) {
+                s->n = n;
+                return 0;
+            }
+            if (n == -1) { PyErr_NoMemory(); return -1; }
+        }
+#endif
+        arg = all_objects_list();
+        if (arg == NULL) return -1;
+    }
+    else if (!PyList_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "objs must be a list or None");
+        return -1;
+    }
+    else {
+        Py_INCREF(arg);
+    }
+    s->list = arg;
+    s->items = ((PyListObject *)arg)->ob_item;
+    s->n = PyList_GET_SIZE(arg);
+    return 0;
+}
+
+static void
+objset_free(objset *s)
+{
+    if (s->list != NULL) Py_DECREF(s->list); /* before any bytecode runs again */
+    else PyMem_RawFree(s->items);
+    s->list = NULL;
+    s->items = NULL;
+}
+
+#if LH_HAVE_GC_LISTS
+/* At import: find the generations and check that reading them lists what
+ * gc.get_objects() lists (plus that list itself), else never read them. */
+static int
+check_gc_lists(void)
+{
+    PyObject *list;
+    PyObject **arr = NULL;
+    Py_ssize_t n;
+    lh_generation *gens = lh_find_generations();
+    if (gens == NULL) return 0;
+    list = all_objects_list();
+    if (list == NULL) return -1;
+    n = lh_gc_list_objects(gens, &arr, PyList_GET_SIZE(list) * 2 + 1024);
+    if (n == PyList_GET_SIZE(list) + 1) {
+        Py_ssize_t i, found = 0;
+        /* and every listed object is where the lists say (sampled) */
+        for (i = 0; i < PyList_GET_SIZE(list); i += 97) {
+            PyObject *o = PyList_GET_ITEM(list, i);
+            Py_ssize_t j;
+            for (j = 0; j < n; j++) {
+                if (arr[j] == o) { found++; break; }
+            }
+            if (j == n) break;
+            if (found > 64) break;
+        }
+        if (i >= PyList_GET_SIZE(list) || found > 64) gc_generations = gens;
+    }
+    if (n >= 0) PyMem_RawFree(arr);
+    Py_DECREF(list);
+    return 0;
+}
+#endif
 
 /* Every tracked object that is not ours, and what it reaches. */
 static int
-walk_objects(walker *w, PyObject *objs)
+walk_objects(walker *w, objset *objs)
 {
-    Py_ssize_t i, n = PyList_GET_SIZE(objs);
+    Py_ssize_t i, n = objs->n;
     for (i = 0; i < n; i++) {
-        PyObject *o = PyList_GET_ITEM(objs, i);
+        PyObject *o = objs->items[i];
         int r;
         if (w->excluded.used && ptrmap_find(&w->excluded, o) >= 0) continue;
         w->n_tracked++;
@@ -828,24 +908,26 @@ PyDoc_STRVAR(histogram_doc,
 static PyObject *
 histogram(PyObject *self, PyObject *args)
 {
-    PyObject *objs, *extra_roots, *getsizeof;
+    PyObject *objs_arg, *extra_roots, *getsizeof;
     Py_ssize_t gc_head, n;
     walker w;
+    objset objs;
     PyObject *rows = NULL, *info = NULL, *result = NULL;
 
-    if (!PyArg_ParseTuple(args, "OO!On:histogram", &objs, &PyTuple_Type, &extra_roots,
+    if (!PyArg_ParseTuple(args, "OO!On:histogram", &objs_arg, &PyTuple_Type, &extra_roots,
                           &getsizeof, &gc_head))
         return NULL;
-    if ((objs = all_objects(objs)) == NULL) return NULL;
+    if (objset_get(objs_arg, &objs) < 0) return NULL;
 
     memset(&w, 0, sizeof(w));
     w.getsizeof = getsizeof;
     w.shortcut_ok = 1;
     w.gc_head = gc_head;
-    n = PyList_GET_SIZE(objs);
+    w.list_refs = objs.list != NULL;
+    n = objs.n;
     /* the call's own argument tuple is new, tracked, and in the list */
     if (walk_start(&w, extra_roots, args, (size_t)n / 4 + 1024) < 0 ||
-        walk_objects(&w, objs) < 0 || (rows = walk_rows(&w)) == NULL)
+        walk_objects(&w, &objs) < 0 || (rows = walk_rows(&w)) == NULL)
         goto done;
     info = Py_BuildValue("{s:n,s:n,s:n}", "tracked", w.n_tracked, "untracked", w.n_untracked,
                          "excluded", (Py_ssize_t)w.excluded.used - 2);
@@ -855,7 +937,7 @@ done:
     Py_XDECREF(rows);
     Py_XDECREF(info);
     walk_free(&w);
-    Py_DECREF(objs); /* before any bytecode can run again: see all_objects */
+    objset_free(&objs); /* before any bytecode can run again: see objset_get */
     if (result == NULL && !PyErr_Occurred()) PyErr_NoMemory();
     return result;
 }
@@ -871,24 +953,26 @@ PyDoc_STRVAR(graph_doc,
 static PyObject *
 graph(PyObject *self, PyObject *args)
 {
-    PyObject *objs, *extra_roots, *getsizeof, *root_objs;
+    PyObject *objs_arg, *extra_roots, *getsizeof, *root_objs;
+    objset objs;
     Py_ssize_t gc_head, i, n;
     walker w;
     graphbuf g;
     PyObject *rows = NULL, *result = NULL, *roots = NULL, *array_type = NULL;
 
     int keys = 0;
-    if (!PyArg_ParseTuple(args, "OO!OnO!|i:graph", &objs, &PyTuple_Type, &extra_roots,
+    if (!PyArg_ParseTuple(args, "OO!OnO!|i:graph", &objs_arg, &PyTuple_Type, &extra_roots,
                           &getsizeof, &gc_head, &PyTuple_Type, &root_objs, &keys))
         return NULL;
-    if ((objs = all_objects(objs)) == NULL) return NULL;
+    if (objset_get(objs_arg, &objs) < 0) return NULL;
     memset(&w, 0, sizeof(w));
     memset(&g, 0, sizeof(g));
     w.getsizeof = getsizeof;
     w.gc_head = gc_head;
     w.g = &g;
     g.keys_mode = keys;
-    n = PyList_GET_SIZE(objs);
+    w.list_refs = objs.list != NULL;
+    n = objs.n;
     g.label_ids = PyDict_New();
     g.label_list = PyList_New(0);
     g.type_list = PyList_New(0);
@@ -914,7 +998,7 @@ graph(PyObject *self, PyObject *args)
     }
     if (walk_start(&w, extra_roots, root_objs, (size_t)n * 2 + 1024) < 0 ||
         ptrmap_add(&w.excluded, args, 0) < 0 || /* new, tracked, in the list */
-        walk_objects(&w, objs) < 0)
+        walk_objects(&w, &objs) < 0)
         goto done;
     /* roots the gc does not track (frames made objects for this walk) */
     for (i = 0; i < PyTuple_GET_SIZE(root_objs); i++) {
@@ -976,7 +1060,7 @@ done:
     Py_XDECREF(array_type);
     graphbuf_free(&g);
     walk_free(&w);
-    Py_DECREF(objs); /* before any bytecode can run again: see all_objects */
+    objset_free(&objs); /* before any bytecode can run again: see objset_get */
     if (result == NULL && !PyErr_Occurred()) PyErr_NoMemory();
     return result;
 }
@@ -1204,15 +1288,25 @@ PyInit__walker(void)
     {   /* once now, at import: whatever a first call sets up for itself
          * (an argument parser's tuple of keyword names) is made before the
          * first snapshot, not counted by it */
-        PyObject *warm = all_objects(Py_None);
+        PyObject *warm = all_objects_list();
         if (warm == NULL) return NULL;
         Py_DECREF(warm);
     }
+#if LH_HAVE_GC_LISTS
+    if (check_gc_lists() < 0) return NULL;
+#endif
     {
         PyObject *m = PyModule_Create(&walker_module);
         if (m == NULL) return NULL;
         /* 1: the private layouts of _cpython.h are read; 0: generic labels */
         if (PyModule_AddIntConstant(m, "KNOWN_LAYOUTS", LH_KNOWN_LAYOUTS) < 0 ||
+            PyModule_AddIntConstant(m, "READS_GC_LISTS",
+#if LH_HAVE_GC_LISTS
+                                    gc_generations != NULL
+#else
+                                    0
+#endif
+                                    ) < 0 ||
             PyModule_AddStringConstant(m, "LAYOUTS_CHECKED_UP_TO", LH_CHECKED_UP_TO) < 0) {
             Py_DECREF(m);
             return NULL;

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 KNOWN_LAYOUTS: int
+READS_GC_LISTS: int
 LAYOUTS_CHECKED_UP_TO: str
 
 def histogram(

@@ -14,10 +14,16 @@ Two allocators serve a CPython program on Linux:
   the blocks in use at any moment.
 
 :meth:`LiveHeap.exact` reads both in full (the monitor's samples; the
-pymalloc walk visits every pool, tens of microseconds on a small heap);
-:meth:`LiveHeap.now` is the cheap reading for span boundaries: malloc's
-bytes plus the blocks in use times the bytes per block of the last exact
-reading. Where there is no such call (musl, macOS, a free-threaded build
+pymalloc walk visits every pool: 20 microseconds on a small heap, 0.2 ms on
+a million objects); :meth:`LiveHeap.now` is the reading for span
+boundaries, bounded in cost: the full reading while it takes at most
+:data:`BLOCKS_BUDGET` of the time (after one that took c seconds, the next
+waits c / BLOCKS_BUDGET: on a small heap nearly every boundary gets one),
+else malloc's bytes (under a microsecond, whatever the heap) plus the
+blocks in use times the bytes per block of the last full reading. Counting
+the blocks in use walks pymalloc's arenas too (2 microseconds on a small
+heap, 0.1 ms on a million objects), so it has the same budget; in between,
+the last count serves. Where there is no such call (musl, macOS, a free-threaded build
 whose objects live in mimalloc) :attr:`LiveHeap.source` is None and
 :attr:`LiveHeap.missing` says why: callers fall back to RSS and say so.
 
@@ -32,11 +38,17 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from typing import Any, Optional
 
 from ..model import owned
 
-__all__ = ["LiveHeap", "live_heap"]
+__all__ = ["BLOCKS_BUDGET", "LiveHeap", "live_heap"]
+
+#: the share of time :meth:`LiveHeap.now` may spend on full readings, and
+#: on counting pymalloc's blocks in use (after one that took c seconds, the
+#: next waits c / BLOCKS_BUDGET)
+BLOCKS_BUDGET = 0.01
 
 _MALLINFO2_FIELDS = (
     "arena", "ordblks", "smblks", "hblks", "hblkhd",
@@ -66,6 +78,12 @@ class LiveHeap:
         self._per_block = 0.0
         #: pymalloc's bytes at the last exact reading
         self.pymalloc = 0
+        #: the last count of blocks in use, when it was taken, what it cost
+        self._blocks = 0
+        self._blocks_at = -float("inf")
+        self._blocks_cost = 0.0
+        self._exact_at = -float("inf")
+        self._exact_cost = 0.0
         self._lock = threading.Lock()
         try:
             self._setup()
@@ -160,7 +178,9 @@ class LiveHeap:
             return None
         try:
             with self._lock:
+                t0 = time.perf_counter()
                 blocks = sys.getallocatedblocks()
+                self._note_blocks(blocks, t0)
                 py = self._pymalloc_bytes() if blocks else 0
                 m = self._malloc_bytes()
                 if m is None or py is None:
@@ -168,23 +188,33 @@ class LiveHeap:
                 self.pymalloc = py
                 if blocks:
                     self._per_block = py / blocks
+                self._exact_at = time.perf_counter()
+                self._exact_cost = self._exact_at - t0
                 return m + py
         except Exception:
             return None
 
+    def _note_blocks(self, blocks: int, t0: float) -> None:
+        now = time.perf_counter()
+        self._blocks, self._blocks_at, self._blocks_cost = blocks, now, now - t0
+
     def now(self) -> Optional[int]:
-        """The cheap reading (well under a microsecond for malloc, plus one
-        call for the blocks in use): exact for malloc, pymalloc estimated
-        from its blocks in use at the last exact reading's bytes per block."""
+        """The reading for span boundaries: :meth:`exact` while that fits in
+        :data:`BLOCKS_BUDGET` of the time; else exact for malloc, pymalloc
+        estimated from its blocks in use (counted within the same budget) at
+        the last exact reading's bytes per block."""
         if self.source is None:
             return None
         try:
-            if not self._per_block and sys.getallocatedblocks():
+            t0 = time.perf_counter()
+            if t0 - self._exact_at >= self._exact_cost / BLOCKS_BUDGET:
                 return self.exact()
             m = self._malloc_bytes()
             if m is None:
                 return None
-            return m + round(sys.getallocatedblocks() * self._per_block)
+            if t0 - self._blocks_at >= self._blocks_cost / BLOCKS_BUDGET:
+                self._note_blocks(sys.getallocatedblocks(), t0)
+            return m + round(self._blocks * self._per_block)
         except Exception:
             return None
 

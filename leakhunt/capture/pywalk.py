@@ -13,11 +13,61 @@ from __future__ import annotations
 
 import gc
 import sys
+import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _DEFAULT, _CMETH, _CCALL, _USER = 1, 2, 3, 4
+
+
+#: The switch interval while quiet_begin() holds the GIL: longer than such a
+#: walk takes on a typical heap, and short, because it applies to our own
+#: wait for the GIL too: the pause before the walk is at most this long.
+QUIET_INTERVAL = 1.0
+
+
+def quiet_begin() -> tuple[float, bool]:
+    """While a Python frame holds a list of every object (gc.get_objects()),
+    no other thread should run: the list holds a reference to each tuple
+    another thread is still filling, and its tuple(generator) then fails with
+    SystemError (issue 14 item 2). The compiled walker never lets such a list
+    reach Python; where Python code must hold one (this twin, the hunt's
+    allocation sites), the GIL is not handed over meanwhile: the switch
+    interval is raised to QUIET_INTERVAL, threads already waiting get the GIL
+    once first, and no collection runs (its finalizers could release the
+    GIL). Both are restored exactly. A walk longer than QUIET_INTERVAL can
+    still be interrupted, far more rarely than every 5 ms. Code inside must
+    not block (no I/O).
+
+    Returns what quiet_end() restores: plain values, no object the walk
+    would count (a context manager is a generator on the heap)."""
+    interval = sys.getswitchinterval()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    sys.setswitchinterval(max(interval, QUIET_INTERVAL))
+    # Threads waiting on the old interval get the GIL now, not mid-walk;
+    # getting it back takes at most QUIET_INTERVAL (when they never block).
+    time.sleep(0)
+    return interval, was_enabled
+
+
+def quiet_end(state: tuple[float, bool]) -> None:
+    sys.setswitchinterval(state[0])
+    if state[1]:
+        gc.enable()
+
+
+@contextmanager
+def quiet_heap() -> Iterator[None]:
+    """quiet_begin() ... quiet_end() around a block."""
+    state = quiet_begin()
+    try:
+        yield
+    finally:
+        quiet_end(state)
+
 
 _HAVE_GC = 1 << 14
 _HEAPTYPE = 1 << 9

@@ -13,6 +13,7 @@ from _tracemalloc import _get_object_traceback as _tracemalloc_raw
 from typing import Any, Optional
 
 from .holders import type_name
+from .pywalk import quiet_heap
 
 __all__ = ["collect_garbage", "objects_with_ids", "traceback_of", "traced_objects"]
 
@@ -83,10 +84,19 @@ def objects_with_ids(ids: set[int]) -> list[Any]:
     """The gc-tracked live objects whose id() is in ``ids``."""
     if not ids:
         return []
-    return [o for o in gc.get_objects() if id(o) in ids]
+    with quiet_heap():  # a list of every object is alive: see quiet_heap
+        return [o for o in gc.get_objects() if id(o) in ids]
 
 
 def traced_objects(wanted: set[str], holders: list[Any], limit: int = 200) -> dict[str, list[Any]]:
+    """For each type name in ``wanted``, up to ``limit`` live objects made
+    under tracemalloc (newest first), found in the gc list and a few hops
+    below ``holders``. No other thread runs meanwhile (see quiet_heap)."""
+    with quiet_heap():
+        return _traced_objects(wanted, holders, limit)
+
+
+def _traced_objects(wanted: set[str], holders: list[Any], limit: int) -> dict[str, list[Any]]:
     raw_tb = _tracemalloc_raw  # None or raw frames; no Traceback object per object
     name_of = type_name
     found: dict[str, list[Any]] = {n: [] for n in wanted}

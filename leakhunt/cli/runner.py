@@ -141,6 +141,16 @@ def run_command(
         bool,
         typer.Option("--graph", help="Snapshots hold the object graph (for retainer paths)."),
     ] = False,
+    keys: Annotated[
+        str,
+        typer.Option(
+            "--keys",
+            metavar="WHICH",
+            help="Which dict keys graph snapshots keep as labels: 'namespaces' (only the "
+            "names of globals and attributes), 'names' (also identifier-shaped keys of other "
+            "dicts) or 'all'. Other keys are shown by type ([<str>]): they are your data.",
+        ),
+    ] = "namespaces",
     trace: Annotated[
         bool,
         typer.Option(
@@ -172,6 +182,10 @@ def run_command(
     are not monitored: the settings are removed from their environment, and
     a forked child stops writing to the timeline. Then: leakhunt timeline FILE.
     """
+    from ..capture import KEY_MODES
+
+    if keys not in KEY_MODES:
+        raise UsageError(f"run: --keys {keys!r}: use one of {', '.join(KEY_MODES)}")
     exe, opts, mode, target, args = _split_python_command(command)
     signum: Optional[int] = None
     if signal_name.strip().lower() not in ("", "none", "0", "no"):
@@ -188,6 +202,7 @@ def run_command(
         "snapshot_dir": os.path.abspath(directory),
         "signal": signum,
         "graph": graph,
+        "keys": keys,
         "tracemalloc": trace,
         "quiet": quiet,
         "cwd": os.getcwd(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -36,9 +36,41 @@ def snapshot_command(
         float,
         typer.Option("--wait", min=0.0, metavar="SECONDS", help="Give up after SECONDS."),
     ] = 60.0,
+    attach: Annotated[
+        bool,
+        typer.Option(
+            "--attach/--no-attach",
+            help="A Python process without leakhunt's signal handler gets one through gdb "
+            "(it must be able to import leakhunt).",
+        ),
+    ] = True,
+    graph: Annotated[
+        bool,
+        typer.Option("--graph", help="When attaching: snapshots hold the object graph."),
+    ] = False,
+    keys: Annotated[
+        str,
+        typer.Option(
+            "--keys",
+            metavar="WHICH",
+            help="When attaching with --graph: which dict keys to keep as labels "
+            "('namespaces', 'names' or 'all'; see leakhunt.snapshot).",
+        ),
+    ] = "namespaces",
+    directory: Annotated[
+        Optional[str],
+        typer.Option(
+            "--snapshot-dir",
+            metavar="DIR",
+            show_default=False,
+            help="When attaching: where the process writes snapshots (default: "
+            "./leakhunt-snapshots, absolute).",
+        ),
+    ] = None,
 ) -> int:
     """Send the process its snapshot signal and print the path of the
-    snapshot file it writes, once written."""
+    snapshot file it writes, once written. A Python process started without
+    leakhunt is attached to first (gdb), unless --no-attach."""
     from ..runtime.ondemand import read_receipt, receipt_problem
 
     text = pid_text.strip()
@@ -58,6 +90,23 @@ def snapshot_command(
     if not alive():
         raise UsageError(f"snapshot: no process with pid {pid}")
     receipt, problem = receipt_problem(pid)
+    if receipt is None and attach:
+        import signal
+
+        from ..capture import KEY_MODES
+        from ..runtime.attach import attach as attach_to
+
+        if keys not in KEY_MODES:
+            raise UsageError(f"snapshot: --keys {keys!r}: use one of {', '.join(KEY_MODES)}")
+        attach_to(
+            pid,
+            signum=int(signal.SIGUSR2),
+            directory=os.path.abspath(directory or "leakhunt-snapshots"),
+            graph=graph,
+            keys=keys,
+            timeout=min(wait, 30.0) if wait > 0 else 30.0,
+        )
+        receipt, problem = receipt_problem(pid)
     if receipt is None:
         # The signal is only ever taken from a receipt that the process's
         # own user wrote for this very process, naming a signal it catches.

@@ -197,7 +197,7 @@ edges(PyObject *self, PyObject *args)
                 continue;
             if (name < ndrop && drop[name] == id)
                 continue;
-            if (to % nf || to / nf >= (uint64_t)n) {
+            if ((uint64_t)to % (uint64_t)nf || (uint64_t)to / (uint64_t)nf >= (uint64_t)n) {
                 err = "an edge's to_node is not a node's start";
                 break;
             }
@@ -820,7 +820,7 @@ static PyMethodDef v8_methods[] = {
 static struct PyModuleDef v8_module = {
     PyModuleDef_HEAD_INIT, "leakhunt.files._v8",
     "Compiled loops for reading V8 heap snapshots (see v8_read.py, v8_convert.py).",
-    -1, v8_methods,
+    -1, v8_methods, NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC

@@ -21,6 +21,7 @@ snapshots, graphs and reports describe a program's memory.
 
 from __future__ import annotations
 
+import errno
 import os
 
 __all__ = ["FILE_MODE", "DIR_MODE", "atomic_write", "make_dirs", "open_new"]
@@ -44,6 +45,8 @@ def make_dirs(directory: str) -> None:
         # missing parents are made here, one by one, private too
         parent = os.path.dirname(os.path.abspath(directory))
         if parent != os.path.abspath(directory) and not os.path.isdir(parent):
+            if os.path.lexists(parent):  # a file where a directory should be
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), parent)
             make_dirs(parent)
         os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
 

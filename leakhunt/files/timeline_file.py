@@ -13,6 +13,7 @@ skipped.
 
 from __future__ import annotations
 
+import math
 import os
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -34,18 +35,23 @@ FORMAT_VERSION = "1.1"
 _MAJOR = int(FORMAT_VERSION.split(".")[0])
 
 
+#: no count, size or time in a timeline has more than 20 digits
+_BIG = 10**20
+
+
 def _int(v: Any) -> Optional[int]:
-    return v if type(v) is int else None
+    return v if type(v) is int and -_BIG < v < _BIG else None
 
 
 def _size(v: Any) -> Optional[int]:
     """A byte count: an integer >= 0 (a damaged negative one reads as unknown)."""
-    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
+    return v if type(v) is int and 0 <= v < _BIG else None
 
 
 def _num(v: Any) -> Optional[float]:
-    # parse_json keeps every number finite, integers under 21 digits
-    if type(v) is int or type(v) is float:
+    # records are parsed with numbers="after" (only top-level ones checked)
+    t = type(v)
+    if (t is int and -_BIG < v < _BIG) or (t is float and math.isfinite(v)):
         return float(v)
     return None
 
@@ -107,7 +113,7 @@ def load_timeline(path: str | os.PathLike[str]) -> Timeline:
     ended = False
     for line in lines[1:]:
         try:
-            rec = parse_json(line.decode("utf-8"))
+            rec = parse_json(line.decode("utf-8"), surrogates="replace", numbers="after")
         except ValueError:  # bad JSON or UTF-8, huge or non-finite numbers, surrogates
             skipped += 1
             continue

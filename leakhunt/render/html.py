@@ -136,6 +136,12 @@ class ClusterEntry:
     retained: Optional[int] = None
     graph_svg: Optional[str] = None
     graph_note: Optional[str] = None
+    #: the cluster's number within its type (as ``leakhunt diff`` numbers
+    #: it), the command that draws its new objects, and the type's new and
+    #: deleted objects in words; None where not known (a hunt)
+    number: Optional[int] = None
+    command: Optional[str] = None
+    churn: Optional[str] = None
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,16 @@ from ..views import DiffView
 from .dot import render_dot
 from .html import ClusterEntry, HtmlReport, PageKind, SnapshotMeta
 from .svg import SvgError, clean_svg, graphviz_svg
-from .words import HELD_OUTSIDE, container_sentence, fmt_bytes, fmt_count, fmt_duration
+from .words import (
+    CHURN_NOTE,
+    HELD_OUTSIDE,
+    churn_text,
+    container_sentence,
+    fmt_bytes,
+    fmt_count,
+    fmt_duration,
+    graph_command,
+)
 
 __all__ = ["Drawer", "diff_report"]
 
@@ -47,7 +56,8 @@ def _cluster_entries(
     no_dot = False
     graphs = 0
     for r in view.retention or ():
-        for g in r.clusters:
+        change = view.churn_of(r.name)
+        for number, g in enumerate(r.clusters, 1):
             svg: Optional[str] = None
             note: Optional[str] = None
             if graph is not None and g.sample and graphs < max_graphs:
@@ -77,6 +87,9 @@ def _cluster_entries(
                     retained=g.retained,
                     graph_svg=svg,
                     graph_note=note,
+                    number=number,
+                    command=graph_command(view.a.path, view.b.path, r.name, number),
+                    churn=None if change is None or number > 1 else churn_text(change),
                 )
             )
     if no_dot:
@@ -150,6 +163,8 @@ def diff_report(
             f"A and B come from different processes (pid {view.a.pid} and {view.b.pid}): "
             "differences in interpreter start-up show up as growth too.",
         )
+    if view.churn:
+        notes.append(CHURN_NOTE[:1].upper() + CHURN_NOTE[1:] + ".")
     if d.a.graph is None or d.b.graph is None:
         notes.append(
             "No retainer paths: take both snapshots with leakhunt.snapshot(..., graph=True) "

@@ -11,8 +11,10 @@ from collections.abc import Sequence
 
 from ..views import DiffView, InspectView
 from .words import (
+    CHURN_NOTE,
     HELD_OUTSIDE,
     HELD_OUTSIDE_WHY,
+    churn_text,
     cluster_count,
     container_growth,
     empty_message,
@@ -22,6 +24,7 @@ from .words import (
     fmt_label,
     fmt_share,
     fmt_time,
+    graph_command,
     inspect_header,
     more_message,
     more_paths,
@@ -75,27 +78,37 @@ def _held_by(view: DiffView) -> list[str]:
         if r is None:
             continue
         name = _span(row.name)
-        for c in r.clusters:
+        change = view.churn_of(row.name)
+        if change is not None:
+            items.append(f"- {name}: {churn_text(change)}")
+        for number, c in enumerate(r.clusters, 1):
             if c.path_text is None:
-                items.append(f"- {name}: {cluster_count(c)} {HELD_OUTSIDE}: {HELD_OUTSIDE_WHY}")
-                continue
-            items.append(f"- {name}: {cluster_count(c)} held by {_span(c.path_text)}")
-            if c.container is not None:
-                k = c.container
                 items.append(
-                    f"  - the {_span(k.type_name)} at {_span(k.path_text)} {container_growth(k)}"
+                    f"- {name} #{number}: {cluster_count(c)} {HELD_OUTSIDE}: {HELD_OUTSIDE_WHY}"
                 )
-            if c.retained is not None:
-                items.append(f"  - retained: {retained_text(c)}")
+            else:
+                items.append(f"- {name} #{number}: {cluster_count(c)} held by {_span(c.path_text)}")
+                if c.container is not None:
+                    k = c.container
+                    items.append(
+                        f"  - the {_span(k.type_name)} at {_span(k.path_text)} "
+                        f"{container_growth(k)}"
+                    )
+                if c.retained is not None:
+                    items.append(f"  - retained: {retained_text(c)}")
+            command = graph_command(view.a.path, view.b.path, row.name, number)
+            items.append(f"  - draw it: {_span(command)}")
         if r.omitted:
             items.append(f"- {name}: {more_paths(r)}")
     if not items:
         return []
+    notes = ["", f"_Note: {CHURN_NOTE}._"] if view.churn else []
     return [
         "",
         "**Held by** (the shortest path from a root, per group of grown objects):",
         "",
         *items,
+        *notes,
     ]
 
 

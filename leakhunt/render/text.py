@@ -19,9 +19,9 @@ from rich.text import Text
 
 from ..views import DiffView, InspectView
 from .words import (
+    CHURN_NOTE,
     HELD_OUTSIDE,
     HELD_OUTSIDE_WHY,
-    churn_note,
     churn_text,
     cluster_count,
     container_growth,
@@ -59,6 +59,7 @@ class _Doc:
     def __init__(self, width: int, color: bool) -> None:
         self.color = color
         self.parts: list[RenderableType] = []
+        self.whole: list[str] = []
         self.width = max(width, _MIN_WIDTH)
 
     def add(self, part: RenderableType) -> None:
@@ -66,6 +67,12 @@ class _Doc:
 
     def line(self, text: str, style: str = "") -> None:
         self.parts.append(Text(text, style=style if self.color else ""))
+
+    def verbatim(self, text: str) -> str:
+        """A short stand-in for ``text``, which :meth:`text` puts back after
+        the layout: never wrapped, folded or cut (rich has no such style)."""
+        self.whole.append(text)
+        return f"\ue000{len(self.whole) - 1}\ue001"
 
     def text(self) -> str:
         buf = io.StringIO()
@@ -85,7 +92,10 @@ class _Doc:
         for part in self.parts:
             console.print(part)
         # rich pads some lines to the column width; trailing blanks are noise in files
-        return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+        out = "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
+        for i, text in enumerate(self.whole):
+            out = out.replace(f"\ue000{i}\ue001", text, 1)
+        return out
 
 
 def _grid(
@@ -162,20 +172,13 @@ def _note(text: str, indent: int) -> Padding:
     return Padding(Text(text, overflow="fold"), (0, 0, 0, indent))
 
 
-def _command_note(command: str, indent: int, width: int) -> Padding:
-    """A shell command that fits the width: continued lines end in `` \\``,
-    so that it still runs when copied whole (the shell joins them)."""
-    room = max(20, width - indent - 2)
-    lines: list[str] = []
-    for word in command.split(" "):
-        if lines and len(lines[-1]) + 1 + len(word) <= room:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return Padding(Text(" \\\n  ".join(lines), overflow="fold"), (0, 0, 0, indent))
+def _command_note(doc: _Doc, command: str, indent: int) -> Padding:
+    """A shell command, printed whole on one line whatever the width: a
+    wrapped or folded command no longer runs when copied."""
+    return Padding(Text(doc.verbatim(command)), (0, 0, 0, indent))
 
 
-def _held_notes(view: DiffView, name: str, width: int) -> list[RenderableType]:
+def _held_notes(view: DiffView, name: str, doc: _Doc) -> list[RenderableType]:
     """The "held by" lines under row ``name``: one block per path cluster."""
     notes: list[RenderableType] = []
     change = view.churn_of(name)
@@ -197,7 +200,7 @@ def _held_notes(view: DiffView, name: str, width: int) -> list[RenderableType]:
             if c.retained is not None:
                 notes.append(_note(f"retained: {retained_text(c)}", 4))
         notes.append(_note("draw it:", 4))
-        notes.append(_command_note(graph_command(view.a.path, view.b.path, name, k), 6, width))
+        notes.append(_command_note(doc, graph_command(view.a.path, view.b.path, name, k), 6))
     if r.omitted:
         notes.append(_note(more_paths(r), 2))
     return notes
@@ -288,13 +291,13 @@ def render_diff_text(view: DiffView, *, width: int = DEFAULT_WIDTH, color: bool 
             end_section=with_notes,
         )
     if with_notes:
-        doc.add(_RowsWithNotes(table, [_held_notes(view, r.name, doc.width) for r in view.rows]))
+        doc.add(_RowsWithNotes(table, [_held_notes(view, r.name, doc) for r in view.rows]))
     else:
         doc.add(table)
     if view.omitted:
         doc.line(more_message(view.omitted))
     if view.churn:
-        doc.line(f"note: {churn_note(view)}")
+        doc.line(f"note: {CHURN_NOTE}")
     return doc.text()
 
 

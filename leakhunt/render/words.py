@@ -191,15 +191,18 @@ def inspect_header(view: InspectView) -> list[tuple[str, str]]:
     rows = [("taken", fmt_time(view.wall_time))]
     if view.path:
         rows.append(("file", view.path))
-    rows += [
-        ("process", f"pid {view.pid}, Python {view.python_version or '?'}{on}"),
-        (
-            "leakhunt",
-            f"{view.leakhunt_version or '?'} (format {view.format_version or '?'}), "
-            f"walker {view.walker}, capture took {fmt_duration(view.capture_seconds)}",
-        ),
-        ("RSS", f"{fmt_bytes(view.rss)} (peak {fmt_bytes(view.peak_rss)})"),
-    ]
+    if view.format_version == "v8":  # Node.js or Chrome: no process facts in the file
+        rows.append(("format", "V8 heap snapshot (Node.js or Chrome), read by leakhunt"))
+    else:
+        rows += [
+            ("process", f"pid {view.pid}, Python {view.python_version or '?'}{on}"),
+            (
+                "leakhunt",
+                f"{view.leakhunt_version or '?'} (format {view.format_version or '?'}), "
+                f"walker {view.walker}, capture took {fmt_duration(view.capture_seconds)}",
+            ),
+            ("RSS", f"{fmt_bytes(view.rss)} (peak {fmt_bytes(view.peak_rss)})"),
+        ]
     if view.gc_collections:
         gens = " / ".join(str(i) for i in range(len(view.gc_collections)))
         counts = " / ".join(fmt_count(c) for c in view.gc_collections)

@@ -27,7 +27,10 @@ def _at_exit(config: dict[str, Any], mon: Any) -> None:
     if config.get("snapshot_at_exit"):
         try:
             capture.snapshot(
-                "exit", path=config.get("snapshot_dir"), graph=config.get("graph", False)
+                "exit",
+                path=config.get("snapshot_dir"),
+                graph=config.get("graph", False),
+                keys=str(config.get("keys", "namespaces")),
             )
         except Exception as e:  # never into the host program
             warnings.warn(f"leakhunt: snapshot at exit failed: {e}", stacklevel=1)
@@ -81,6 +84,7 @@ def bootstrap() -> None:
                 int(config["signal"]),
                 directory=config.get("snapshot_dir"),
                 graph=bool(config.get("graph", False)),
+                keys=str(config.get("keys", "namespaces")),
             )
         except Exception as e:
             print(f"leakhunt run: no signal handler: {e}", file=sys.stderr)

@@ -261,10 +261,19 @@ def signal_number(name: str) -> int:
 class _Handler:
     """The installed handler's settings and its helper thread."""
 
-    def __init__(self, signum: int, directory: str, graph: bool) -> None:
+    def __init__(
+        self,
+        signum: int,
+        directory: str,
+        graph: bool,
+        keys: str = "namespaces",
+        background: bool = True,
+    ) -> None:
         self.signum = signum
         self.directory = directory
         self.graph = graph
+        self.keys = keys
+        self.background = background
         self.seq = 0
         self.read_fd, self.write_fd = os.pipe()
         os.set_blocking(self.write_fd, False)  # a flood of signals must not block
@@ -314,18 +323,33 @@ class _Handler:
         path: Optional[str] = None
         error: Optional[str] = None
         try:
-            s = capture.take_snapshot("signal", graph=self.graph)
-            try:
-                path = os.path.abspath(write_snapshot_in(s, self.directory))
-            except OSError as e:  # the reason goes to `leakhunt snapshot`
-                error = f"could not write a snapshot in {self.directory}: {e.strerror or e}"
+            if self.background:
+                # in a forked child: the program pauses for the fork, not for
+                # the walk (capture/background.py); its reason if it fails
+                b = capture.snapshot(
+                    "signal",
+                    path=self.directory,
+                    graph=self.graph,
+                    keys=self.keys,
+                    background=True,
+                )
+                written, error = b.wait(), b.error
+                path = None if written is None else os.path.abspath(written)
+                if path is None and error is None:
+                    error = f"could not write a snapshot in {self.directory}"
             else:
-                s = replace(s, path=path)
-            for hook in tuple(capture.SNAPSHOT_HOOKS):  # the monitor's timeline
+                s = capture.take_snapshot("signal", graph=self.graph, keys=self.keys)
                 try:
-                    hook(s)
-                except Exception:
-                    pass
+                    path = os.path.abspath(write_snapshot_in(s, self.directory))
+                except OSError as e:  # the reason goes to `leakhunt snapshot`
+                    error = f"could not write a snapshot in {self.directory}: {e.strerror or e}"
+                else:
+                    s = replace(s, path=path)
+                for hook in tuple(capture.SNAPSHOT_HOOKS):  # the monitor's timeline
+                    try:
+                        hook(s)
+                    except Exception:
+                        pass
         except Exception as e:  # never into the host program
             error = f"{type(e).__name__}: {e}"
         self.write_receipt(path=path, error=error)
@@ -391,11 +415,16 @@ def install_signal_handler(
     *,
     directory: Optional[str] = None,
     graph: bool = False,
+    keys: str = "namespaces",
+    background: bool = True,
 ) -> int:
     """On signal ``signum`` (default SIGUSR2), write a snapshot of this
     process to ``directory`` (default ``$LEAKHUNT_DIR``, else
     ``./leakhunt-snapshots``, resolved now), with the object graph when
-    ``graph``. Returns the signal number.
+    ``graph`` (whose labels keep the dict keys ``keys`` says: see
+    leakhunt.snapshot). With ``background`` (the default) each snapshot is
+    walked in a forked child, so the program pauses only for the fork.
+    Returns the signal number.
 
     Call it from the main thread (Python's rule for signal handlers). A
     second call replaces the first. Then ``kill -USR2 PID`` or ``leakhunt
@@ -416,7 +445,9 @@ def install_signal_handler(
         signum = int(signal.SIGUSR2)
     if directory is None:
         directory = os.environ.get("LEAKHUNT_DIR") or capture.DEFAULT_DIR
-    handler = _Handler(int(signum), os.path.abspath(directory), graph)
+    if keys not in capture.KEY_MODES:
+        raise UsageError(f"install_signal_handler: keys={keys!r}: use one of {capture.KEY_MODES}")
+    handler = _Handler(int(signum), os.path.abspath(directory), graph, keys, background)
     try:
         signal.signal(signum, handler.on_signal)
     except (ValueError, OSError) as e:

@@ -77,8 +77,16 @@ def _c_holders() -> str:
     return f"{n} atexit callback{'s' if n != 1 else ''} registered" if n else ""
 
 
-def why(obj: Any, *, max_depth: Optional[int] = None, retained: bool = False) -> Why:
+def why(
+    obj: Any, *, max_depth: Optional[int] = None, retained: bool = False, keys: str = "names"
+) -> Why:
     """The shortest path from a root (a module, a thread's frame) to ``obj``.
+
+    ``keys`` says which dict keys the path shows: ``"names"`` (the default
+    here: identifier-shaped keys, as ``['u42']``; other keys, which may be
+    e-mails or tokens, read ``[<str>]``), ``"all"``, or ``"namespaces"``
+    (only globals and attributes, as graph snapshot files hold). why()
+    writes no file: its text goes where the caller puts it.
 
     >>> import leakhunt, sys, types
     >>> app = sys.modules["app_cache"] = types.ModuleType("app_cache")
@@ -89,7 +97,7 @@ def why(obj: Any, *, max_depth: Optional[int] = None, retained: bool = False) ->
     """
     caller = sys._getframe(1)
     try:
-        g = capture.live_graph("why", caller)
+        g = capture.live_graph("why", caller, keys=keys)
     finally:
         del caller
     node = node_of(g, id(obj))

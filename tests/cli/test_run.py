@@ -164,7 +164,8 @@ def test_snapshot_of_no_process_or_a_process_without_handler_exits_2(tmp_path: P
     )
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        r = leakhunt_cli(tmp_path, "snapshot", str(child.pid))
+        # (--no-attach: attaching is tests/cli/test_attach.py's)
+        r = leakhunt_cli(tmp_path, "snapshot", str(child.pid), "--no-attach")
         assert r.returncode == 2 and "has no leakhunt signal handler" in r.stderr
         assert child.poll() is None  # not signalled: SIGUSR2 would have killed it
     finally:

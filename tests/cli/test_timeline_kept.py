@@ -66,7 +66,7 @@ def test_the_action_that_keeps_memory_is_blamed(
     ex, rd = by["export_invoices"], by["render_dashboard"]
     # an independent oracle: the program keeps 2,000,000 bytes a call
     assert s.spans[0] is ex and ex.calls == 25 * threads
-    assert ex.kept_each == pytest.approx(2_000_000, rel=0.05)
+    assert ex.kept_each == pytest.approx(2_000_000, rel=0.1)
     assert ex.kept_share is not None and ex.kept_share >= 0.9
     assert abs(rd.kept_each) < 0.05 * 2_000_000
     text = run(tmp_path, "timeline", "tl.jsonl").stdout

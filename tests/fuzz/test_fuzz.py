@@ -148,12 +148,14 @@ def test_malformed_timeline_lines_are_skipped_and_a_bad_header_refused(
         '{"kind":"sample","t":NaN,"rss":1}',
         '{"kind":"sample","t":1,"rss":' + "9" * 400 + "}",
         "[" * 100_000 + "]" * 100_000,
-        '{"kind":"mark","id":99,"t":1,"label":"\\ud800"}',
     ]
+    # a lone surrogate is the program's own label: kept, made printable
+    odd = '{"kind":"mark","id":99,"t":1,"label":"\\ud800"}'
     path = tmp_path / "t.jsonl"
-    path.write_text("\n".join([lines[0], *bad, *lines[1:]]) + "\n")
+    path.write_text("\n".join([lines[0], *bad, odd, *lines[1:]]) + "\n")
     tl = load_timeline(path)
     assert tl.skipped_lines == len(bad)
+    assert "\ufffd" in [m.label for m in tl.marks]
     head = json.loads(lines[0])
     path.write_text(json.dumps(head).replace(str(head["t"]), "Infinity", 1) + "\n")
     with pytest.raises(TimelineFileError, match="non-finite number"):

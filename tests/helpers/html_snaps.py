@@ -32,10 +32,11 @@ APP = textwrap.dedent(
     # On 3.13 the first snapshot file written leaves a _struct.Struct in
     # the struct module's cache (reported; not this test's subject)
     leakhunt.snapshot("warm-up", path=sys.argv[1] + "/warm-up")
-    leakhunt.snapshot("before", path=sys.argv[1], graph=True)
+    # keys="all": the hostile key must reach the page to test its escaping
+    leakhunt.snapshot("before", path=sys.argv[1], graph=True, keys="all")
     for _ in range(5):
         act()
-    leakhunt.snapshot("after", path=sys.argv[1], graph=True)
+    leakhunt.snapshot("after", path=sys.argv[1], graph=True, keys="all")
     """
 )
 

@@ -62,7 +62,8 @@ for graph in (False, True):
     fg = leakhunt.snapshot("fg", path="snaps", graph=graph)
     names = ["__main__.Row", "list", "str", "int", "tuple"]
     out[str(graph)] = [[bg.stat(n).count for n in names], [fg.stat(n).count for n in names],
-                       bg.graph is not None, oct(os.stat(h.path).st_mode & 0o777)]
+                       bg.graph is not None, oct(os.stat(h.path).st_mode & 0o777),
+                       bg.pid == os.getpid(), h.pid != os.getpid()]
     if graph:
         a = bg.graph.type_names.index("__main__.Row")
         out["rows_in_graph"] = sum(1 for t in bg.graph.types if t == a)
@@ -73,10 +74,11 @@ print(json.dumps(out))
     # calls themselves aside: labels, paths, the child's closures, the
     # helper thread)
     for graph in ("False", "True"):
-        bg, fg, has_graph, mode = out[graph]
+        bg, fg, has_graph, mode, program_pid, child_pid = out[graph]
+        assert program_pid and child_pid  # the file names the program, not the child
         assert bg[0] == fg[0] == 20_000
         assert abs(bg[1] - fg[1]) <= 10, (bg, fg)
-        assert all(abs(b - f) <= f // 100 for b, f in zip(bg[2:], fg[2:])), (bg, fg)
+        assert all(abs(b - f) <= f // 100 for b, f in zip(bg[2:], fg[2:], strict=True)), (bg, fg)
         assert has_graph == (graph == "True") and mode == "0o600"
     assert out["rows_in_graph"] == 20_000
 
@@ -250,3 +252,20 @@ print(json.dumps({"same": a is b, "fresh": c is not a, "files": sorted(os.listdi
     )
     assert out["same"] and out["fresh"]
     assert out["files"] == ["0001-a.lhs.json.gz", "0002-c.lhs.json.gz"]
+
+
+def test_checkpoint_in_the_background(tmp_path: Path) -> None:
+    out = run_app(
+        tmp_path,
+        HEAP
+        + """
+with leakhunt.checkpoint("report", path="snaps", background=True) as cp:
+    MORE = [Row(i) for i in range(300)]
+a, b = cp.before.wait(60), cp.after.wait(60)
+d = leakhunt.diff(leakhunt.load(a), leakhunt.load(b))
+print(json.dumps({"files": sorted(os.listdir("snaps")),
+                  "rows": {t.name: t.count_delta for t in d.deltas}.get("__main__.Row")}))
+""",
+    )
+    assert out["files"] == ["0001-report-enter.lhs.json.gz", "0002-report-exit.lhs.json.gz"]
+    assert out["rows"] == 300

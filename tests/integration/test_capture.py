@@ -27,6 +27,26 @@ from leakhunt.model import Snapshot
 _MAY_DIFFER = {"tuple", "dict", "type", "PyCapsule"}
 
 
+def _owned_reach() -> dict[type, list[Any]]:
+    """What leakhunt's own live values (an earlier test's monitor, signal
+    handler or background snapshot in this process) reach, by type: objects
+    a snapshot may leave out by design ("nor anything only reachable through
+    one"), and the only ones it may. Types and modules stop the walk."""
+    from leakhunt.model.owned import live_owned
+
+    seen: set[int] = set()
+    out: dict[type, list[Any]] = {}
+    stack = live_owned()
+    while stack:
+        o = stack.pop()
+        if id(o) in seen or isinstance(o, (type, type(sys))):
+            continue
+        seen.add(id(o))
+        out.setdefault(type(o), []).append(o)
+        stack.extend(gc.get_referents(o))
+    return out
+
+
 def snap(label: str = "t") -> Snapshot:
     return leakhunt.snapshot(label, save=False)
 
@@ -58,8 +78,13 @@ def test_gc_tracked_counts_agree_with_objgraph() -> None:
     try:
         ours = snap().by_name()
         theirs = objgraph.typestats(shortnames=False)
+        reach = _owned_reach()
     finally:
         gc.enable()
+    may_skip: dict[str, int] = {}
+    for tp, objs in reach.items():
+        og = f"{tp.__module__}.{tp.__name__}".removeprefix("builtins.")
+        may_skip[og] = may_skip.get(og, 0) + len(objs)
     # objgraph names a type module.__name__, leakhunt module.__qualname__
     # (classes made in a loop share one name: leakhunt merges them, so each
     # of leakhunt's names counts once)
@@ -78,9 +103,11 @@ def test_gc_tracked_counts_agree_with_objgraph() -> None:
             continue  # leakhunt's own objects are excluded by design
         short = name.removeprefix("builtins.")
         got = ours_by_objgraph_name.get(short, 0)
-        if short in _MAY_DIFFER:
+        # ctypes' metatypes: their instances are classes, which may be
+        # reached untracked, as "type" above (ctypes is loaded by the hunt)
+        if short in _MAY_DIFFER or short.startswith("_ctypes.PyC"):
             assert got >= n, (short, got, n)
-        elif got != n:
+        elif not n - may_skip.get(short, 0) <= got <= n:
             mismatches[short] = (got, n)
     assert mismatches == {}
     assert ours[f"{__name__}.Plain"].count == 300
@@ -104,11 +131,15 @@ def test_bytes_agree_with_summed_getsizeof(tp: type) -> None:
         expected = 0
         for o in objs:
             expected += sys.getsizeof(o)
+        skippable = [o for o in _owned_reach().get(tp, ()) if gc.is_tracked(o)]
     finally:
         gc.enable()
     name = capture.type_name(tp)
-    assert s.stat(name).count == len(objs)
-    assert s.stat(name).size == expected
+    # exact, but for leakhunt's own values (see _owned_reach)
+    skip_n, skip_size = len(skippable), sum(sys.getsizeof(o) for o in skippable)
+    assert len(objs) - skip_n <= s.stat(name).count <= len(objs)
+    assert expected - skip_size <= s.stat(name).size <= expected
+    del skippable
     del keep, objs
 
 

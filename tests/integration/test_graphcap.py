@@ -91,7 +91,7 @@ def test_captured_edges_match_python_introspection(seed: int) -> None:
     # GIVEN a few thousand random objects that share leaves and each other
     made = _heap(seed, 3000)
     # WHEN a graph snapshot is taken
-    g = leakhunt.snapshot("ref", save=False, graph=True).graph
+    g = leakhunt.snapshot("ref", save=False, graph=True, keys="all").graph  # every label
     assert g is not None
     # THEN each object's edges are exactly what Python lists
     wanted = {id(o) for o in made}

@@ -16,10 +16,10 @@ from leakhunt.analysis.growth import (
     ClusterGrowth,
     ContainerGrowth,
     TypeRetention,
-    _mask,
     explain_growth,
 )
 from leakhunt.analysis.retainers import cluster_paths, mask_label
+from leakhunt.analysis.signatures import _mask
 from leakhunt.model import NO_PATH, HeapGraph
 
 ROW, SESSION, JOB = 40, 56, 48
@@ -463,17 +463,17 @@ def test_new_only_clusters_the_objects_at_new_addresses() -> None:
 def test_compiled_and_python_signatures_agree(a: HeapGraph, b: HeapGraph) -> None:
     # GIVEN two random graphs, WHEN growth is explained by the compiled
     # signatures and by their pure-Python twin
-    from leakhunt.analysis import growth
+    from leakhunt.analysis import signatures
 
-    if growth._C is None:
+    if signatures._C is None:
         pytest.skip("no compiled graph algorithms")
     names = ["T", "list", "dict"]
     compiled = explain_growth(a, b, names)
-    saved, growth._C = growth._C, None
+    saved, signatures._C = signatures._C, None
     try:
         python = explain_growth(a, b, names)
     finally:
-        growth._C = saved
+        signatures._C = saved
     # THEN the same clusters, in the same order, with the same members
     assert compiled == python
     assert [[c.sample for c in r.clusters] for r in compiled] == [

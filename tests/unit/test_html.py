@@ -393,7 +393,13 @@ def test_diff_report_of_graph_snapshots() -> None:
     assert c.graph_svg == "<svg><text>graph</text></svg>"
     text = H.render_html(page)
     assert "<svg><text>graph</text></svg>" in text and "onload" not in text
-    assert page.snapshots[1].label == "after (#3)" and page.notes == ()
+    assert page.snapshots[1].label == "after (#3)"
+    (note,) = page.notes  # how exact new and deleted objects are
+    assert note.startswith("New and deleted objects are matched by address, type and size")
+    # AND the cluster is numbered, with the command that draws it
+    assert c.number == 1 and c.churn is not None and c.churn.startswith("new in B: ")
+    assert c.command is not None and c.command.endswith("--type app.Session --cluster 1")
+    assert "draw it: <code>leakhunt graph " in text
 
 
 def test_diff_report_without_graphviz_shows_the_path_and_a_note() -> None:

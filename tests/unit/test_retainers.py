@@ -484,3 +484,38 @@ def test_compiled_and_python_searches_agree(data: st.DataObject) -> None:
     assert list(compiled[1]) == list(python[1])
     assert list(compiled[2]) == list(python[2])
     assert compiled[3] == python[3]
+
+
+@st.composite
+def labelled_graphs(draw: st.DrawFn) -> tuple[HeapGraph, list[int]]:
+    n = draw(st.integers(1, 30))
+    node = st.integers(0, n - 1)
+    labels = st.sampled_from(
+        [".a", ".__dict__", "[0]", "[7]", "['k']", "['u1']", "['x_2']", "<key>", "[<A at 0x1f>]"]
+    )
+    edges = draw(st.lists(st.tuples(node, node, labels), max_size=3 * n))
+    described = st.tuples(node, st.sampled_from(["module m", "thread T-12"]))
+    roots = draw(st.lists(described, max_size=3))
+    types = draw(st.lists(st.sampled_from(["T", "dict", "list"]), min_size=n, max_size=n))
+    g = HeapGraph.from_edges(types, [1 + i % 4 for i in range(n)], edges, roots)
+    return g, draw(st.lists(node, max_size=12))
+
+
+@settings(deadline=None, max_examples=300)
+@given(labelled_graphs(), st.booleans())
+def test_compiled_clusters_match_the_per_target_twin(
+    case: tuple[HeapGraph, list[int]], with_idom: bool
+) -> None:
+    # GIVEN a random labelled graph and targets, WHEN clustered by the
+    # compiled signature pass and by one path and signature per target
+    from leakhunt.analysis import retainers
+    from leakhunt.analysis.dominators import immediate_dominators
+
+    if retainers._C_BFS is None:
+        pytest.skip("no compiled graph algorithms")
+    g, targets = case
+    idom = immediate_dominators(g) if with_idom else None
+    fast = cluster_paths(g, targets, idom=idom)
+    slow = retainers._cluster_paths_py(g, targets, idom=idom)
+    # THEN the same clusters, in the same order, with the same members and paths
+    assert fast == slow

@@ -28,7 +28,7 @@ _COUNTER = [0]
 class DecodingTable:
     def __init__(self, job: int) -> None:
         self.job = job
-        self.mapping = {i: chr(0x400 + i) for i in range(64)}
+        self.mapping = {i: chr(0x400 + i) for i in range(16)}
 
 
 def teardown() -> None:

@@ -45,15 +45,16 @@ from dataclasses import replace
 from typing import Any, Optional
 
 from .. import capture
-from ..capture.holders import atexit_count, length_of, live_objects, registry_markers
-from ..model import ContainerGrowth, HeapGraph, Snapshot, owned
+from ..capture.holders import atexit_count
+from ..model import ContainerGrowth, Snapshot, owned
 from ..model.hunt import AllocationSite, BoundedGrowth, HuntResult, Leak, WarmupGrowth
 from .bounds import judge_bounds
 from .explain import Explained, container_key, explain, growing_containers, ranked
-from .modules import ModuleRegistry, module_registry, through_registry
-from .registries import held_by_interpreter, visible_registry
+from .modules import module_registry, through_modules
+from .registries import held_from_c, in_registry
 from .replaced import replaced_objects
 from .sites import trace_sites
+from .steps import without_steps
 from .verdict import SeriesVerdict, classify
 
 __all__ = [
@@ -84,14 +85,6 @@ class _Run:
         self.gn: Optional[Snapshot] = None
         self.snaps: tuple[Snapshot, ...] = ()
         self.atexit: tuple[Optional[int], Optional[int]] = (None, None)
-
-
-@owned
-class _Watch:
-    """The live containers a hunt watches after its measured calls."""
-
-    def __init__(self) -> None:
-        self.objects: list[Any] = []
 
 
 def _take(graph: bool, keys: str = "namespaces") -> Snapshot:
@@ -157,7 +150,7 @@ def hunt(
     run.atexit = (first, atexit_count())
     say("analysing")
     result = _analyse(run, name, iterations, warmup, trace, graph, t0)
-    result = _without_steps(fn, result, run, say)
+    result = without_steps(fn, result, run.gn.graph if run.gn is not None else None, say)
     if trace and result.leaks:
         # Tracing is off while measuring (it slows every allocation, leakhunt's
         # own walk included); a few more calls under tracemalloc show where the
@@ -173,109 +166,7 @@ def hunt(
     return result
 
 
-# ------------------------------------------------------------ one-off steps
-
-
-def _unconfirmed(leak: Leak) -> bool:
-    """A container leak that only the two graphs vouch for: no series of
-    its own length was judged (a lazy import that adds modules in one call
-    looks the same in two graphs as steady growth; a verdict lent by its
-    type's bytes may come from other objects of the type)."""
-    return leak.kind == "container" and not leak.holder_type
-
-
-def _without_steps(
-    fn: Callable[[], Any], result: HuntResult, run: _Run, say: Progress
-) -> HuntResult:
-    """Call the action a few more times and watch the length of every
-    unconfirmed growing container: one that does not grow again grew in a
-    one-off step, not steadily."""
-    gn = run.gn.graph if run.gn is not None else None
-    todo = [x for x in result.leaks if _unconfirmed(x) and x.container is not None]
-    if gn is None or not todo:
-        return result
-    wanted = {gn.ids[x.container.node]: x.container.type_name for x in todo if x.container}
-    watch = _Watch()
-    watch.objects = live_objects(wanted)
-    try:
-        start = {id(o): length_of(o) for o in watch.objects}
-        calls = max(3, result.iterations // 2)
-        for i in range(calls):
-            say(f"call {i + 1}/{calls} to confirm growing containers")
-            fn()
-        end = {id(o): length_of(o) for o in watch.objects}
-    finally:
-        watch.objects = []
-    steps: list[WarmupGrowth] = []
-    kept: list[Leak] = []
-    for x in result.leaks:
-        key = gn.ids[x.container.node] if x in todo and x.container else None
-        a, b = start.get(key or -1), end.get(key or -1)
-        if key is None or a is None or b is None:
-            kept.append(x)
-            continue
-        rate = x.items_per_iteration
-        if b - a >= max(1.0, rate * calls / 3):
-            kept.append(x)
-            continue
-        delta = x.container.delta if x.container else 0
-        steps.append(WarmupGrowth(x.type_name, delta, 0, "step"))
-    if not steps:
-        return result
-    return replace(
-        result,
-        leaks=tuple(ranked(kept)),
-        warmup_only=(*result.warmup_only, *steps),
-    )
-
-
 # ------------------------------------------------------------ the analysis
-
-
-def _in_registry(leak: Leak) -> Leak:
-    """Name the interpreter registry a leak's path goes through, if any."""
-    texts = [*leak.paths, leak.container.path_text if leak.container else None]
-    name = next((n for n in map(visible_registry, texts) if n), "")
-    return replace(leak, registry=name) if name else leak
-
-
-def _held_from_c(leaks: list[Leak], gn: HeapGraph, run: _Run, iterations: int) -> list[Leak]:
-    """Name what holds, from C, the leaks whose objects no root reaches."""
-    firsts = {}
-    for i, x in enumerate(leaks):
-        if any(c.path is not None for c in x.clusters):
-            continue  # a root reaches some of them: that path is the story
-        outside = next((c for c in x.clusters if c.sample), None)
-        if outside is not None:
-            firsts[i] = outside.sample[0]
-    if not firsts:
-        return leaks
-    a, b = run.atexit
-    grew = b - a if a is not None and b is not None and b > a else None
-    holds = held_by_interpreter(gn, list(firsts.values()), registry_markers(), grew, iterations)
-    return [
-        replace(x, held_by=holds[firsts[i]]) if firsts.get(i, -1) in holds else x
-        for i, x in enumerate(leaks)
-    ]
-
-
-def _through_modules(leak: Leak, registry: ModuleRegistry) -> Leak:
-    """A leak held by modules new in ``sys.modules``, told as growth of
-    ``sys.modules`` (one cause with the modules themselves)."""
-    clusters = []
-    moved = False
-    for c in leak.clusters:
-        text = through_registry(c.path_text, registry)
-        moved = moved or text is not None
-        clusters.append(c if text is None else replace(c, path_text=text))
-    if not moved and leak.type_name != "module":
-        return leak
-    return replace(
-        leak,
-        clusters=tuple(clusters),
-        container=registry.container,
-        evidence=registry.new_modules if leak.type_name == "module" else (),
-    )
 
 
 def _series(
@@ -360,11 +251,11 @@ def _analyse(
             )
         )
     if gn is not None:
-        leaks = _held_from_c(leaks, gn, run, iterations)
+        leaks = held_from_c(leaks, gn, run.atexit, iterations)
     registry = module_registry(g0, gn) if g0 is not None and gn is not None else None
     if registry is not None and "module" in leaking:
         named.add(container_key(registry.container))
-        leaks = [_through_modules(x, registry) for x in leaks]
+        leaks = [through_modules(x, registry) for x in leaks]
     for k in containers:
         tname = k.type_name
         if container_key(k) in named:
@@ -419,7 +310,7 @@ def _analyse(
                         holder_type=r.holder_type,
                     )
                 )
-    leaks = [_in_registry(x) for x in leaks]
+    leaks = [in_registry(x) for x in leaks]
     filling: list[BoundedGrowth] = []
     if gn is not None:
         leaks, filling = judge_bounds(leaks, gn)

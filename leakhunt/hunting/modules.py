@@ -23,13 +23,20 @@ cause: ``sys.modules`` growing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Optional
 
 from ..analysis.retainers import DICT_LABEL
 from ..model import ContainerGrowth, HeapGraph
+from ..model.hunt import Leak
 
-__all__ = ["MODULES_PATH", "ModuleRegistry", "module_registry", "through_registry"]
+__all__ = [
+    "MODULES_PATH",
+    "ModuleRegistry",
+    "module_registry",
+    "through_modules",
+    "through_registry",
+]
 
 MODULES_PATH = "module sys -> .modules"
 _PREFIX = "module "
@@ -91,3 +98,22 @@ def through_registry(path_text: Optional[str], registry: ModuleRegistry) -> Opti
         return None
     head = f"{MODULES_PATH} -> [*] -> module"
     return f"{head} -> {rest}" if rest and rest != "module" else head
+
+
+def through_modules(leak: Leak, registry: ModuleRegistry) -> Leak:
+    """A leak held by modules new in ``sys.modules``, told as growth of
+    ``sys.modules`` (one cause with the modules themselves)."""
+    clusters = []
+    moved = False
+    for c in leak.clusters:
+        text = through_registry(c.path_text, registry)
+        moved = moved or text is not None
+        clusters.append(c if text is None else replace(c, path_text=text))
+    if not moved and leak.type_name != "module":
+        return leak
+    return replace(
+        leak,
+        clusters=tuple(clusters),
+        container=registry.container,
+        evidence=registry.new_modules if leak.type_name == "module" else (),
+    )

@@ -34,16 +34,24 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import replace
 from itertools import compress
 from operator import not_
 from typing import Optional
 
 from ..analysis.dominators import reachable
 from ..analysis.retainers import DICT_LABEL, mask_label
+from ..capture.holders import registry_markers
 from ..model import HeapGraph, readable_labels
-from ..model.hunt import Basis, InterpreterHold
+from ..model.hunt import Basis, InterpreterHold, Leak
 
-__all__ = ["VISIBLE_REGISTRIES", "held_by_interpreter", "visible_registry"]
+__all__ = [
+    "VISIBLE_REGISTRIES",
+    "held_by_interpreter",
+    "held_from_c",
+    "in_registry",
+    "visible_registry",
+]
 
 #: Interpreter registries Python can see, by the start of a retainer path:
 #: a path through one of them is a path like any other, and the registry's
@@ -197,3 +205,35 @@ def _registry(
     if gn.type_name(top) == "list":
         return "", "list"
     return "", "none"
+
+
+def in_registry(leak: Leak) -> Leak:
+    """Name the interpreter registry a leak's path goes through, if any."""
+    texts = [*leak.paths, leak.container.path_text if leak.container else None]
+    name = next((n for n in map(visible_registry, texts) if n), "")
+    return replace(leak, registry=name) if name else leak
+
+
+def held_from_c(
+    leaks: list[Leak],
+    gn: HeapGraph,
+    atexit: tuple[Optional[int], Optional[int]],
+    iterations: int,
+) -> list[Leak]:
+    """Name what holds, from C, the leaks whose objects no root reaches."""
+    firsts = {}
+    for i, x in enumerate(leaks):
+        if any(c.path is not None for c in x.clusters):
+            continue  # a root reaches some of them: that path is the story
+        outside = next((c for c in x.clusters if c.sample), None)
+        if outside is not None:
+            firsts[i] = outside.sample[0]
+    if not firsts:
+        return leaks
+    a, b = atexit
+    grew = b - a if a is not None and b is not None and b > a else None
+    holds = held_by_interpreter(gn, list(firsts.values()), registry_markers(), grew, iterations)
+    return [
+        replace(x, held_by=holds[firsts[i]]) if firsts.get(i, -1) in holds else x
+        for i, x in enumerate(leaks)
+    ]

@@ -1183,7 +1183,45 @@ done:
     return result;
 }
 
+/* ---------------------------------------------------------------- lost_size */
+
+PyDoc_STRVAR(lost_size_doc,
+"lost_size(live, after, sizes) -> int\n\n"
+"The summed sizes (uint64) of the nodes flagged in live and not in after\n"
+"(one byte per node each). Twin: the XOR of two big ints in\n"
+"leakhunt.analysis.dominators.retained_size_of.");
+
+static PyObject *
+lost_size(PyObject *self, PyObject *args)
+{
+    PyObject *o[3];
+    buf b[3] = {{{0}}};
+    Py_ssize_t n, i;
+    uint64_t total = 0;
+    if (!PyArg_ParseTuple(args, "OOO:lost_size", &o[0], &o[1], &o[2])) return NULL;
+    if (get_buf(o[0], &b[0], 0, 1, "lost_size") < 0 || get_buf(o[1], &b[1], 0, 1, "lost_size") < 0 ||
+        get_buf(o[2], &b[2], 0, 8, "lost_size") < 0)
+        goto fail;
+    n = LEN(b[2], 8);
+    if (b[0].b.len != n || b[1].b.len != n) {
+        PyErr_SetString(PyExc_ValueError, "lost_size: one flag per node");
+        goto fail;
+    }
+    {
+        const char *live = (const char *)b[0].b.buf, *after = (const char *)b[1].b.buf;
+        const uint64_t *sizes = (const uint64_t *)b[2].b.buf;
+        for (i = 0; i < n; i++)
+            if (live[i] && !after[i]) total += sizes[i];
+    }
+    release(b, 3);
+    return PyLong_FromUnsignedLongLong((unsigned long long)total);
+fail:
+    release(b, 3);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"lost_size", lost_size, METH_VARARGS, lost_size_doc},
     {"pick", pick, METH_VARARGS, pick_doc},
     {"churn", churn, METH_VARARGS, churn_doc},
     {"upper", upper, METH_VARARGS, upper_doc},

@@ -1129,7 +1129,100 @@ done:
     return result;
 }
 
+/* --------------------------------------------------------------------- pick */
+
+PyDoc_STRVAR(pick_doc,
+"pick(sigs, nodes, flags) -> (bytes, bytes)\n\n"
+"The entries of sigs (int32) and nodes (uint32, one per sig) whose\n"
+"signature is flagged (flags: one byte per signature id), in order, as the\n"
+"bytes of an int32 and a uint32 array. Twin: itertools.compress in\n"
+"leakhunt.analysis.signatures._members.");
+
+static PyObject *
+pick(PyObject *self, PyObject *args)
+{
+    PyObject *o[3], *rs = NULL, *rn = NULL, *result = NULL;
+    buf b[3] = {{{0}}};
+    Py_ssize_t k, nf, i, j = 0, count = 0;
+    if (!PyArg_ParseTuple(args, "OOO:pick", &o[0], &o[1], &o[2])) return NULL;
+    if (get_buf(o[0], &b[0], 0, 4, "pick") < 0 || get_buf(o[1], &b[1], 0, 4, "pick") < 0 ||
+        get_buf(o[2], &b[2], 0, 1, "pick") < 0)
+        goto done;
+    k = LEN(b[0], 4);
+    nf = b[2].b.len;
+    if (LEN(b[1], 4) != k) {
+        PyErr_SetString(PyExc_ValueError, "pick: one node per signature");
+        goto done;
+    }
+    {
+        const int32_t *sigs = (const int32_t *)b[0].b.buf;
+        const uint32_t *nodes = (const uint32_t *)b[1].b.buf;
+        const char *flags = (const char *)b[2].b.buf;
+        for (i = 0; i < k; i++) {
+            if (sigs[i] < 0 || sigs[i] >= nf) {
+                PyErr_SetString(PyExc_ValueError, "pick: signature out of range");
+                goto done;
+            }
+            count += flags[sigs[i]] != 0;
+        }
+        rs = PyBytes_FromStringAndSize(NULL, count * 4);
+        rn = PyBytes_FromStringAndSize(NULL, count * 4);
+        if (rs == NULL || rn == NULL) goto done;
+        for (i = 0; i < k; i++)
+            if (flags[sigs[i]]) {
+                ((int32_t *)PyBytes_AS_STRING(rs))[j] = sigs[i];
+                ((uint32_t *)PyBytes_AS_STRING(rn))[j] = nodes[i];
+                j++;
+            }
+    }
+    result = PyTuple_Pack(2, rs, rn);
+done:
+    Py_XDECREF(rs);
+    Py_XDECREF(rn);
+    release(b, 3);
+    return result;
+}
+
+/* ---------------------------------------------------------------- lost_size */
+
+PyDoc_STRVAR(lost_size_doc,
+"lost_size(live, after, sizes) -> int\n\n"
+"The summed sizes (uint64) of the nodes flagged in live and not in after\n"
+"(one byte per node each). Twin: the XOR of two big ints in\n"
+"leakhunt.analysis.dominators.retained_size_of.");
+
+static PyObject *
+lost_size(PyObject *self, PyObject *args)
+{
+    PyObject *o[3];
+    buf b[3] = {{{0}}};
+    Py_ssize_t n, i;
+    uint64_t total = 0;
+    if (!PyArg_ParseTuple(args, "OOO:lost_size", &o[0], &o[1], &o[2])) return NULL;
+    if (get_buf(o[0], &b[0], 0, 1, "lost_size") < 0 || get_buf(o[1], &b[1], 0, 1, "lost_size") < 0 ||
+        get_buf(o[2], &b[2], 0, 8, "lost_size") < 0)
+        goto fail;
+    n = LEN(b[2], 8);
+    if (b[0].b.len != n || b[1].b.len != n) {
+        PyErr_SetString(PyExc_ValueError, "lost_size: one flag per node");
+        goto fail;
+    }
+    {
+        const char *live = (const char *)b[0].b.buf, *after = (const char *)b[1].b.buf;
+        const uint64_t *sizes = (const uint64_t *)b[2].b.buf;
+        for (i = 0; i < n; i++)
+            if (live[i] && !after[i]) total += sizes[i];
+    }
+    release(b, 3);
+    return PyLong_FromUnsignedLongLong((unsigned long long)total);
+fail:
+    release(b, 3);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"lost_size", lost_size, METH_VARARGS, lost_size_doc},
+    {"pick", pick, METH_VARARGS, pick_doc},
     {"churn", churn, METH_VARARGS, churn_doc},
     {"upper", upper, METH_VARARGS, upper_doc},
     {"bfs", bfs, METH_VARARGS, bfs_doc},

@@ -322,6 +322,9 @@ def retained_size_of(
     for v in members:
         blocked[v] = 1
     after = reachable(graph, blocked)
+    del blocked
+    if _C is not None and sizes.typecode == "Q":
+        return total + _C.lost_size(live, after, sizes)
     # after is a subset of live: XOR leaves the nodes that only the members held
     lost = (int.from_bytes(live, "little") ^ int.from_bytes(after, "little")).to_bytes(n, "little")
     return total + sum(sizes[m.start()] for m in re.finditer(b"\x01", lost))

@@ -155,6 +155,17 @@ def explain_growth(
         raise ValueError(f"max_clusters must be >= 0, not {max_clusters}")
     order = list(dict.fromkeys(names))
     say = progress or (lambda stage, fraction: None)
+    retained_b: Optional[array[int]] = None
+    live_b: Optional[bytearray] = None
+    if retained and order:
+        # First, while nothing else is held: the dominator tree is the
+        # biggest transient, and only the retained sizes outlive it.
+        say("dominator tree of B (retained sizes)", 0.0)
+        idom = immediate_dominators(b)
+        say("dominator tree of B (retained sizes)", 0.8)
+        retained_b = retained_sizes(b, idom)
+        del idom
+        live_b = reachable(b)
     say("shortest paths in A and B", 0.0)
     sigs = _Signatures()
     want_a, want_b = bytearray(a.n), bytearray(b.n)
@@ -183,9 +194,6 @@ def explain_growth(
     all_sigs_b = {name: side_b.signature_ids(targets_b[name]) for name in order}
     side_b.memo = array("i")
     say("shortest paths in A and B", 1.0)
-    idom: Optional[array[int]] = None
-    retained_b: Optional[array[int]] = None
-    live_b: Optional[bytearray] = None
     out = []
     for done, name in enumerate(order):
         say(f"clusters of {name}", done / len(order))
@@ -213,15 +221,12 @@ def explain_growth(
             total: Optional[int] = None
             if side_b.seen[representative]:
                 path = side_b.path(representative)
-                if retained:
-                    if idom is None:
-                        say("dominator tree of B (retained sizes)", 0.0)
-                        idom = immediate_dominators(b)
-                        say("dominator tree of B (retained sizes)", 0.8)
-                        retained_b = retained_sizes(b, idom)
-                        live_b = reachable(b)
-                        say(f"clusters of {name}", done / len(order))
-                    total = retained_size_of(b, members, idom, retained=retained_b, live=live_b)
+                if retained_b is not None:
+                    # one object: its dominator subtree; several: one search
+                    if len(members) == 1:
+                        total = int(retained_b[members[0]])
+                    else:
+                        total = retained_size_of(b, members, live=live_b)
             clusters.append(
                 ClusterGrowth(
                     signature=sigs.parts(sig),

@@ -231,7 +231,8 @@ class _Side:
         if self._label_ids is None:
             # The first index wins should a name be listed twice.
             names = graph.label_names
-            self._label_ids = {name: i for i, name in reversed(list(enumerate(names)))}
+            # (built in C by dict(zip()): millions of labels on a big heap)
+            self._label_ids = dict(zip(names[::-1], range(len(names) - 1, -1, -1), strict=True))
         type_name, offsets, targets, labels = (
             graph.type_name,
             graph.offsets,
@@ -297,6 +298,14 @@ def _members(
     flags = bytearray(count)
     for sig in wanted:
         flags[sig] = 1
+    if _C is not None and sig_ids.typecode == "i" and nodes.typecode == "I":
+        raw_sigs, raw_nodes = _C.pick(sig_ids, nodes, flags)
+        picked_sigs, picked_nodes = array("i"), array("I")
+        picked_sigs.frombytes(raw_sigs)
+        picked_nodes.frombytes(raw_nodes)
+        for sig, v in zip(picked_sigs, picked_nodes, strict=True):
+            groups[sig].append(v)
+        return groups
     picked = compress(zip(sig_ids, nodes, strict=True), map(flags.__getitem__, sig_ids))
     for sig, v in picked:
         groups[sig].append(v)

@@ -22,6 +22,7 @@ snapshots, graphs and reports describe a program's memory.
 from __future__ import annotations
 
 import os
+import stat
 
 __all__ = ["FILE_MODE", "DIR_MODE", "atomic_write", "make_dirs", "open_new"]
 
@@ -61,13 +62,35 @@ def _create_tmp(path: str, mode: int) -> tuple[int, str]:
             continue
 
 
+def _device(path: str) -> bool:
+    """True when ``path`` names (or a symlink at it leads to) a character or
+    block device, a FIFO or a socket: ``-o /dev/null``, ``-o /dev/stdout``.
+    Such a file is written into, never replaced: a rename over /dev/null by
+    root would replace the device itself with a regular file."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode))
+
+
+def _open_device(path: str) -> int:
+    return os.open(path, os.O_WRONLY | _CLOEXEC)
+
+
 def open_new(path: str, first: bytes = b"", *, mode: int = FILE_MODE) -> int:
     """A new, empty (or ``first``-holding) file at ``path`` open for writing,
     for files written as they grow (the monitor's timeline): created under a
     temporary name (``O_EXCL | O_NOFOLLOW``, ``mode``), ``first`` written,
     then renamed over ``path``, so a symlink or hard link planted at
     ``path`` is replaced, never followed or truncated. Returns the file
-    descriptor (the caller closes it). Raises OSError."""
+    descriptor (the caller closes it). Raises OSError. A device or FIFO at
+    ``path`` is written into, never replaced (see _device)."""
+    if _device(path):
+        fd = _open_device(path)
+        if first:
+            os.write(fd, first)
+        return fd
     fd, tmp = _create_tmp(path, mode)
     try:
         if first:
@@ -89,6 +112,10 @@ def atomic_write(path: str, data: bytes, *, clobber: bool = True, mode: int = FI
     complete. With ``clobber=False`` an existing ``path`` raises
     FileExistsError (the hard link that publishes the file refuses to
     replace one). Raises OSError as the system reports it."""
+    if _device(path):
+        with os.fdopen(_open_device(path), "wb") as f:
+            f.write(data)
+        return
     fd, tmp = _create_tmp(path, mode)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -67,3 +67,16 @@ def test_every_file_is_0600_and_every_directory_0700(tmp_path: Path) -> None:
     assert len(written) >= 10
     assert {str(f.relative_to(tmp_path)): oct(_mode(f)) for f in written if _mode(f) != 0o600} == {}
     assert {str(d.relative_to(tmp_path)): oct(_mode(d)) for d in dirs if _mode(d) != 0o700} == {}
+
+
+def test_a_device_is_written_into_never_replaced(tmp_path: Path) -> None:
+    # GIVEN a character device at the output path (as -o /dev/null gives)
+    from leakhunt.files.atomic import atomic_write, open_new
+
+    # WHEN leakhunt writes "to" it, THEN the device stays a device: a rename
+    # over /dev/null by root would replace it with a regular file
+    atomic_write("/dev/null", b"x" * 100)
+    fd = open_new("/dev/null", b"header\n")
+    os.close(fd)
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert not list(Path("/dev").glob(".null.*.tmp"))

@@ -1,4 +1,7 @@
-"""Analysing a memory timeline (read by
+"""(Just past ~500 lines: the summary's steps read one another's results;
+the thread-overlap estimate already lives in analysis/overlap.py.)
+
+Analysing a memory timeline (read by
 :func:`leakhunt.files.timeline_file.load_timeline`): plain values in, plain
 values out. ``summarize`` says how much memory the program kept, where it
 rose fastest and whether it gave it back, and how much each span label kept.

@@ -1,5 +1,9 @@
 """Capture: the only module that touches ``gc`` and live objects.
 
+(Past ~500 lines on purpose: the public capture calls and the one owned
+state they share; the walks themselves live in pywalk, roots, background
+and the compiled walker.)
+
 ``snapshot()`` counts every live object by type (gc-tracked objects and
 everything they reference that the gc does not track), reads process memory
 and gc state, and optionally writes the result to a file. It never raises

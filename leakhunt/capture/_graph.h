@@ -1,6 +1,10 @@
 /*
  * leakhunt._walker, graph mode: the object graph behind "why is it alive".
  *
+ * Past the usual ~500 lines on purpose: one label per kind of reference
+ * (frames, closures, slots, dict items, every builtin container) is what
+ * makes a path readable; each is a short static function.
+ *
  * Included by _walker.c (one translation unit). The same walk as the
  * histogram, with every counted object a node (numbered in the order the
  * walk processes it) and every reference an edge carrying a label people

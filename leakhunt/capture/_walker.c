@@ -1,6 +1,11 @@
 /*
  * leakhunt._walker: the compiled heap walker behind leakhunt.snapshot().
  *
+ * Past the usual ~500 lines on purpose: the histogram walk, the gc-list
+ * reading, the background child's writer and the module's methods share
+ * one translation unit with _graph.h (static inline helpers, one visited
+ * map); CPython's private layouts are kept apart in _cpython.h.
+ *
  * One pass over gc.get_objects() plus everything those objects reference
  * that the gc does not track (str, bytes, int, float, untracked tuples and
  * dicts...), each object counted once, grouped by type with its shallow size

@@ -1,4 +1,7 @@
-/* The hot loops of reading a V8 heap snapshot: scanning the flat number
+/* Past the usual ~500 lines on purpose: each hot loop below stands alone,
+ * with its own index checks (the input is untrusted).
+ *
+ * The hot loops of reading a V8 heap snapshot: scanning the flat number
  * arrays and turning V8's edge list into leakhunt's CSR arrays. Each
  * function has a pure-Python twin in leakhunt/files/v8_read.py or
  * v8_convert.py that gives identical results (the tests compare them).

@@ -1,5 +1,9 @@
 """The memory timeline: a background logger, markers and spans.
 
+(Past ~500 lines on purpose: the sampling thread, mark/track and the file
+rotation share one registry and one lock; split, they would share state
+across modules.)
+
 ``monitor(path)`` starts a daemon thread that appends one JSON line per
 ``interval`` seconds to ``path``: wall and monotonic time, RSS and peak RSS,
 the live heap (bytes malloc and pymalloc hand out; see

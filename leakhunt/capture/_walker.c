@@ -531,6 +531,13 @@ count_children(walker *w, PyObject *o)
         w->shortcut_ok = 1;
         return r;
     }
+    if (PyModule_Check(o)) {
+        /* a module: its dict only. A C module's traverse may visit freed
+         * memory (3.12 and 3.13.0's _asyncio visit their free list of
+         * iterators, CPython gh-122695): those are not live objects. */
+        PyObject *d = PyModule_GetDict(o);
+        return d == NULL ? 0 : reach(w, d, 1);
+    }
     /* PyObject_IS_GC, not PyType_IS_GC: a static type object has a gc type
      * but must never be traversed (type_traverse aborts on it) */
     if (tr != NULL && PyObject_IS_GC(o)) {

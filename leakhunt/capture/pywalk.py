@@ -154,7 +154,7 @@ def _closure(extra_roots: tuple[Any, ...]) -> tuple[list[Any], dict[int, int], i
     while i < len(members):
         m = members[i]
         i += 1
-        for c in gc.get_referents(m):
+        for c in referents(m):
             if is_tracked(c) and not issubclass(type(c), _BOUNDARY):
                 add(c)
     return members, index, roots
@@ -164,7 +164,7 @@ def _internal_refs(members: list[Any], index: dict[int, int]) -> list[int]:
     """For each member, how many references it has from other members."""
     internal = [0] * len(members)
     for m in members:
-        refs = gc.get_referents(m)
+        refs = referents(m)
         for c in refs:
             j = index.get(id(c))
             if j is not None:
@@ -200,7 +200,7 @@ def _exclusions(extra_roots: tuple[Any, ...]) -> set[int]:
             shared[j] = True
             work.append(j)
     while work:
-        for c in gc.get_referents(members[work.pop()]):
+        for c in referents(members[work.pop()]):
             k = index.get(id(c))
             if k is not None and k >= roots and not shared[k]:
                 shared[k] = True
@@ -208,6 +208,21 @@ def _exclusions(extra_roots: tuple[Any, ...]) -> set[int]:
     excluded = {id(members[j]) for j in range(len(members)) if not shared[j]}
     excluded.add(id(extra_roots))
     return excluded
+
+
+_MODULE = type(gc)
+_module_dict = _MODULE.__dict__["__dict__"].__get__
+
+
+def referents(o: Any) -> list[Any]:
+    """``gc.get_referents(o)``, except for a module: its dict only. A C
+    module's traverse may report freed memory (3.12 and 3.13.0's _asyncio
+    visit their free list, CPython gh-122695); a reference taken to one of
+    those and dropped frees it again and loops the free list, hanging every
+    later collection. Never ask the module itself."""
+    if issubclass(type(o), _MODULE):
+        return [_module_dict(o)]
+    return gc.get_referents(o)
 
 
 def histogram(
@@ -219,7 +234,7 @@ def histogram(
     """Same contract as ``leakhunt.capture._walker.histogram``."""
     excluded = _exclusions(extra_roots)
     is_tracked = gc.is_tracked
-    get_referents = gc.get_referents
+    get_referents = referents
     kinds: dict[type, int] = {}
     stats: dict[type, list[int]] = {}
     seen: dict[int, Any] = {}  # id -> object; holding it keeps the id unique

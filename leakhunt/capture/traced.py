@@ -13,7 +13,7 @@ from _tracemalloc import _get_object_traceback as _tracemalloc_raw
 from typing import Any, Optional
 
 from .holders import type_name
-from .pywalk import quiet_heap
+from .pywalk import quiet_heap, referents
 
 __all__ = ["collect_garbage", "objects_with_ids", "traceback_of", "traced_objects"]
 
@@ -66,7 +66,7 @@ def traceback_of(obj: Any) -> Optional[tracemalloc.Traceback]:
         return tb
     # An object from a free list, made before tracing started and reused, has
     # no trace of its own: use what it was built with, allocated nearby.
-    for r in gc.get_referents(obj):
+    for r in referents(obj):
         if _is_class(r):
             continue
         tb = tracemalloc.get_object_traceback(r)
@@ -140,7 +140,7 @@ def _traced_objects(wanted: set[str], holders: list[Any], limit: int) -> dict[st
         for _ in range(3):
             nxt: list[Any] = []
             for o in layer:
-                refs = gc.get_referents(o)
+                refs = referents(o)
                 if _is_dict(o):  # the gc does not visit str keys
                     refs.extend(dict.keys(o))
                 for r in refs:

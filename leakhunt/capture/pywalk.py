@@ -211,7 +211,7 @@ def _exclusions(extra_roots: tuple[Any, ...]) -> set[int]:
 
 
 _MODULE = type(gc)
-_module_dict = _MODULE.__dict__["__dict__"].__get__
+_module_dict = vars(_MODULE)["__dict__"].__get__  # the C getter: no user __getattr__
 
 
 def referents(o: Any) -> list[Any]:

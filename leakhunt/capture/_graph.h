@@ -938,7 +938,13 @@ graph_node(walker *w, PyObject *o)
             cand_add(g, (PyObject *)Py_TYPE(o), g->lbl_class) < 0)
             return -1;
     }
-    if (tr != NULL && PyObject_IS_GC(o)) {
+    if (PyModule_Check(o)) {
+        /* a module: its dict only (see count_children: 3.12's _asyncio
+         * reports freed iterators from its traverse, CPython gh-122695) */
+        PyObject *d = PyModule_GetDict(o);
+        if (d != NULL && (visit_graph(d, w) < 0 || w->failed)) return -1;
+    }
+    else if (tr != NULL && PyObject_IS_GC(o)) {
         if (tr(o, visit_graph, w) < 0 || w->failed) return -1;
     }
     return g_flush(w, node);

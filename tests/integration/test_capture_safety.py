@@ -303,6 +303,8 @@ def test_asyncio_free_list_is_never_touched_by_either_walker(tmp_path: Path) -> 
             leakhunt.snapshot("py", save=False)
         capture._STATE.force_python = False
         leakhunt.snapshot("c", save=False)
+        leakhunt.snapshot("graph", save=False, graph=True)
+        leakhunt.why(main)
         gc.collect()  # hangs for ever once the free list loops
         print("done")
         """

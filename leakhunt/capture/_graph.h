@@ -938,13 +938,17 @@ graph_node(walker *w, PyObject *o)
             cand_add(g, (PyObject *)Py_TYPE(o), g->lbl_class) < 0)
             return -1;
     }
+#if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030D0000
     if (PyModule_Check(o)) {
-        /* a module: its dict only (see count_children: 3.12's _asyncio
-         * reports freed iterators from its traverse, CPython gh-122695) */
+        /* 3.12: a module's dict only (see count_children: its _asyncio
+         * reports freed iterators from its traverse, CPython gh-122695,
+         * fixed in 3.13.0) */
         PyObject *d = PyModule_GetDict(o);
         if (d != NULL && (visit_graph(d, w) < 0 || w->failed)) return -1;
     }
-    else if (tr != NULL && PyObject_IS_GC(o)) {
+    else
+#endif
+    if (tr != NULL && PyObject_IS_GC(o)) {
         if (tr(o, visit_graph, w) < 0 || w->failed) return -1;
     }
     return g_flush(w, node);

@@ -531,13 +531,15 @@ count_children(walker *w, PyObject *o)
         w->shortcut_ok = 1;
         return r;
     }
+#if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030D0000
     if (PyModule_Check(o)) {
-        /* a module: its dict only. A C module's traverse may visit freed
+        /* 3.12: a module: its dict only. A C module's traverse may visit freed
          * memory (3.12 and 3.13.0's _asyncio visit their free list of
          * iterators, CPython gh-122695): those are not live objects. */
         PyObject *d = PyModule_GetDict(o);
         return d == NULL ? 0 : reach(w, d, 1);
     }
+#endif
     /* PyObject_IS_GC, not PyType_IS_GC: a static type object has a gc type
      * but must never be traversed (type_traverse aborts on it) */
     if (tr != NULL && PyObject_IS_GC(o)) {

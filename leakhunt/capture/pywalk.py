@@ -211,6 +211,8 @@ def _exclusions(extra_roots: tuple[Any, ...]) -> set[int]:
 
 
 _MODULE = type(gc)
+#: the CPython versions whose _asyncio reports freed memory (gh-122695)
+_FREED_IN_MODULE_STATE = (3, 12) <= sys.version_info[:2] < (3, 13)
 _module_dict = vars(_MODULE)["__dict__"].__get__  # the C getter: no user __getattr__
 
 
@@ -220,7 +222,7 @@ def referents(o: Any) -> list[Any]:
     visit their free list, CPython gh-122695); a reference taken to one of
     those and dropped frees it again and loops the free list, hanging every
     later collection. Never ask the module itself."""
-    if issubclass(type(o), _MODULE):
+    if _FREED_IN_MODULE_STATE and issubclass(type(o), _MODULE):
         return [_module_dict(o)]
     return gc.get_referents(o)
 

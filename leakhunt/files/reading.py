@@ -186,27 +186,8 @@ def read_file(
     for a missing, unreadable, special or too big file. ``what`` names the
     kind of file expected, for the messages (``snapshot``, ``timeline``)."""
     limit = MAX_FILE_BYTES if max_bytes is None else max_bytes
+    fd, _ = _open_regular(path, what, error, limit)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise error(path, "no such file") from None
-    except IsADirectoryError:
-        raise error(path, f"is a directory, not a {what} file") from None
-    except PermissionError:
-        raise error(path, "permission denied") from None
-    except OSError as e:
-        raise error(path, f"cannot read: {e.strerror or e}") from None
-    try:
-        st = os.fstat(fd)
-        kind = _kind(st.st_mode)
-        if kind is not None:
-            raise error(path, f"is {kind}, not a {what} file")
-        if st.st_size > limit:
-            raise error(
-                path,
-                f"is {st.st_size:,} bytes, more than leakhunt reads ({limit:,}; "
-                "set LEAKHUNT_MAX_FILE_BYTES to raise the limit)",
-            )
         chunks = []
         total = 0
         while True:

@@ -15,6 +15,12 @@ memlab's parser; see docs/v8.md):
   code objects ``(compiled code)``). Every other Python object, containers
   included, is an ``object``: DevTools folds the size of ``array`` and
   ``hidden`` nodes into their owner and hides them from the Summary.
+- An instance's ``__dict__`` that nothing else refers to (Python 3.10,
+  or a dict made by ``vars()`` on 3.11+) keeps its node but gives its
+  items to its owner: ``Job -> .__dict__ -> ['rows']`` is exported as
+  property ``rows`` of ``Job`` (as V8 files show an object's properties,
+  whose backing store is a separate node too), so Retainers read the
+  same on every Python version.
 - Edges: ``.attr`` -> property ``attr``; ``[3]`` -> element 3; ``['key']``
   and any other subscript -> property named as written; closure cells and
   frame locals -> context ``x``; ``.__class__`` and ``<...>``/``(in T)``
@@ -35,6 +41,8 @@ import gzip
 import json
 import re
 from array import array
+from bisect import bisect_right
+from itertools import compress
 from collections.abc import Callable, Iterable
 from typing import Any, Optional
 
@@ -73,6 +81,7 @@ _V8_CLASSES = {
 }
 _ELEMENT = re.compile(r"\[(\d{1,10})\]")
 _CONTEXT = re.compile(r"(?:context|\.__closure__ cell|frame .+ local) '(.*)'")
+_NAME_KEY = re.compile(r"\['(.*)'\]")
 
 
 def _node_type(name: str, from_v8: bool) -> int:
@@ -99,6 +108,45 @@ def _edge(label: str, name_of: dict[str, int]) -> tuple[int, int]:
         return _E["property"], name_of.setdefault(label, len(name_of))
     inner = label[1:-1] if label.startswith("<") and label.endswith(">") else label.lstrip(".")
     return _E["internal"], name_of.setdefault(inner, len(name_of))
+
+
+def _attribute_label(label: str) -> str:
+    """A ``__dict__`` item's label as its owner's: ``['rows']`` -> ``.rows``."""
+    m = _NAME_KEY.fullmatch(label)
+    if m and m.group(1).isidentifier():
+        return "." + m.group(1)
+    return ".__dict__" + label
+
+
+def _instance_dicts(graph: HeapGraph) -> dict[int, int]:
+    """owner -> its ``__dict__`` node, for every dict whose one referrer is
+    its owner's ``.__dict__`` edge. C-speed scans of the edge arrays; Python
+    work only per candidate."""
+    try:
+        dict_label = graph.label_names.index(".__dict__")
+    except ValueError:
+        return {}
+    is_dict = [name == "dict" for name in graph.type_names]
+    offsets, targets, types = graph.offsets, graph.targets, graph.types
+    positions = list(compress(range(len(graph.labels)), map(dict_label.__eq__, graph.labels)))
+    owner_of: dict[int, int] = {}
+    for e in positions:
+        t = targets[e]
+        if is_dict[types[t]]:
+            owner = bisect_right(offsets, e) - 1
+            # a dict reached by two .__dict__ edges (shared) is not folded
+            owner_of[t] = -1 if t in owner_of or owner == t else owner
+    if not owner_of:
+        return {}
+    candidate = bytearray(graph.n)
+    for t, owner in owner_of.items():
+        if owner >= 0:
+            candidate[t] = 1
+    referred = dict.fromkeys(owner_of, 0)
+    for t in compress(targets, map(candidate.__getitem__, targets)):
+        referred[t] += 1
+    folded = {o: t for t, o in owner_of.items() if o >= 0 and referred[t] == 1}
+    return {o: t for o, t in folded.items() if o not in owner_of}
 
 
 def _ids(graph: HeapGraph, from_v8: bool) -> array[int]:
@@ -179,7 +227,12 @@ def to_v8_bytes(snapshot: Snapshot) -> bytes:
     nodes[2 * _NF + 2 :: _NF] = _ids(graph, from_v8)
     nodes[2 * _NF + 3 :: _NF] = array("I", (min(x, _MAX32) for x in graph.sizes))
     off = graph.offsets
-    nodes[2 * _NF + 4 :: _NF] = array("I", (off[v + 1] - off[v] for v in range(n)))
+    counts = array("I", (off[v + 1] - off[v] for v in range(n)))
+    folded = _instance_dicts(graph)
+    for owner, d in folded.items():
+        counts[owner] += counts[d]
+        counts[d] = 0
+    nodes[2 * _NF + 4 :: _NF] = counts
     m = len(roots) + 1 + len(heads) + graph.edge_count
     edges = array("I", bytes(4 * 3 * m))
     head = [
@@ -191,10 +244,43 @@ def to_v8_bytes(snapshot: Snapshot) -> bytes:
     edges[:k] = array("I", head)
     etype = array("I", (t for t, _ in edge_of))
     ename = array("I", (x for _, x in edge_of))
-    edges[k::3] = array("I", map(etype.__getitem__, graph.labels))
-    edges[k + 1 :: 3] = array("I", map(ename.__getitem__, graph.labels))
-    edges[k + 2 :: 3] = array("I", ((t + 2) * _NF for t in graph.targets))
+    labels, targets = graph.labels, graph.targets
+    if folded:
+        labels, targets = _fold(graph, folded, len(edge_of))
+        for label in graph.label_names:
+            t, x = _edge(_attribute_label(label), strings)
+            etype.append(t)
+            ename.append(x)
+    edges[k::3] = array("I", map(etype.__getitem__, labels))
+    edges[k + 1 :: 3] = array("I", map(ename.__getitem__, labels))
+    edges[k + 2 :: 3] = array("I", ((t + 2) * _NF for t in targets))
     return _document(n + 2, m, nodes, edges, list(strings))
+
+
+def _fold(graph: HeapGraph, folded: dict[int, int], shift: int) -> tuple[array[int], array[int]]:
+    """Edge labels and targets in V8's order once each folded dict's items
+    follow its owner's own edges (their labels shifted by ``shift``, the
+    attribute variants) and the dict keeps none."""
+    off, labels, targets = graph.offsets, graph.labels, graph.targets
+    out_labels = array(labels.typecode)
+    out_targets = array(targets.typecode)
+    dicts = set(folded.values())
+    start = 0
+    for v in sorted(folded.keys() | dicts):
+        if v in dicts:  # copy up to the dict's own edges, and skip them
+            out_labels.extend(labels[start : off[v]])
+            out_targets.extend(targets[start : off[v]])
+            start = off[v + 1]
+        if v in folded:  # the owner's edges, then its dict's items
+            out_labels.extend(labels[start : off[v + 1]])
+            out_targets.extend(targets[start : off[v + 1]])
+            start = off[v + 1]
+            d = folded[v]
+            out_labels.extend(x + shift for x in labels[off[d] : off[d + 1]])
+            out_targets.extend(targets[off[d] : off[d + 1]])
+    out_labels.extend(labels[start:])
+    out_targets.extend(targets[start:])
+    return out_labels, out_targets
 
 
 def _rows(values: array[int]) -> Iterable[bytes]:

@@ -5,6 +5,7 @@ test_node_oracles.py)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,54 @@ def _doc(s: Snapshot) -> dict:  # type: ignore[type-arg]
     return json.loads(to_v8_bytes(s))  # type: ignore[no-any-return]
 
 
+def _out_edges(doc: dict, node_id: int) -> list[tuple[str, Any]]:  # type: ignore[type-arg]
+    """(edge type, name) of the node with V8 id ``node_id``'s edges."""
+    meta = doc["snapshot"]["meta"]
+    nf, etypes = len(meta["node_fields"]), meta["edge_types"][0]
+    nodes, edges, strings = doc["nodes"], doc["edges"], doc["strings"]
+    e = 0
+    for k in range(0, len(nodes), nf):
+        count = nodes[k + 4]
+        if nodes[k + 2] == node_id:
+            out = []
+            for x in range(e, e + 3 * count, 3):
+                t = etypes[edges[x]]
+                out.append((t, edges[x + 1] if t == "element" else strings[edges[x + 1]]))
+            return out
+        e += 3 * count
+    raise AssertionError(node_id)
+
+
+def test_an_attribute_dict_gives_its_items_to_its_owner() -> None:
+    # GIVEN an object whose __dict__ only it refers to (Python 3.10's
+    # layout), next to one whose __dict__ something else also holds
+    g = HeapGraph.from_edges(
+        ["app.Job", "dict", "list", "app.Shared", "dict", "list"],
+        [48, 104, 88, 48, 104, 88],
+        [
+            (0, 1, ".__dict__"),
+            (1, 2, "['rows']"),
+            (1, 2, "['not a name']"),
+            (3, 4, ".__dict__"),
+            (4, 5, "['rows']"),
+            (5, 4, "[0]"),
+        ],
+        [(0, "module app"), (3, "module app")],
+        ids=[0x1000 * (i + 1) for i in range(6)],
+    )
+    doc = _doc(Snapshot("toy", (), 0.0, 0.0, 1, "3.10", "0.1", graph=g))
+    # THEN the first dict's items are its owner's properties, named as
+    # attributes where the key is a name, and the dict keeps its node
+    assert _out_edges(doc, 0x100) == [
+        ("property", "__dict__"), ("property", "rows"), ("property", "__dict__['not a name']"),
+    ]  # fmt: skip
+    assert _out_edges(doc, 0x200) == []
+    # and a dict something else holds keeps its items
+    assert _out_edges(doc, 0x400) == [("property", "__dict__")]
+    assert _out_edges(doc, 0x500) == [("property", "['rows']")]
+    assert doc["snapshot"]["edge_count"] == 3 + 6  # two roots, (held outside Python), the six
+
+
 def test_the_layout_is_v8s() -> None:
     doc = _doc(_toy([0x1000 * (i + 1) for i in range(7)]))
     meta = doc["snapshot"]["meta"]
@@ -67,7 +116,7 @@ def test_the_layout_is_v8s() -> None:
         t = etypes[edges[e]]
         labels.add((t, edges[e + 1] if t == "element" else strings[edges[e + 1]]))
     want = {
-        ("element", 0), ("property", "['JOBS']"), ("property", "name"),
+        ("element", 0), ("property", "JOBS"), ("property", "name"),
         ("context", "job"), ("internal", "__class__"), ("property", "__dict__"),
     }  # fmt: skip
     assert want <= labels

@@ -585,17 +585,30 @@ cand_members(walker *w, PyObject *o)
     return 0;
 }
 
+static int emit_named(walker *w, PyObject *v, int64_t label);
+
 /* Instance attributes: the __dict__, or (3.11+) values kept in the object
  * itself, named from the class's shared keys. */
 static int
-cand_instance(graphbuf *g, PyObject *o)
+cand_instance(walker *w, PyObject *o)
 {
+    graphbuf *g = w->g;
     PyTypeObject *tp = Py_TYPE(o);
 #if LH_HAVE_MANAGED_ATTRS
     if (PyType_HasFeature(tp, Py_TPFLAGS_MANAGED_DICT)) {
         PyObject *dict, **values;
         Py_ssize_t capacity, i, n;
         lh_managed_attrs(o, &dict, &values, &capacity);
+#if PY_VERSION_HEX >= 0x030D0000
+        /* 3.13: while the values are still inline, a materialized dict
+         * shares them and the traverse reports the values, not the dict
+         * the object holds a reference to: the edge is made here, or the
+         * dict would look held outside Python and its names read as data */
+        if (dict != NULL && values != NULL) {
+            if (emit_named(w, dict, g->lbl_dict) < 0) return -1;
+        }
+        else
+#endif
         if (dict != NULL && cand_add(g, dict, g->lbl_dict) < 0) return -1;
         n = values != NULL ? lh_shared_key_count(tp) : 0;
         for (i = 0; i < n && i < capacity && g->ncand < LH_MAX_CAND; i++) {
@@ -933,7 +946,7 @@ graph_node(walker *w, PyObject *o)
 #endif
     if (PyAnySet_Check(o)) g->fallback = g->lbl_item;
     if (!PyType_Check(o)) {
-        if (cand_instance(g, o) < 0 || cand_members(w, o) < 0) return -1;
+        if (cand_instance(w, o) < 0 || cand_members(w, o) < 0) return -1;
         if (PyType_HasFeature(Py_TYPE(o), Py_TPFLAGS_HEAPTYPE) &&
             cand_add(g, (PyObject *)Py_TYPE(o), g->lbl_class) < 0)
             return -1;

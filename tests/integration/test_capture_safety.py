@@ -206,11 +206,6 @@ def _file_text(path: str) -> str:
 
 
 @needs_c
-@pytest.mark.skipif(
-    sys.version_info >= (3, 13),
-    reason="3.13: module globals read as data keys in 'namespaces' mode (found at the end "
-    "of the session, open in the closing note)",
-)
 @pytest.mark.parametrize(
     ("keys", "kept"),
     [

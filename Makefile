@@ -6,7 +6,7 @@
 #               diff/report/graph on two 1M-object graph snapshots; background snapshots
 #               (pause, copy-on-write) against Node (make bench-large: 20M)
 #   make eval   hunt every scenario; print recall, retainer-path accuracy, false alarms
-#   make fuzz   10,000 mutated files per reader (snapshot, graph, timeline); figures to docs/fuzzing.md
+#   make fuzz   10,000 mutated files per reader (snapshot, graph, timeline, V8); figures to docs/fuzzing.md
 #   make test-all   the suite on every supported Python (3.10 to 3.13), as CI runs it
 # Another Python: make test PYTHON=python3.13 VENV=.venv-3.13
 

@@ -1,9 +1,10 @@
 """``make fuzz``: 10,000 seeded mutants per reader (snapshot files, their
-graph section, timelines), each read and consumed by the CLI in a forked
+graph section, timelines, V8 heap snapshots), each read and consumed by the CLI in a forked
 child with a 4 GiB address-space cap and a 30 s alarm; the child's peak
 memory comes from ``wait4``. Writes the figures to docs/fuzzing.md.
 
-    python scripts/fuzz.py [--count 10000] [--kinds snapshot graph timeline] [--out docs/fuzzing.md]
+    python scripts/fuzz.py [--count 10000] [--kinds snapshot graph timeline v8]
+                           [--out docs/fuzzing.md]
 
 A failure is a traceback (any exception but the reader's one-line file
 error, or a CLI exit 3), a hang (past 30 s), or a child whose peak memory
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import signal
 import statistics
@@ -38,6 +40,7 @@ SEED_NAMES = {
     "snapshot": "histogram.lhs.json.gz",
     "graph": "graph.lhs.json.gz",
     "timeline": "timeline.jsonl",
+    "v8": "seed.heapsnapshot",
 }
 LIMIT_AS = 4 * 2**30
 ALARM_SECONDS = 30
@@ -123,23 +126,46 @@ def run_kind(kind: str, count: int, seeds: dict[str, list[bytes]], seed_dir: Pat
 
 HEADER = (
     "| reader | inputs | accepted | refused in one line | tracebacks | hangs | over 256 MiB "
-    "| peak above parent (MiB) | seconds |\n" + "| --- " * 9 + "|"
+    "| peak above parent (MiB) | seconds | run |\n" + "| --- " * 10 + "|"
 )
 TITLES = {
     "snapshot": "snapshot files (histogram; gzip and plain)",
     "graph": "snapshot files with a graph section",
     "timeline": "timeline files",
+    "v8": "V8 heap snapshots (Node-shaped and leakhunt-exported; plain and gzip)",
 }
+
+
+def _earlier_rows(out: Path, kinds: set[str]) -> dict[str, str]:
+    """The rows of ``out``'s table for the readers not run this time, with
+    the date they were run (a run of some readers keeps the others' rows)."""
+    try:
+        text = out.read_text()
+    except OSError:
+        return {}
+    date = re.search(r"Last run: (\d{4}-\d{2}-\d{2})", text)
+    rows = {}
+    for kind, title in TITLES.items():
+        for line in text.splitlines():
+            if kind not in kinds and line.startswith(f"| {title} |"):
+                cells = line.strip().strip("|").split(" | ")
+                if len(cells) == 9:  # before the run column
+                    cells.append(date.group(1) if date else "earlier")
+                rows[kind] = "| " + " | ".join(cells) + " |"
+    return rows
 
 
 def write_report(results: list[dict[str, object]], out: Path) -> None:
     mib = lambda b: f"{int(b) / 2**20:.0f}"  # type: ignore[call-overload]  # noqa: E731
-    rows = "\n".join(
-        f"| {TITLES[r['kind']]} | {r['count']:,} | {r['accepted']:,} | {r['refused']:,} | "
-        f"{r['traceback']} | {r['hang']} | {r['memory']} | {mib(r['extra_median'])} / "
-        f"{mib(r['extra_p99'])} / {mib(r['extra_max'])} | {r['seconds']:.0f} |"
-        for r in results
-    )
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    by_kind = _earlier_rows(out, {str(r["kind"]) for r in results})
+    for r in results:
+        by_kind[str(r["kind"])] = (
+            f"| {TITLES[str(r['kind'])]} | {r['count']:,} | {r['accepted']:,} | {r['refused']:,} | "
+            f"{r['traceback']} | {r['hang']} | {r['memory']} | {mib(r['extra_median'])} / "
+            f"{mib(r['extra_p99'])} / {mib(r['extra_max'])} | {r['seconds']:.0f} | {today} |"
+        )
+    rows = "\n".join(by_kind[k] for k in TITLES if k in by_kind)
     text = f"""# Fuzzing the readers
 
 `make fuzz` (scripts/fuzz.py) feeds every reader seeded mutants of real
@@ -150,18 +176,24 @@ characters), keys deleted, lists cut or repeated, bit flips, truncation,
 inserted bytes, damage inside the gzip stream; for the graph section also
 counts that lie, zlib bombs (honest and lying counts), swapped, reversed,
 shuffled, cut and out-of-range arrays, bad type codes and base64, bad names
-and roots; for timelines also shuffled, repeated and hostile lines.
+and roots; for timelines also shuffled, repeated and hostile lines; for V8
+files also node and edge counts that lie, fields renamed, reordered or
+dropped, edges past the end or between records, hostile numbers in the
+flat arrays, cut string tables and sections out of V8's order (seeds: a
+Node-shaped heap as V8 writes it, and the graph seed exported by
+`leakhunt export`).
 
 Each mutant runs in a forked child with a 4 GiB address-space cap and a
 {ALARM_SECONDS} s alarm: it is read, then every command that consumes it runs through
 `leakhunt.cli.main` (snapshots: `inspect`, `diff SEED FILE --paths`, graph
-files also `graph --type dict`; timelines: `timeline`). It passes when the
+files also `graph --type dict`; timelines: `timeline`; V8 files: `inspect`,
+`diff SEED FILE --paths`, `graph --type Array`). It passes when the
 reader accepts it and the commands end with exit 0, 1 or 2, or the reader
 refuses it with its one-line file error and the CLI says so on one line
 with exit 2. A traceback (any other exception, exit 3), a hang, or a peak
 memory more than 256 MiB above the parent's (`wait4`'s `ru_maxrss`) fails.
 
-Last run: {time.strftime("%Y-%m-%d", time.gmtime())}, Python {sys.version.split()[0]},
+Last run: {today}, Python {sys.version.split()[0]} (a row's own date says when it ran),
 a machine shared with other work (seconds are inflated). Memory is the child's peak above the
 parent's RSS ({mib(results[0]["base"])} MiB), in MiB: median / 99th percentile / max.
 

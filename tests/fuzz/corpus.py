@@ -1,5 +1,6 @@
 """Seeded mutation fuzzing of every leakhunt reader: snapshot files (the
-histogram part and the graph section) and timeline files.
+histogram part and the graph section), timeline files and V8
+``.heapsnapshot`` files.
 
 Seeds are real files of each format, written by leakhunt itself; each
 mutant is derived from one seed by one numbered, reproducible recipe
@@ -30,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-KINDS = ("snapshot", "graph", "timeline")
+KINDS = ("snapshot", "graph", "timeline", "v8")
 
 # -------------------------------------------------------------------- seeds
 
@@ -67,10 +68,20 @@ def make_seed_files(directory: Path) -> dict[str, list[bytes]]:
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )  # fmt: skip
     read = lambda name: (directory / name).read_bytes()  # noqa: E731
+    # V8 files: a little Node-shaped heap written as V8 does, and the graph
+    # seed exported by leakhunt (a real Python heap in V8's layout)
+    from helpers.v8 import app_heap
+
+    from leakhunt.files.snapshot_file import read_snapshot
+    from leakhunt.files.v8_write import write_v8
+
+    (directory / "seed.heapsnapshot").write_text(app_heap(jobs=3, rows_per_job=4).text())
+    write_v8(read_snapshot(directory / "graph.lhs.json.gz"), str(directory / "python.heapsnapshot"))
     return {
         "snapshot": [read("histogram.lhs.json.gz"), read("histogram.lhs.json")],
         "graph": [read("graph.lhs.json.gz")],
         "timeline": [read("timeline.jsonl")],
+        "v8": [read("seed.heapsnapshot"), read("python.heapsnapshot")],
     }
 
 
@@ -269,9 +280,97 @@ def mutate_timeline(data: bytes, rng: random.Random) -> bytes:
     return b"\n".join(lines)
 
 
+def mutate_v8(doc: dict[str, Any], rng: random.Random) -> str:
+    """Damage aimed at V8's layout: counts that lie, fields renamed or
+    reordered, edges past the end or between records, hostile numbers."""
+    snap, nodes, edges = doc["snapshot"], doc["nodes"], doc["edges"]
+    if rng.random() < 0.35:
+        return _plausible_v8(doc, rng)
+    roll = rng.randrange(10)
+    if roll == 0:
+        key = rng.choice(["node_count", "edge_count"])
+        snap[key] = rng.choice([0, 1, snap[key] + 1, snap[key] - 1, 2**31, 2**53, -1, "x"])
+    elif roll == 1:
+        i = rng.randrange(len(nodes))
+        nodes[i] = rng.choice([2**32, 2**32 - 1, -1, 10**20, 0.5, "7", None, True])
+    elif roll == 2:
+        i = rng.randrange(2, len(edges), 3)  # a to_node
+        edges[i] = rng.choice([edges[i] + 1, len(nodes), len(nodes) + 7, 2**32 - 1, 10**12])
+    elif roll == 3:
+        fields = snap["meta"]["node_fields"]
+        rng.shuffle(fields)
+        if rng.random() < 0.5:
+            fields.pop(rng.randrange(len(fields)))
+    elif roll == 4:
+        snap["meta"][rng.choice(["node_types", "edge_types"])] = rng.choice(
+            [[], [[]], [["object"]], "x", None, [[1, 2]]]
+        )
+    elif roll == 5:
+        del doc["strings"][rng.randrange(len(doc["strings"])) :]
+    elif roll == 6:  # sections out of V8's order
+        order = list(doc)
+        rng.shuffle(order)
+        doc = {k: doc[k] for k in order}
+    elif roll == 7:
+        i = rng.randrange(4, len(nodes), len(snap["meta"]["node_fields"]))  # an edge_count
+        nodes[i] = rng.choice([0, nodes[i] + 1, 10**6, 2**32 - 1])
+    elif roll == 8:
+        edges.extend(edges[: 3 * rng.randrange(1, 5)])
+    else:
+        return mutate_json(doc, rng)
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+def _plausible_v8(doc: dict[str, Any], rng: random.Random) -> str:
+    """Damage a reader cannot see, which the analysis then meets: edges
+    rewired to other nodes (cycles, self-loops, orphans), types and names
+    swapped, sizes from 0 to 2^32 - 1, ids repeated."""
+    meta = doc["snapshot"]["meta"]
+    nf, ef = len(meta["node_fields"]), len(meta["edge_fields"])
+    nodes, edges, strings = doc["nodes"], doc["edges"], doc["strings"]
+    n = len(nodes) // nf
+    to = meta["edge_fields"].index("to_node")
+    for _ in range(rng.randrange(1, 20)):
+        roll = rng.randrange(5)
+        if roll == 0 and edges:
+            e = rng.randrange(0, len(edges), ef)
+            edges[e + to] = rng.randrange(n) * nf
+        elif roll == 1:
+            v = rng.randrange(n) * nf
+            nodes[v + meta["node_fields"].index("name")] = rng.randrange(len(strings))
+        elif roll == 2:
+            v = rng.randrange(n) * nf
+            nodes[v + meta["node_fields"].index("self_size")] = rng.choice([0, 1, 2**31, 2**32 - 1])
+        elif roll == 3:
+            v, w = rng.randrange(n) * nf, rng.randrange(n) * nf
+            i = meta["node_fields"].index("id")
+            nodes[v + i] = nodes[w + i]
+        else:
+            v = rng.randrange(n) * nf
+            nodes[v] = rng.randrange(len(meta["node_types"][0]))
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+def v8_mutant(seed_text: str, n: int) -> tuple[str, bytes]:
+    """V8 mutant number ``n`` of a seed (the same bytes every time)."""
+    rng = random.Random(f"v8:{n}")
+    roll = rng.random()
+    if roll < 0.3:
+        data = mutate_bytes(seed_text.encode(), rng)
+    else:
+        data = mutate_v8(json.loads(seed_text), rng).encode("utf-8", "surrogatepass")
+    if rng.random() < 0.3:
+        if rng.random() < 0.3:
+            return ".heapsnapshot.gz", mutate_bytes(gzip.compress(data, mtime=0), rng)
+        return ".heapsnapshot.gz", gzip.compress(data, mtime=0)
+    return ".heapsnapshot", data
+
+
 def mutant(kind: str, seed: bytes, n: int) -> tuple[str, bytes]:
     """Mutant number ``n`` of ``seed``: ``(file suffix, bytes)``; the same
     every time for the same arguments."""
+    if kind == "v8":
+        return v8_mutant(seed.decode("utf-8"), n)
     rng = random.Random(f"{kind}:{n}")
     gz = seed[:2] == b"\x1f\x8b"
     text = gzip.decompress(seed) if gz else seed
@@ -303,8 +402,9 @@ def commands(kind: str, path: str, seed_path: str) -> list[list[str]]:
     if kind == "timeline":
         return [["timeline", path]]
     out = [["inspect", path], ["diff", seed_path, path, "--paths"]]
-    if kind == "graph":
-        out += [["graph", path, "-o", "-", "--type", "dict", "--max-nodes", "20"]]
+    if kind in ("graph", "v8"):
+        shown = "dict" if kind == "graph" else "Array"
+        out += [["graph", path, "-o", "-", "--type", shown, "--max-nodes", "20"]]
     return out
 
 

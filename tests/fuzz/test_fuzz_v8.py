@@ -5,9 +5,7 @@ a traceback, a hang, or memory the file does not justify."""
 
 from __future__ import annotations
 
-import gzip
 import json
-import random
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,7 @@ from typing import Any
 import pytest
 from helpers.v8 import app_heap
 
-from fuzz.corpus import check, mutate_bytes, mutate_json
+from fuzz.corpus import check, v8_mutant
 from leakhunt.files.snapshot_file import read_snapshot
 
 QUICK = 80
@@ -23,60 +21,6 @@ QUICK = 80
 
 def _seed_doc() -> dict[str, Any]:
     return app_heap(jobs=3, rows_per_job=4).document()
-
-
-def mutate_v8(doc: dict[str, Any], rng: random.Random) -> str:
-    """Damage aimed at V8's layout: counts that lie, fields renamed or
-    reordered, edges past the end or between records, hostile numbers."""
-    snap, nodes, edges = doc["snapshot"], doc["nodes"], doc["edges"]
-    roll = rng.randrange(10)
-    if roll == 0:
-        key = rng.choice(["node_count", "edge_count"])
-        snap[key] = rng.choice([0, 1, snap[key] + 1, snap[key] - 1, 2**31, 2**53, -1, "x"])
-    elif roll == 1:
-        i = rng.randrange(len(nodes))
-        nodes[i] = rng.choice([2**32, 2**32 - 1, -1, 10**20, 0.5, "7", None, True])
-    elif roll == 2:
-        i = rng.randrange(2, len(edges), 3)  # a to_node
-        edges[i] = rng.choice([edges[i] + 1, len(nodes), len(nodes) + 7, 2**32 - 1, 10**12])
-    elif roll == 3:
-        fields = snap["meta"]["node_fields"]
-        rng.shuffle(fields)
-        if rng.random() < 0.5:
-            fields.pop(rng.randrange(len(fields)))
-    elif roll == 4:
-        snap["meta"][rng.choice(["node_types", "edge_types"])] = rng.choice(
-            [[], [[]], [["object"]], "x", None, [[1, 2]]]
-        )
-    elif roll == 5:
-        del doc["strings"][rng.randrange(len(doc["strings"])) :]
-    elif roll == 6:  # sections out of V8's order
-        order = list(doc)
-        rng.shuffle(order)
-        doc = {k: doc[k] for k in order}
-    elif roll == 7:
-        i = rng.randrange(4, len(nodes), len(snap["meta"]["node_fields"]))  # an edge_count
-        nodes[i] = rng.choice([0, nodes[i] + 1, 10**6, 2**32 - 1])
-    elif roll == 8:
-        edges.extend(edges[: 3 * rng.randrange(1, 5)])
-    else:
-        return mutate_json(doc, rng)
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
-
-
-def v8_mutant(seed_text: str, n: int) -> tuple[str, bytes]:
-    """Mutant number ``n`` (the same bytes every time)."""
-    rng = random.Random(f"v8:{n}")
-    roll = rng.random()
-    if roll < 0.3:
-        data = mutate_bytes(seed_text.encode(), rng)
-    else:
-        data = mutate_v8(json.loads(seed_text), rng).encode("utf-8", "surrogatepass")
-    if rng.random() < 0.3:
-        if rng.random() < 0.3:
-            return ".heapsnapshot.gz", mutate_bytes(gzip.compress(data, mtime=0), rng)
-        return ".heapsnapshot.gz", gzip.compress(data, mtime=0)
-    return ".heapsnapshot", data
 
 
 def test_v8_mutants_are_read_or_refused_in_one_line(tmp_path: Path) -> None:

@@ -545,6 +545,18 @@ count_children(walker *w, PyObject *o)
     if (tr != NULL && PyObject_IS_GC(o)) {
         if (tr(o, visit_count, w) < 0) return -1;
     }
+#if LH_HAVE_MANAGED_ATTRS && PY_VERSION_HEX >= 0x030D0000
+    if (PyType_HasFeature(Py_TYPE(o), Py_TPFLAGS_MANAGED_DICT)) {
+        /* 3.13: an instance's materialized dict that shares its inline
+         * values is not reported by the traverse (it reports the values);
+         * untracked (atoms only), it would be counted by no one. The graph
+         * walk makes the same edge (_graph.h cand_instance). */
+        PyObject *dict, **values;
+        Py_ssize_t capacity;
+        lh_managed_attrs(o, &dict, &values, &capacity);
+        if (dict != NULL && values != NULL && reach(w, dict, 0) < 0) return -1;
+    }
+#endif
     if (PyCode_Check(o)) {
         PyCodeObject *co = (PyCodeObject *)o;
         if (reach(w, co->co_consts, 1) < 0 || reach(w, co->co_names, 1) < 0 ||

@@ -29,6 +29,7 @@ killer. Where fork is unavailable (not Linux, a free-threaded build,
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # the C module: no stubs
 import os
 import select
 import signal
@@ -212,7 +213,7 @@ def _child(
         # The parent's signal handlers are not ours to run: a SIGTERM sent
         # to the process group ends the child, SIGINT too.
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_DFL)
+            _signal.signal(sig, _signal.SIG_DFL)  # no isinstance() on the old handler
         reason, extra = memory_check(graph)
         if reason is not None:
             os.write(wfd, b"error " + reason.encode("utf-8", "replace"))

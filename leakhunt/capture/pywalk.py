@@ -17,7 +17,7 @@ import time
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Optional
 
 _DEFAULT, _CMETH, _CCALL, _USER = 1, 2, 3, 4
 
@@ -124,6 +124,31 @@ def _user_size(o: Any, tp: type, gc_head: int) -> int:
     return size
 
 
+_type_basicsize = type.__dict__["__basicsize__"].__get__
+_INLINE_VALUES = 1 << 2  # 3.13's Py_TPFLAGS_INLINE_VALUES
+_SHARED_DICT: Optional[Callable[[Any], Any]] = None
+if sys.version_info[:2] == (3, 13):  # the layout checked (as _cpython.h)
+    try:
+        import ctypes
+
+        _ptr = ctypes.sizeof(ctypes.c_void_p)
+
+        def _shared_dict_313(o: Any) -> Any:
+            """The materialized dict of an instance whose values are still
+            inline (the traverse reports the values, not the dict), or None."""
+            tp = type(o)
+            if not _type_flags(tp) & _INLINE_VALUES:
+                return None
+            if not ctypes.c_uint8.from_address(id(o) + _type_basicsize(tp) + 3).value:
+                return None  # values not valid: the traverse reports the dict
+            addr = ctypes.c_void_p.from_address(id(o) - 3 * _ptr).value
+            return None if not addr else ctypes.cast(addr, ctypes.py_object).value
+
+        _SHARED_DICT = _shared_dict_313
+    except ImportError:  # pragma: no cover - no ctypes: such dicts go uncounted
+        pass
+
+
 def _extra(o: Any) -> list[Any]:
     """References tp_traverse does not report (see _walker.c count_children)."""
     if issubclass(type(o), dict):
@@ -133,6 +158,9 @@ def _extra(o: Any) -> list[Any]:
             return []
     if type(o) is types.CodeType:
         return [o.co_consts, o.co_names, o.co_filename, o.co_name]
+    if _SHARED_DICT is not None and _type_flags(type(o)) & _MANAGED:
+        d = _SHARED_DICT(o)
+        return [] if d is None else [d]
     return []
 
 

@@ -37,22 +37,25 @@ def interpreter_hooks() -> list[tuple[Any, str]]:
     signal handlers, trace and profile hooks. Roots, so that what they keep
     alive gets a path ("signal handler SIGTERM -> ...") instead of none."""
     hooks: list[tuple[Any, str]] = []
+    # _signal, not signal: signal.getsignal() passes the handler through
+    # isinstance() (3.11+), which reads a proxy's __class__: user code
+    raw = sys.modules.get("_signal")
     signal = sys.modules.get("signal")
-    if signal is not None:
+    if raw is not None:
         try:
-            sigs = sorted(signal.valid_signals())
+            sigs = sorted(raw.valid_signals())
         except (AttributeError, ValueError, OSError):
             sigs = []
         for sig in sigs:
             try:
-                handler = signal.getsignal(sig)
+                handler = raw.getsignal(sig)
             except (ValueError, OSError, TypeError):
                 continue
             # not isinstance: it reads handler.__class__, user code on a proxy
             if callable(handler) and not issubclass(type(handler), int):
                 try:
-                    name = signal.Signals(sig).name
-                except ValueError:
+                    name = signal.Signals(sig).name if signal is not None else str(int(sig))
+                except (ValueError, AttributeError):
                     name = str(int(sig))
                 hooks.append((handler, f"signal handler {name}"))
     for getter, desc in (

@@ -97,64 +97,87 @@ def traced_objects(wanted: set[str], holders: list[Any], limit: int = 200) -> di
 
 
 def _traced_objects(wanted: set[str], holders: list[Any], limit: int) -> dict[str, list[Any]]:
+    """The gc list is read newest first, in chunks that double: the objects
+    a few traced calls made are at its end (the gc appends survivors), so
+    the search usually ends after the first chunk, once every wanted type
+    has ``limit`` objects; a type found nowhere costs the whole list, as a
+    single pass would."""
     raw_tb = _tracemalloc_raw  # None or raw frames; no Traceback object per object
     name_of = type_name
     found: dict[str, list[Any]] = {n: [] for n in wanted}
-    fresh: list[Any] = []
     fallback: list[Any] = []
     # id(type) -> its name when wanted, else None; keyed by id, not by the
     # class, whose metaclass may define __hash__ and __eq__
     names: dict[int, Optional[str]] = {}
+    seen: set[int] = set()  # untracked objects met below the new ones
     objs = gc.get_objects()
-    for o in reversed(objs):  # the gc appends survivors: newest last
-        tp = type(o)
-        key = id(tp)
-        if key not in names:
-            is_class = _FLAGS(tp) & _TYPE_SUBCLASS
-            names[key] = None if is_class or name_of(tp) not in found else name_of(tp)
-        name = names[key]
-        if raw_tb(o) is not None:
-            fresh.append(o)
-            if name is not None and len(found[name]) < limit:
-                found[name].append(o)
-        elif name is not None:
-            if preheader_traceback(o) is not None:
+    end, chunk = len(objs), 16384
+    fresh: list[Any] = list(holders)
+    while end > 0:
+        start = max(0, end - chunk)
+        for i in range(end - 1, start - 1, -1):  # the gc appends survivors: newest last
+            o = objs[i]
+            tp = type(o)
+            key = id(tp)
+            if key not in names:
+                is_class = _FLAGS(tp) & _TYPE_SUBCLASS
+                names[key] = None if is_class or name_of(tp) not in found else name_of(tp)
+            name = names[key]
+            if raw_tb(o) is not None:
                 fresh.append(o)
-                if len(found[name]) < limit:
+                if name is not None and len(found[name]) < limit:
                     found[name].append(o)
-            elif len(fallback) < limit * 10:
-                fallback.append(o)  # from a free list, made before tracing: no trace
+            elif name is not None:
+                if preheader_traceback(o) is not None:
+                    fresh.append(o)
+                    if len(found[name]) < limit:
+                        found[name].append(o)
+                elif len(fallback) < limit * 10:
+                    fallback.append(o)  # from a free list, made before tracing: no trace
+        end, chunk = start, chunk * 2
+        _untracked_below(fresh, found, limit, seen)
+        fresh.clear()
+        if all(len(v) >= limit for v in found.values()):
+            break
     names.clear()
-    fresh.extend(holders)
     objs.clear()
     for o in fallback:
         name = name_of(type(o))
         if len(found[name]) < limit and traceback_of(o) is not None:
             found[name].append(o)
     fallback.clear()
-    # untracked objects: reachable from the new objects, a few hops down
-    untracked = {n for n in wanted if len(found[n]) < limit}
-    if untracked:
-        seen: set[int] = set()
-        layer = fresh
-        for _ in range(3):
-            nxt: list[Any] = []
-            for o in layer:
-                refs = referents(o)
-                if _is_dict(o):  # the gc does not visit str keys
-                    refs.extend(dict.keys(o))
-                for r in refs:
-                    i = id(r)
-                    if i in seen or _is_class(r) or gc.is_tracked(r):
-                        continue
-                    seen.add(i)
-                    nxt.append(r)
-                    name = name_of(type(r))
-                    if name in untracked and len(found[name]) < limit and raw_tb(r) is not None:
-                        found[name].append(r)
-            layer = nxt
-            if len(seen) > 500_000:
-                break
-        layer = []
-    fresh.clear()
     return found
+
+
+def _untracked_below(
+    fresh: list[Any], found: dict[str, list[Any]], limit: int, seen: set[int]
+) -> None:
+    """Untracked objects of the wanted types made under tracing, found a few
+    hops below the new objects (and the growing holders)."""
+    untracked = {n for n, v in found.items() if len(v) < limit}
+    if not untracked or len(seen) > 500_000:
+        return
+    raw_tb, name_of = _tracemalloc_raw, type_name
+    layer = fresh
+    for _ in range(3):
+        nxt: list[Any] = []
+        for o in layer:
+            refs = referents(o)
+            if _is_dict(o):  # the gc does not visit str keys
+                refs.extend(dict.keys(o))
+            for r in refs:
+                i = id(r)
+                if i in seen or _is_class(r) or gc.is_tracked(r):
+                    continue
+                seen.add(i)
+                nxt.append(r)
+                name = name_of(type(r))
+                if name in untracked and len(found[name]) < limit and raw_tb(r) is not None:
+                    found[name].append(r)
+                    if len(found[name]) >= limit:
+                        untracked.discard(name)
+                        if not untracked:
+                            return
+        layer = nxt
+        if len(seen) > 500_000:
+            return

@@ -42,8 +42,8 @@ import json
 import re
 from array import array
 from bisect import bisect_right
-from itertools import compress
 from collections.abc import Callable, Iterable
+from itertools import compress
 from typing import Any, Optional
 
 from ..model import HeapGraph, Snapshot

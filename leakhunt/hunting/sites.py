@@ -8,6 +8,7 @@ constructor, where the caller that asked for the object says more.
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import sysconfig
 import tracemalloc
@@ -33,6 +34,7 @@ _LIBRARY_DIRS = tuple(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def _in_library(filename: str) -> bool:
     path = os.path.abspath(filename)
     if is_own_file(path) or filename.startswith("<"):
@@ -139,9 +141,15 @@ def trace_sites(
 def _common_site(objs: list[Any]) -> Optional[AllocationSite]:
     """The most common allocation site of ``objs``, as ``file:line in func()``."""
     sites: Counter[tuple[str, int]] = Counter()
+    known: dict[tracemalloc.Traceback, Optional[tuple[str, int]]] = {}  # most objects share one
     for obj in objs:
         tb = traceback_of(obj)
-        site = _site(tb) if tb is not None else None
+        if tb is None:
+            continue
+        if tb in known:
+            site = known[tb]
+        else:
+            site = known[tb] = _site(tb)
         if site is not None:
             sites[site] += 1
     if not sites:

@@ -26,6 +26,7 @@ or stale receipt can never make it send a signal that would kill.
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # the C module: no stubs
 import atexit
 import errno
 import json
@@ -454,7 +455,8 @@ def install_signal_handler(
         raise UsageError(f"install_signal_handler: keys={keys!r}: use one of {capture.KEY_MODES}")
     handler = _Handler(int(signum), os.path.abspath(directory), graph, keys, background)
     try:
-        signal.signal(signum, handler.on_signal)
+        # _signal: signal.signal() passes the old handler through isinstance()
+        _signal.signal(signum, handler.on_signal)
     except (ValueError, OSError) as e:
         os.close(handler.read_fd)
         os.close(handler.write_fd)

@@ -1091,170 +1091,50 @@ done:
     return result;
 }
 
-PyDoc_STRVAR(bfs_doc,
-"bfs(offsets, targets, roots, want, remaining, max_depth) -> (seen, parent, parent_edge)\n\n"
-"Breadth-first search over a CSR graph (offsets: array('Q'), targets:\n"
-"array('I')) from `roots` (node numbers, in order), out-edges in order, as\n"
-"leakhunt.retainers.bfs_tree does it in Python. `want` is a bytes-like of\n"
-"one flag per node; the search stops once `remaining` wanted nodes are seen\n"
-"or at `max_depth` (-1: no limit). Returns bytearray seen and the bytes of\n"
-"native int32 parent and int64 parent-edge arrays (-1: none).");
+PyDoc_STRVAR(find_doc,
+"find(ids) -> list\n\n"
+"The gc-tracked objects whose id() is one of the ints in `ids`, in the\n"
+"gc's order. The gc's lists are read in C: no reference is taken to any\n"
+"other object (gc.get_objects() takes one to every object).");
 
 static PyObject *
-bfs(PyObject *self, PyObject *args)
+find_objects(PyObject *self, PyObject *ids)
 {
-    PyObject *offsets_o, *targets_o, *roots, *want_o;
-    Py_ssize_t remaining, max_depth, n, i, head = 0, level_end, depth = 0;
-    Py_buffer ob = {0}, tb = {0}, wb = {0};
-    PyObject *seen = NULL, *parent = NULL, *pedge = NULL, *result = NULL;
-    int32_t *queue = NULL;
-
-    if (!PyArg_ParseTuple(args, "OOO!Onn:bfs", &offsets_o, &targets_o, &PyTuple_Type, &roots,
-                          &want_o, &remaining, &max_depth))
-        return NULL;
-    if (PyObject_GetBuffer(offsets_o, &ob, PyBUF_SIMPLE) < 0) return NULL;
-    if (PyObject_GetBuffer(targets_o, &tb, PyBUF_SIMPLE) < 0) goto done;
-    if (PyObject_GetBuffer(want_o, &wb, PyBUF_SIMPLE) < 0) goto done;
-    n = ob.len / 8 - 1;
-    if (n < 0 || wb.len < n) {
-        PyErr_SetString(PyExc_ValueError, "bfs: offsets and want disagree on the node count");
-        goto done;
-    }
-    seen = PyByteArray_FromStringAndSize(NULL, n);
-    parent = PyBytes_FromStringAndSize(NULL, n * 4);
-    pedge = PyBytes_FromStringAndSize(NULL, n * 8);
-    queue = (int32_t *)PyMem_RawMalloc((size_t)(n ? n : 1) * sizeof(int32_t));
-    if (seen == NULL || parent == NULL || pedge == NULL || queue == NULL) {
-        if (!PyErr_Occurred()) PyErr_NoMemory();
-        goto done;
-    }
-    {
-        const uint64_t *off = (const uint64_t *)ob.buf;
-        const uint32_t *tgt = (const uint32_t *)tb.buf;
-        const char *want = (const char *)wb.buf;
-        char *sn = PyByteArray_AS_STRING(seen);
-        int32_t *par = (int32_t *)PyBytes_AS_STRING(parent);
-        int64_t *pe = (int64_t *)PyBytes_AS_STRING(pedge);
-        Py_ssize_t tail = 0, nedges = tb.len / 4;
-        memset(sn, 0, (size_t)n);
-        for (i = 0; i < n; i++) { par[i] = -1; pe[i] = -1; }
-        for (i = 0; i < PyTuple_GET_SIZE(roots); i++) {
-            Py_ssize_t r = PyLong_AsSsize_t(PyTuple_GET_ITEM(roots, i));
-            if (r < 0 || r >= n) {
-                if (!PyErr_Occurred())
-                    PyErr_SetString(PyExc_ValueError, "bfs: root out of range");
-                goto done;
-            }
-            if (!sn[r]) {
-                sn[r] = 1;
-                queue[tail++] = (int32_t)r;
-                if (want[r]) remaining--;
-            }
-        }
-        level_end = tail;
-        while (head < tail && remaining > 0 && (max_depth < 0 || depth < max_depth)) {
-            int32_t v = queue[head++];
-            uint64_t e, end = off[v + 1];
-            if (end > (uint64_t)nedges) end = (uint64_t)nedges;
-            for (e = off[v]; e < end; e++) {
-                uint32_t x = tgt[e];
-                if ((Py_ssize_t)x >= n || sn[x]) continue;
-                sn[x] = 1;
-                par[x] = v;
-                pe[x] = (int64_t)e;
-                queue[tail++] = (int32_t)x;
-                if (want[x] && --remaining == 0) break;
-            }
-            if (head == level_end) {
-                level_end = tail;
-                depth++;
-            }
+    ptrmap want;
+    objset objs;
+    PyObject *it, *x, *out = NULL;
+    Py_ssize_t i;
+    memset(&want, 0, sizeof(want));
+    if (ptrmap_init(&want, 64, 0) < 0) return PyErr_NoMemory();
+    it = PyObject_GetIter(ids);
+    if (it == NULL) goto fail_map;
+    while ((x = PyIter_Next(it)) != NULL) {
+        uintptr_t addr = (uintptr_t)PyLong_AsUnsignedLongLong(x);
+        Py_DECREF(x);
+        if (PyErr_Occurred()) { Py_DECREF(it); goto fail_map; }
+        if (addr != 0 && ptrmap_add(&want, (const void *)addr, 0) < 0) {
+            Py_DECREF(it);
+            PyErr_NoMemory();
+            goto fail_map;
         }
     }
-    result = PyTuple_Pack(3, seen, parent, pedge);
-done:
-    PyMem_RawFree(queue);
-    Py_XDECREF(seen);
-    Py_XDECREF(parent);
-    Py_XDECREF(pedge);
-    if (ob.obj) PyBuffer_Release(&ob);
-    if (tb.obj) PyBuffer_Release(&tb);
-    if (wb.obj) PyBuffer_Release(&wb);
-    return result;
-}
-
-PyDoc_STRVAR(reach_doc,
-"reach(offsets, targets, roots, blocked) -> bytearray\n\n"
-"The nodes reachable from `roots` over a CSR graph (offsets: array('Q'),\n"
-"targets: array('I')) without entering a node whose `blocked` flag (a\n"
-"bytes-like of one byte per node) is set: one flag per node. The\n"
-"pure-Python twin is leakhunt.dominators.reachable's loop.");
-
-static PyObject *
-reach_nodes(PyObject *self, PyObject *args)
-{
-    PyObject *offsets_o, *targets_o, *roots, *blocked_o;
-    Py_buffer ob = {0}, tb = {0}, bb = {0};
-    PyObject *seen = NULL, *result = NULL;
-    int32_t *stack = NULL;
-    Py_ssize_t n, i, top = 0;
-
-    if (!PyArg_ParseTuple(args, "OOO!O:reach", &offsets_o, &targets_o, &PyTuple_Type, &roots,
-                          &blocked_o))
-        return NULL;
-    if (PyObject_GetBuffer(offsets_o, &ob, PyBUF_SIMPLE) < 0) return NULL;
-    if (PyObject_GetBuffer(targets_o, &tb, PyBUF_SIMPLE) < 0) goto done;
-    if (PyObject_GetBuffer(blocked_o, &bb, PyBUF_SIMPLE) < 0) goto done;
-    n = ob.len / 8 - 1;
-    if (n < 0 || bb.len < n) {
-        PyErr_SetString(PyExc_ValueError, "reach: offsets and blocked disagree on the node count");
-        goto done;
-    }
-    seen = PyByteArray_FromStringAndSize(NULL, n);
-    stack = (int32_t *)PyMem_RawMalloc((size_t)(n ? n : 1) * sizeof(int32_t));
-    if (seen == NULL || stack == NULL) {
-        if (!PyErr_Occurred()) PyErr_NoMemory();
-        goto done;
-    }
-    {
-        const uint64_t *off = (const uint64_t *)ob.buf;
-        const uint32_t *tgt = (const uint32_t *)tb.buf;
-        const char *blocked = (const char *)bb.buf;
-        char *sn = PyByteArray_AS_STRING(seen);
-        Py_ssize_t nedges = tb.len / 4;
-        memset(sn, 0, (size_t)n);
-        for (i = 0; i < PyTuple_GET_SIZE(roots); i++) {
-            Py_ssize_t r = PyLong_AsSsize_t(PyTuple_GET_ITEM(roots, i));
-            if (r < 0 || r >= n) {
-                if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "reach: root out of range");
-                goto done;
-            }
-            if (!sn[r] && !blocked[r]) {
-                sn[r] = 1;
-                stack[top++] = (int32_t)r; /* each node is pushed once: n slots suffice */
-            }
-        }
-        while (top > 0) {
-            int32_t v = stack[--top];
-            uint64_t e, end = off[v + 1];
-            if (end > (uint64_t)nedges) end = (uint64_t)nedges;
-            for (e = off[v]; e < end; e++) {
-                uint32_t x = tgt[e];
-                if ((Py_ssize_t)x >= n || sn[x] || blocked[x]) continue;
-                sn[x] = 1;
-                stack[top++] = (int32_t)x;
-            }
+    Py_DECREF(it);
+    if (PyErr_Occurred()) goto fail_map;
+    out = PyList_New(0);
+    if (out == NULL) goto fail_map;
+    if (want.used == 0) { ptrmap_free(&want); return out; }
+    if (objset_get(Py_None, &objs) < 0) { Py_CLEAR(out); goto fail_map; }
+    for (i = 0; i < objs.n; i++) {
+        PyObject *o = objs.items[i];
+        if (o != out && ptrmap_find(&want, o) >= 0 && PyList_Append(out, o) < 0) {
+            Py_CLEAR(out);
+            break;
         }
     }
-    result = seen;
-    seen = NULL;
-done:
-    PyMem_RawFree(stack);
-    Py_XDECREF(seen);
-    if (ob.obj) PyBuffer_Release(&ob);
-    if (tb.obj) PyBuffer_Release(&tb);
-    if (bb.obj) PyBuffer_Release(&bb);
-    return result;
+    objset_free(&objs);
+fail_map:
+    ptrmap_free(&want);
+    return out;
 }
 
 #if defined(__linux__)
@@ -1287,9 +1167,8 @@ static PyMethodDef walker_methods[] = {
 #if defined(__linux__)
     {"fork", lh_fork, METH_NOARGS, fork_doc},
 #endif
-    {"bfs", bfs, METH_VARARGS, bfs_doc},
+    {"find", find_objects, METH_O, find_doc},
     {"histogram", histogram, METH_VARARGS, histogram_doc},
-    {"reach", reach_nodes, METH_VARARGS, reach_doc},
     {"graph", graph, METH_VARARGS, graph_doc},
     {NULL, NULL, 0, NULL},
 };

@@ -472,3 +472,21 @@ def test_checkpoint_snapshots_on_entry_and_exit(tmp_path: Path) -> None:
         "0002-report-exit.lhs.json.gz",
     ]
     del rows
+
+
+@pytest.mark.skipif(capture.walker_name() != "c", reason="the compiled search")
+def test_objects_with_ids_finds_exactly_the_tracked_objects_asked_for() -> None:
+    from leakhunt.capture.traced import objects_with_ids
+
+    # GIVEN tracked objects, an untracked one, and ids of nothing alive
+    kept = [[i] for i in range(1000)]
+    holder = {"k": kept[7]}
+    plain = object()  # not gc-tracked: never listed by the gc
+    ids = {id(kept[3]), id(kept[999]), id(holder), id(plain), 8, 2**63}
+    # WHEN searched in C (the gc's lists) and by the oracle (gc.get_objects)
+    found = objects_with_ids(ids)
+    oracle = [o for o in gc.get_objects() if id(o) in ids]
+    # THEN both find the same objects, by identity, and nothing else
+    assert sorted(map(id, found)) == sorted(map(id, oracle))
+    assert {id(o) for o in found} == {id(kept[3]), id(kept[999]), id(holder)}
+    assert objects_with_ids(set()) == []

@@ -5,8 +5,8 @@ test_node_oracles.py)."""
 from __future__ import annotations
 
 import json
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 

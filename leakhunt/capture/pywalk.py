@@ -23,9 +23,11 @@ _DEFAULT, _CMETH, _CCALL, _USER = 1, 2, 3, 4
 
 
 #: The switch interval while quiet_begin() holds the GIL: longer than such a
-#: walk takes on a typical heap, and short, because it applies to our own
-#: wait for the GIL too: the pause before the walk is at most this long.
-QUIET_INTERVAL = 0.5
+#: walk takes on a typical heap (0.3 s for a small program's 50k objects in
+#: pure Python, twice that on a loaded machine, where 0.5 s let a thread in),
+#: and short, because it applies to our own wait for the GIL too: the pause
+#: before the walk is at most this long, when other threads never block.
+QUIET_INTERVAL = 1.0
 
 
 def quiet_begin() -> tuple[float, bool]:

@@ -263,9 +263,12 @@ def test_a_real_prometheus_scrapes_leakhunt_run(tmp_path: Path) -> None:
         )
         later_net = value(prom_port, net) or 0.0
         # THEN the leaking span's kept bytes grew in Prometheus, the other's
-        # net did not (a rounding error of the live heap aside)
+        # net did not: its 6 MB of temporaries per call are not counted as
+        # kept (what remains is the allocator's granularity and the scrape
+        # thread's own allocations, which land in whichever span is open:
+        # 0.3 MB once in CI, against 4 MB of leak)
         assert later - first >= 2e6
-        assert abs(later_net - first_net) < 0.05 * (later - first)
+        assert abs(later_net - first_net) < 0.25 * (later - first)
         up = query(prom_port, 'up{job="app"}')
         assert up and up[0]["value"][1] == "1"
         # the example Grafana dashboard's queries all run on this Prometheus

@@ -1,6 +1,6 @@
 """Types of the compiled walker (leakhunt/_walker.c)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 KNOWN_LAYOUTS: int
@@ -22,8 +22,5 @@ def graph(
     root_objs: tuple[Any, ...],
     /,
 ) -> dict[str, Any]: ...
-def bfs(
-    offsets: Any, targets: Any, roots: tuple[int, ...], want: Any, remaining: int, max_depth: int, /
-) -> tuple[bytearray, bytes, bytes]: ...
-def reach(offsets: Any, targets: Any, roots: tuple[int, ...], blocked: Any, /) -> bytearray: ...
+def find(ids: Iterable[int], /) -> list[Any]: ...
 def fork() -> int: ...

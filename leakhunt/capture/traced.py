@@ -10,6 +10,8 @@ import gc
 import sys
 import tracemalloc
 from _tracemalloc import _get_object_traceback as _tracemalloc_raw
+from collections.abc import Callable
+from itertools import islice
 from typing import Any, Optional
 
 from .holders import type_name
@@ -80,6 +82,7 @@ def collect_garbage() -> None:
     gc.collect()
 
 
+_C_FIND: Optional[Callable[[set[int]], list[Any]]]
 try:  # the compiled search: the gc's lists read in C, no list of all objects
     from ._walker import find as _C_FIND
 except ImportError:  # pragma: no cover - no compiler at install time
@@ -97,58 +100,102 @@ def objects_with_ids(ids: set[int]) -> list[Any]:
         return [o for o in gc.get_objects() if id(o) in ids]
 
 
-def traced_objects(wanted: set[str], holders: list[Any], limit: int = 200) -> dict[str, list[Any]]:
+def traced_objects(
+    wanted: set[str],
+    holders: list[Any],
+    limit: int = 200,
+    expect: Optional[dict[str, int]] = None,
+) -> dict[str, list[Any]]:
     """For each type name in ``wanted``, up to ``limit`` live objects made
     under tracemalloc (newest first), found in the gc list and a few hops
-    below ``holders``. No other thread runs meanwhile (see quiet_heap)."""
+    below ``holders``. ``expect`` says how many new objects of a type the
+    traced calls made (the leak's rate times the calls): once every type
+    has that many, the search may end. No other thread runs meanwhile (see
+    quiet_heap)."""
+    need = {n: max(1, min(limit, (expect or {}).get(n, limit))) for n in wanted}
     with quiet_heap():
-        return _traced_objects(wanted, holders, limit)
+        return _traced_objects(wanted, holders, limit, need)
 
 
-def _traced_objects(wanted: set[str], holders: list[Any], limit: int) -> dict[str, list[Any]]:
-    """The gc list is read newest first, in chunks that double: the objects
-    a few traced calls made are at its end (the gc appends survivors), so
-    the search usually ends after the first chunk, once every wanted type
-    has ``limit`` objects; a type found nowhere costs the whole list, as a
-    single pass would."""
+# instances of these may be untracked by the gc (made of atoms): they are
+# looked for below the new objects even when some are in the gc list
+_MAYBE_UNTRACKED = _DICT_SUBCLASS | (1 << 26)  # Py_TPFLAGS_TUPLE_SUBCLASS
+
+
+def _traced_objects(
+    wanted: set[str], holders: list[Any], limit: int, need: dict[str, int]
+) -> dict[str, list[Any]]:
+    """The growing holders are searched first, then the gc list, newest
+    first, in chunks that double: the objects a few traced calls made are
+    at its end (the gc appends survivors), so the search usually ends after
+    the first chunk, once every wanted type has the objects expected of it;
+    a type found nowhere costs the whole list, as a single pass would."""
     raw_tb = _tracemalloc_raw  # None or raw frames; no Traceback object per object
     name_of = type_name
     found: dict[str, list[Any]] = {n: [] for n in wanted}
     fallback: list[Any] = []
-    # id(type) -> its name when wanted, else None; keyed by id, not by the
-    # class, whose metaclass may define __hash__ and __eq__
-    names: dict[int, Optional[str]] = {}
+    # The loop allocates nothing per object (no int from id() or range()):
+    # under tracemalloc every allocation is traced, 4 us each. Types are
+    # keyed by themselves when their metaclass is type (identity hash);
+    # others by id(), never by a metaclass's __hash__ and __eq__.
+    # Value: (wanted name or None, 3.11's pre-header lookup needed).
+    by_type: dict[Any, tuple[Optional[str], bool]] = {}
+    by_id: dict[int, tuple[Optional[str], bool]] = {}
+    tracked: set[str] = set()  # wanted types whose objects the gc always tracks
     seen: set[int] = set()  # untracked objects met below the new ones
+
+    def describe(tp: Any) -> tuple[Optional[str], bool]:
+        flags = _FLAGS(tp)
+        name = name_of(tp)
+        if flags & _TYPE_SUBCLASS or name not in found:
+            return None, False
+        if not flags & _MAYBE_UNTRACKED:
+            tracked.add(name)
+        return name, bool(_PREHEADER_BUG and flags & (1 << 4))  # Py_TPFLAGS_MANAGED_DICT
+
+    def done() -> bool:
+        return all(len(found[n]) >= need[n] for n in wanted)
+
+    _untracked_below(list(holders), found, limit, seen, tracked)
     objs = gc.get_objects()
-    end, chunk = len(objs), 16384
-    fresh: list[Any] = list(holders)
-    while end > 0:
-        start = max(0, end - chunk)
-        for i in range(end - 1, start - 1, -1):  # the gc appends survivors: newest last
-            o = objs[i]
+    newest_first = reversed(objs)  # the gc appends survivors: newest last
+    chunk = 16384
+    fresh: list[Any] = []
+    plain = type
+    while not done():
+        part = list(islice(newest_first, chunk))
+        if not part:
+            break
+        for o in part:
             tp = type(o)
-            key = id(tp)
-            if key not in names:
-                is_class = _FLAGS(tp) & _TYPE_SUBCLASS
-                names[key] = None if is_class or name_of(tp) not in found else name_of(tp)
-            name = names[key]
+            if type(tp) is plain:
+                known = by_type.get(tp)
+                if known is None:
+                    known = by_type[tp] = describe(tp)
+            else:
+                key = id(tp)
+                known = by_id.get(key)
+                if known is None:
+                    known = by_id[key] = describe(tp)
+            name = known[0]
             if raw_tb(o) is not None:
                 fresh.append(o)
                 if name is not None and len(found[name]) < limit:
                     found[name].append(o)
             elif name is not None:
-                if preheader_traceback(o) is not None:
+                if known[1] and preheader_traceback(o) is not None:
                     fresh.append(o)
                     if len(found[name]) < limit:
                         found[name].append(o)
                 elif len(fallback) < limit * 10:
                     fallback.append(o)  # from a free list, made before tracing: no trace
-        end, chunk = start, chunk * 2
-        _untracked_below(fresh, found, limit, seen)
+        part.clear()
+        chunk *= 2
+        _untracked_below(fresh, found, limit, seen, tracked)
         fresh.clear()
-        if all(len(v) >= limit for v in found.values()):
-            break
-    names.clear()
+    by_type.clear()
+    by_id.clear()
+    del newest_first
     objs.clear()
     for o in fallback:
         name = name_of(type(o))
@@ -159,11 +206,12 @@ def _traced_objects(wanted: set[str], holders: list[Any], limit: int) -> dict[st
 
 
 def _untracked_below(
-    fresh: list[Any], found: dict[str, list[Any]], limit: int, seen: set[int]
+    fresh: list[Any], found: dict[str, list[Any]], limit: int, seen: set[int], tracked: set[str]
 ) -> None:
     """Untracked objects of the wanted types made under tracing, found a few
-    hops below the new objects (and the growing holders)."""
-    untracked = {n for n, v in found.items() if len(v) < limit}
+    hops below the new objects (or the growing holders). Types met in the
+    gc list that the gc always tracks are not looked for here."""
+    untracked = {n for n, v in found.items() if len(v) < limit and n not in tracked}
     if not untracked or len(seen) > 500_000:
         return
     raw_tb, name_of = _tracemalloc_raw, type_name

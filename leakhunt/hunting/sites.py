@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import math
 import os
 import sysconfig
 import tracemalloc
@@ -124,7 +125,14 @@ def trace_sites(
         for _ in range(calls):
             fn()
         collect_garbage()
-        found = traced_objects(wanted, holders)
+        # how many leaked objects of each type the traced calls made at
+        # least (a rate is an average: one every third call may make one in
+        # four calls): the search may end once it has found them
+        expect: dict[str, int] = {}
+        for x in leaks:
+            n = max(1, math.floor(x.per_iteration * calls))
+            expect[x.type_name] = max(expect.get(x.type_name, 0), n)
+        found = traced_objects(wanted, holders, expect=expect)
         holders.clear()
         out: dict[str, AllocationSite] = {}
         for name, objs in found.items():

@@ -104,7 +104,8 @@ struct graphbuf_s {
     ptrmap key_labels;     /* dict key object -> label id */
     ptrmap attr_labels;    /* attribute name object -> label id */
     ptrmap static_labels;  /* C string literal -> label id */
-    uint32_t index_labels[1024];
+    uint32_t *index_labels; /* [i] -> label id + 1, for i < LH_MAX_INDEX_LABELS */
+    int64_t lbl_any_index;  /* [*] + 1: an index past them */
     PyObject *type_list;   /* list of type objects, by type index */
     /* candidates for the current parent */
     lh_cand cand[LH_MAX_CAND];
@@ -162,13 +163,33 @@ g_slabel(graphbuf *g, const char *text)
     return id;
 }
 
+/* [i] labels name list and tuple items. One label per distinct index, made
+ * once and then read from a table: past LH_MAX_INDEX_LABELS, an index is
+ * labelled [*] (a list of 3 million rows would otherwise make 3 million
+ * label strings, formatted and looked up in a dict once per edge: a third
+ * of a graph walk's time). The named labels of dict keys and attributes
+ * are bounded the same way (LH_MAX_NAMED_LABELS). */
+#define LH_MAX_INDEX_LABELS 65536
+
 static int64_t
 g_label_index(graphbuf *g, Py_ssize_t i)
 {
     int64_t id;
-    if (i < 1024 && g->index_labels[i]) return g->index_labels[i] - 1;
+    if (i >= LH_MAX_INDEX_LABELS) {
+        if (g->lbl_any_index == 0) {
+            id = g_label(g, "[*]");
+            if (id < 0) return -1;
+            g->lbl_any_index = id + 1;
+        }
+        return g->lbl_any_index - 1;
+    }
+    if (g->index_labels == NULL) {
+        g->index_labels = (uint32_t *)PyMem_RawCalloc(LH_MAX_INDEX_LABELS, sizeof(uint32_t));
+        if (g->index_labels == NULL) { PyErr_NoMemory(); return -1; }
+    }
+    if (g->index_labels[i]) return g->index_labels[i] - 1;
     id = g_label_obj(g, PyUnicode_FromFormat("[%zd]", i));
-    if (id >= 0 && i < 1024) g->index_labels[i] = (uint32_t)id + 1;
+    if (id >= 0) g->index_labels[i] = (uint32_t)id + 1;
     return id;
 }
 
@@ -1102,6 +1123,8 @@ graphbuf_free(graphbuf *g)
     big_free(g->labels, (size_t)g->ecap * sizeof(uint32_t));
     PyMem_RawFree(g->tmp_t);
     PyMem_RawFree(g->tmp_l);
+    PyMem_RawFree(g->index_labels);
+    g->index_labels = NULL;
     ptrmap_free(&g->key_labels);
     ptrmap_free(&g->attr_labels);
     ptrmap_free(&g->static_labels);

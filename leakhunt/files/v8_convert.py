@@ -125,11 +125,14 @@ def _interfaces(
     strings = h.strings
     by_name: dict[str, int] = {}
 
+    def text(i: int) -> str:  # a name past the string table reads as its number
+        return strings[i] if i < len(strings) else str(i)
+
     def name_of(v: int) -> Optional[str]:
         props = [
-            strings[k & 0xFFFFFFFF]
+            text(k & 0xFFFFFFFF)
             for k in keys[offsets[v] : offsets[v + 1]]
-            if k >> 32 == prop and strings[k & 0xFFFFFFFF] != "__proto__"
+            if k >> 32 == prop and text(k & 0xFFFFFFFF) != "__proto__"
         ]
         if not props:
             return None

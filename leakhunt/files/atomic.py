@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable, Iterable
+from typing import Optional, Union
 
 __all__ = ["FILE_MODE", "DIR_MODE", "atomic_write", "make_dirs", "open_new"]
 
@@ -106,26 +108,48 @@ def open_new(path: str, first: bytes = b"", *, mode: int = FILE_MODE) -> int:
     return fd
 
 
-def atomic_write(path: str, data: bytes, *, clobber: bool = True, mode: int = FILE_MODE) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same
-    directory and a rename, so ``path`` is either absent, unchanged, or
-    complete. With ``clobber=False`` an existing ``path`` raises
-    FileExistsError (the hard link that publishes the file refuses to
-    replace one). Raises OSError as the system reports it."""
+def atomic_write(
+    path: str,
+    data: Union[bytes, Iterable[bytes]],
+    *,
+    clobber: bool = True,
+    mode: int = FILE_MODE,
+    next_path: Optional[Callable[[], str]] = None,
+) -> str:
+    """Write ``data`` (bytes, or chunks of bytes written as they come, so a
+    big file need not be held whole) to ``path`` through a temporary file
+    in the same directory and a rename, so ``path`` is either absent,
+    unchanged, or complete. With ``clobber=False`` an existing ``path``
+    raises FileExistsError (the hard link that publishes the file refuses
+    to replace one), unless ``next_path`` names another path in the same
+    directory to try. Returns the path written. Raises OSError as the
+    system reports it."""
+    chunks: Iterable[bytes] = (data,) if isinstance(data, (bytes, bytearray)) else data
     if _device(path):
         with os.fdopen(_open_device(path), "wb") as f:
-            f.write(data)
-        return
+            for chunk in chunks:
+                f.write(chunk)
+        return path
     fd, tmp = _create_tmp(path, mode)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            for chunk in chunks:
+                f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
         if clobber:
             os.replace(tmp, path)
         else:
-            os.link(tmp, path)  # atomic, and refuses to overwrite
+            for _ in range(1000):
+                try:
+                    os.link(tmp, path)  # atomic, and refuses to overwrite
+                    break
+                except FileExistsError:
+                    if next_path is None:
+                        raise
+                    path = next_path()
+            else:
+                raise FileExistsError(f"{path}: no free name after 1000 tries")
             os.unlink(tmp)
     except BaseException:
         try:
@@ -133,3 +157,4 @@ def atomic_write(path: str, data: bytes, *, clobber: bool = True, mode: int = FI
         except OSError:
             pass
         raise
+    return path

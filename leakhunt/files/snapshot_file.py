@@ -19,6 +19,8 @@ import gzip
 import json
 import os
 import re
+import zlib
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any, Optional
 
@@ -93,8 +95,10 @@ def clean_text(text: str) -> str:
     return text
 
 
-def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
-    """The JSON document for ``s`` (see docs/snapshot-format.md)."""
+def snapshot_to_dict(s: Snapshot, *, placeholders: bool = False) -> dict[str, Any]:
+    """The JSON document for ``s`` (see docs/snapshot-format.md); with
+    ``placeholders``, its graph arrays stand in for themselves (see
+    graph_section.graph_to_doc)."""
     return {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION if s.graph is not None else FORMAT_VERSION_NO_GRAPH,
@@ -128,26 +132,54 @@ def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
         },
         "totals": {"count": s.total_count, "size": s.total_size},
         "types": [{"name": clean_text(t.name), "count": t.count, "size": t.size} for t in s.types],
-        **({} if s.graph is None else {"graph": _graph_section().graph_to_doc(s.graph)}),
+        **(
+            {}
+            if s.graph is None
+            else {"graph": _graph_section().graph_to_doc(s.graph, placeholders=placeholders)}
+        ),
     }
 
 
-def _encode(s: Snapshot, compress: bool) -> bytes:
-    text = json.dumps(snapshot_to_dict(s), separators=(",", ":"), ensure_ascii=False)
-    data = text.encode("utf-8")
-    if compress:
-        # mtime=0: the same snapshot always gives the same bytes. A graph's
-        # arrays are compressed already; squeezing them again is slow.
-        level = 6 if s.graph is None else 1
-        data = gzip.compress(data, compresslevel=level, mtime=0)
-    return data
+def _encode(s: Snapshot, compress: bool) -> Iterator[bytes]:
+    """The file's bytes, in chunks. A graph's arrays are compressed and
+    written one at a time in their place in the JSON text: the whole text
+    of a 20M-object graph, its UTF-8 copy and its gzip copy (600 MB) are
+    never held at once."""
+    # mtime=0: the same snapshot always gives the same bytes. A graph's
+    # arrays are compressed already; squeezing them again is slow.
+    level = 6 if s.graph is None else 1
+    deflate = zlib.compressobj(level, zlib.DEFLATED, 31) if compress else None  # 31: gzip
+
+    def out(text: str) -> bytes:
+        data = text.encode("utf-8")
+        return deflate.compress(data) if deflate is not None else data
+
+    gs = _graph_section() if s.graph is not None else None
+    doc = snapshot_to_dict(s, placeholders=gs is not None)
+    text = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    del doc
+    if gs is not None and s.graph is not None:
+        graph = s.graph
+        names = [n for n in ("ids", "types", "sizes", "lengths", "offsets", "targets", "labels")
+                 if getattr(graph, n) is not None]  # fmt: skip
+        marks = [json.dumps(gs.PLACEHOLDER.format(n), ensure_ascii=False)[1:-1] for n in names]
+        if all(text.count(m) == 1 for m in marks):  # no name in the heap can fake one
+            for name, mark in zip(names, marks, strict=True):
+                head, text = text.split(mark, 1)
+                yield out(head)
+                for piece in gs.base64_pieces(getattr(graph, name)):
+                    yield out(piece)
+        else:  # pragma: no cover - a heap name containing a placeholder
+            text = json.dumps(snapshot_to_dict(s), separators=(",", ":"), ensure_ascii=False)
+    yield out(text)
+    if deflate is not None:
+        yield deflate.flush()
 
 
 def write_snapshot(s: Snapshot, path: str) -> str:
     """Write ``s`` to ``path`` atomically (gzip when it ends in ``.gz``);
     an existing file is replaced. Returns ``path``."""
-    atomic_write(path, _encode(s, path.endswith(".gz")), clobber=True)
-    return path
+    return atomic_write(path, _encode(s, path.endswith(".gz")), clobber=True)
 
 
 def _slug(label: Optional[str]) -> str:
@@ -175,15 +207,14 @@ def write_snapshot_in(s: Snapshot, directory: str) -> str:
     """Write ``s`` into ``directory`` under the next free sequence number.
     Two processes writing at once never overwrite each other."""
     make_dirs(directory)
-    data = _encode(s, True)
-    for _ in range(1000):
-        path = next_snapshot_path(directory, s.label)
-        try:
-            atomic_write(path, data, clobber=False)
-            return path
-        except FileExistsError:
-            continue
-    raise OSError(f"{directory}: could not find a free snapshot file name")
+
+    def free() -> str:
+        return next_snapshot_path(directory, s.label)
+
+    try:
+        return atomic_write(free(), _encode(s, True), clobber=False, next_path=free)
+    except FileExistsError:
+        raise OSError(f"{directory}: could not find a free snapshot file name") from None
 
 
 # ---------------------------------------------------------------- reading

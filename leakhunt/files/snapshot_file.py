@@ -45,7 +45,7 @@ __all__ = [
 FORMAT_NAME = "leakhunt.snapshot"
 #: major.minor: a reader accepts any minor of its major (unknown fields are
 #: ignored) and refuses a newer major.
-FORMAT_VERSION = "1.1"
+FORMAT_VERSION = "1.2"
 #: What a snapshot without an object graph is written as (readable by 1.0).
 FORMAT_VERSION_NO_GRAPH = "1.0"
 SUFFIX = ".lhs.json.gz"
@@ -167,7 +167,7 @@ def _encode(s: Snapshot, compress: bool) -> Iterator[bytes]:
             for name, mark in zip(names, marks, strict=True):
                 head, text = text.split(mark, 1)
                 yield out(head)
-                for piece in gs.base64_pieces(getattr(graph, name)):
+                for piece in gs.base64_pieces(getattr(graph, name), name in gs.DELTA):
                     yield out(piece)
         else:  # pragma: no cover - a heap name containing a placeholder
             text = json.dumps(snapshot_to_dict(s), separators=(",", ":"), ensure_ascii=False)

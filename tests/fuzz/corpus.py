@@ -190,12 +190,18 @@ def mutate_bytes(data: bytes, rng: random.Random) -> bytes:
     return bytes(b)
 
 
-def _encode_array(values: bytes, code: str, count: int) -> dict[str, Any]:
-    return {
-        "type": code,
-        "count": count,
-        "zlib_base64": base64.b64encode(zlib.compress(values)).decode(),
-    }
+def _data_key(spec: Any) -> str:
+    """The key of an array's data: ``zlib_base64``, or (format 1.2's
+    offsets and targets) ``zlib_base64_delta``."""
+    return (
+        "zlib_base64_delta"
+        if isinstance(spec, dict) and "zlib_base64_delta" in spec
+        else "zlib_base64"
+    )
+
+
+def _encode_array(values: bytes, code: str, count: int, key: str = "zlib_base64") -> dict[str, Any]:
+    return {"type": code, "count": count, key: base64.b64encode(zlib.compress(values)).decode()}
 
 
 def mutate_graph(doc: dict[str, Any], rng: random.Random) -> str:
@@ -208,36 +214,37 @@ def mutate_graph(doc: dict[str, Any], rng: random.Random) -> str:
     name = rng.choice(sorted(arrays))
     spec = arrays[name]
     code = spec["type"]
-    a = array(code, zlib.decompress(base64.b64decode(spec["zlib_base64"])))
+    key = _data_key(spec)
+    a = array(code, zlib.decompress(base64.b64decode(spec[key])))
     n = len(a)
     roll = rng.randrange(14)
     if roll == 0:
         spec["count"] = rng.choice([n + 1, n - 1, n * 1000, 2**40, 2**63, -1, 0])
     elif roll == 1:  # a bomb: zeros whose count is honest
         count = rng.choice([10**6, 10**7, 5 * 10**7])
-        arrays[name] = _encode_array(bytes(count * a.itemsize), code, count)
+        arrays[name] = _encode_array(bytes(count * a.itemsize), code, count, key)
     elif roll == 2:  # a bomb whose count is small
-        arrays[name] = _encode_array(bytes(10**7 * a.itemsize), code, n)
+        arrays[name] = _encode_array(bytes(10**7 * a.itemsize), code, n, key)
     elif roll == 3 and n:
         for _ in range(rng.randrange(1, 10)):
             a[rng.randrange(n)] = rng.choice([0, 1, n, n + 1, 2 ** (8 * a.itemsize) - 1])
-        arrays[name] = _encode_array(a.tobytes(), code, n)
+        arrays[name] = _encode_array(a.tobytes(), code, n, key)
     elif roll == 4 and n > 1:
         a.reverse()
-        arrays[name] = _encode_array(a.tobytes(), code, n)
+        arrays[name] = _encode_array(a.tobytes(), code, n, key)
     elif roll == 5 and n:
         cut = rng.randrange(n)
-        arrays[name] = _encode_array(a[:cut].tobytes(), code, cut)
+        arrays[name] = _encode_array(a[:cut].tobytes(), code, cut, key)
     elif roll == 6:
         other = rng.choice(sorted(arrays))
         arrays[name], arrays[other] = arrays[other], arrays[name]
     elif roll == 7:
         spec["type"] = rng.choice(["Q", "I", "B", "d", "x", 1, None])
     elif roll == 8:
-        spec["zlib_base64"] = rng.choice(["", "!!!", "AAAA", base64.b64encode(b"junk").decode()])
+        spec[key] = rng.choice(["", "!!!", "AAAA", base64.b64encode(b"junk").decode()])
     elif roll == 9 and n:
         rng.shuffle(a)  # type: ignore[arg-type]
-        arrays[name] = _encode_array(a.tobytes(), code, n)
+        arrays[name] = _encode_array(a.tobytes(), code, n, key)
     elif roll == 10:
         key = rng.choice(["type_names", "label_names", "roots"])
         g[key] = rng.choice([[], None, [1, 2], [["x"]], [[10**9, "r"]], [[-1, "r"]], g[key] * 3])

@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -152,7 +153,7 @@ def test_graph_snapshot_round_trip(tmp_path: Path) -> None:
     s = leakhunt.snapshot("g", path=tmp_path / "g.lhs.json.gz", graph=True)
     assert s.path is not None and s.graph is not None
     back = leakhunt.load(s.path)
-    assert back.format_version == "1.1"
+    assert back.format_version == "1.2"
     assert back.graph == s.graph
     assert back.graph is not None and back.graph.n == s.total_count
 
@@ -165,7 +166,7 @@ def test_graph_section_damage_is_one_line(tmp_path: Path) -> None:
     )
     s = Snapshot("x", (TypeStat("dict", 1, 232),), 1.0, 2.0, 3, "3.11.7", "0.1.0", graph=g)
     doc = storage.snapshot_to_dict(s)
-    doc["graph"]["arrays"]["targets"]["zlib_base64"] = "!!!"  # type: ignore[index]
+    doc["graph"]["arrays"]["targets"]["zlib_base64_delta"] = "!!!"  # type: ignore[index]
     p = _write(tmp_path / "bad.lhs.json.gz", doc)
     with pytest.raises(SnapshotFileError, match=r"graph\.arrays\.targets") as e:
         storage.read_snapshot(p)
@@ -207,3 +208,58 @@ def test_writing_the_first_file_leaves_nothing_the_next_snapshot_counts(tmp_path
         [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def _wrapping_graph() -> Any:
+    from leakhunt.model import HeapGraph
+
+    # ids that go down and up (differences wrap below zero), a node with
+    # no edges, edges back to node 0 (targets go down too)
+    return HeapGraph.from_edges(
+        ["module", "dict", "list", "str"], [72, 232, 56, 50],
+        [(0, 1, ".__dict__"), (1, 2, "['x']"), (2, 0, "[0]"), (2, 3, "[1]"), (1, 3, "<key>")],
+        [(0, "module m")],
+        ids=[2**64 - 16, 16, 2**40, 32],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_delta_coded_arrays_round_trip_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compiled: bool
+) -> None:
+    # GIVEN a graph whose arrays go down as well as up, written by the
+    # compiled difference coder or its Python twin
+    from leakhunt.files import graph_section
+
+    if not compiled:
+        monkeypatch.setattr(graph_section, "_c_delta_encode", None)
+        monkeypatch.setattr(graph_section, "_c_delta_decode", None)
+    elif graph_section._c_delta_encode is None:
+        pytest.skip("no compiled coder")
+    g = _wrapping_graph()
+    s = Snapshot("x", (TypeStat("dict", 1, 232),), 1.0, 2.0, 3, "3.11.7", "0.1.0", graph=g)
+    p = storage.write_snapshot(s, str(tmp_path / "d.lhs.json.gz"))
+    doc = json.loads(gzip.decompress(Path(p).read_bytes()))
+    # THEN offsets and targets are stored as differences, the rest as is
+    kinds = {k: [x for x in v if x.startswith("zlib")] for k, v in doc["graph"]["arrays"].items()}
+    assert kinds["offsets"] == kinds["targets"] == ["zlib_base64_delta"]
+    assert kinds["ids"] == kinds["labels"] == ["zlib_base64"]
+    # and the graph read back is the graph written
+    assert storage.read_snapshot(p).graph == g
+
+
+def test_format_1_1_graphs_still_read(tmp_path: Path) -> None:
+    # GIVEN a graph file as leakhunt 1.1 wrote it: every array as it is
+    from leakhunt.files import graph_section
+
+    g = _wrapping_graph()
+    s = Snapshot("x", (TypeStat("dict", 1, 232),), 1.0, 2.0, 3, "3.11.7", "0.1.0", graph=g)
+    doc = storage.snapshot_to_dict(s)
+    doc["format_version"] = "1.1"
+    for name, spec in doc["graph"]["arrays"].items():
+        spec.pop("zlib_base64_delta", None)
+        spec["zlib_base64"] = "".join(graph_section.base64_pieces(getattr(g, name), False))
+    p = _write(tmp_path / "old.lhs.json.gz", doc)
+    # THEN it reads as the same graph
+    back = storage.read_snapshot(p)
+    assert back.graph == g and back.format_version == "1.1"

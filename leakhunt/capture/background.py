@@ -42,6 +42,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import LeakhuntWarning
+from ..files import snapshot_file as storage
 from ..model import owned
 
 if TYPE_CHECKING:
@@ -214,6 +215,7 @@ def _child(
         # to the process group ends the child, SIGINT too.
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2, signal.SIGHUP):
             _signal.signal(sig, _signal.SIG_DFL)  # no isinstance() on the old handler
+        storage.COMPRESS_THREADS = 1  # the child starts no thread
         reason, extra = memory_check(graph)
         if reason is not None:
             os.write(wfd, b"error " + reason.encode("utf-8", "replace"))

@@ -13,7 +13,8 @@ snapshots, graphs and reports describe a program's memory.
 >>> import os, tempfile
 >>> d = tempfile.mkdtemp()
 >>> p = os.path.join(d, "out.txt")
->>> atomic_write(p, b"hello")
+>>> atomic_write(p, b"hello") == p
+True
 >>> with open(p, "rb") as f:
 ...     f.read(), oct(os.stat(p).st_mode & 0o777)
 (b'hello', '0o600')

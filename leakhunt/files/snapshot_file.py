@@ -19,6 +19,7 @@ import gzip
 import json
 import os
 import re
+import threading
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -150,22 +151,48 @@ COMPRESS_THREADS = 2
 def _array_texts(graph: Any, names: list[str]) -> Iterator[Iterable[str]]:
     """Each array's base64 text, in pieces, in ``names``' order. With
     threads, every array is handed out at once and each text is kept until
-    written: the texts of all the arrays, at most the file's size again."""
+    written: the texts of all the arrays, at most the file's size again.
+    Plain threads (threading is loaded with leakhunt): importing
+    concurrent.futures here would add a dozen modules to the heap between
+    two snapshots, and a diff would show them."""
     gs = _graph_section()
     if COMPRESS_THREADS <= 1:
         for name in names:
             yield gs.base64_pieces(getattr(graph, name), name in gs.DELTA)
         return
-    from concurrent.futures import ThreadPoolExecutor
+    texts: list[Optional[list[str]]] = [None] * len(names)
+    failed: list[BaseException] = []
+    done = [threading.Event() for _ in names]
 
-    def text(name: str) -> list[str]:
-        return list(gs.base64_pieces(getattr(graph, name), name in gs.DELTA))
+    def work(first: int) -> None:
+        for i in range(first, len(names), COMPRESS_THREADS):
+            try:
+                if not failed:
+                    name = names[i]
+                    texts[i] = list(gs.base64_pieces(getattr(graph, name), name in gs.DELTA))
+            except BaseException as e:  # handed to the writer, which raises it
+                failed.append(e)
+            finally:
+                done[i].set()
 
-    with ThreadPoolExecutor(COMPRESS_THREADS, thread_name_prefix="leakhunt-compress") as pool:
-        futures = [pool.submit(text, name) for name in names]
-        for f in futures:
-            yield f.result()
-            f.cancel()
+    workers = [
+        threading.Thread(target=work, args=(k,), name="leakhunt-compress", daemon=True)
+        for k in range(COMPRESS_THREADS)
+    ]
+    for t in workers:
+        t.start()
+    try:
+        for i in range(len(names)):
+            done[i].wait()
+            if failed:
+                raise failed[0]
+            text = texts[i]
+            texts[i] = None
+            yield text or []
+    finally:
+        failed.append(GeneratorExit())  # the workers stop at their next array
+        for t in workers:
+            t.join()
 
 
 def _encode(s: Snapshot, compress: bool) -> Iterator[bytes]:

@@ -148,7 +148,7 @@ def _earlier_rows(out: Path, kinds: set[str]) -> dict[str, str]:
     for kind, title in TITLES.items():
         for line in text.splitlines():
             if kind not in kinds and line.startswith(f"| {title} |"):
-                cells = line.strip().strip("|").split(" | ")
+                cells = [c.strip() for c in line.strip().strip("|").split("|")]
                 if len(cells) == 9:  # before the run column
                     cells.append(date.group(1) if date else "earlier")
                 rows[kind] = "| " + " | ".join(cells) + " |"

@@ -177,18 +177,13 @@ def _traced_objects(
                 known = by_id.get(key)
                 if known is None:
                     known = by_id[key] = describe(tp)
-            name = known[0]
-            if raw_tb(o) is not None:
+            name, preheader = known
+            if raw_tb(o) is not None or (preheader and preheader_traceback(o) is not None):
                 fresh.append(o)
                 if name is not None and len(found[name]) < limit:
                     found[name].append(o)
-            elif name is not None:
-                if known[1] and preheader_traceback(o) is not None:
-                    fresh.append(o)
-                    if len(found[name]) < limit:
-                        found[name].append(o)
-                elif len(fallback) < limit * 10:
-                    fallback.append(o)  # from a free list, made before tracing: no trace
+            elif name is not None and len(fallback) < limit * 10:
+                fallback.append(o)  # from a free list, made before tracing: no trace
         part.clear()
         chunk *= 2
         _untracked_below(fresh, found, limit, seen, tracked)

@@ -27,7 +27,9 @@ from ..errors import SnapshotFileError
 from ..model.heapgraph import HeapGraph
 from .snapshot_file import clean_text
 
-__all__ = ["PLACEHOLDER", "base64_pieces", "graph_from_doc", "graph_to_doc"]
+__all__ = [
+    "PLACEHOLDER", "array_names", "array_pieces", "base64_pieces", "graph_from_doc", "graph_to_doc",
+]  # fmt: skip
 
 # field -> array typecode (Q: unsigned 64-bit, I: unsigned 32-bit)
 _ARRAYS = {
@@ -116,9 +118,14 @@ def _key(name: str) -> str:
     return "zlib_base64_delta" if name in DELTA else "zlib_base64"
 
 
-def _encode(name: str, a: array[int]) -> dict[str, Any]:
-    text = "".join(base64_pieces(a, name in DELTA))
-    return {"type": a.typecode, "count": len(a), _key(name): text}
+def array_names(g: HeapGraph) -> list[str]:
+    """The names of ``g``'s arrays, in the file's order (lengths may be None)."""
+    return [name for name in _ARRAYS if getattr(g, name) is not None]
+
+
+def array_pieces(g: HeapGraph, name: str) -> Iterator[str]:
+    """The base64 text of ``g``'s array ``name`` as the file stores it."""
+    return base64_pieces(getattr(g, name), name in DELTA)
 
 
 #: Stands for an array's base64 text in a document that is streamed
@@ -129,24 +136,18 @@ PLACEHOLDER = "\x00leakhunt-array:{}\x00"
 def graph_to_doc(g: HeapGraph, *, placeholders: bool = False) -> dict[str, Any]:
     """The JSON document of ``g``. With ``placeholders``, each array's text
     is :data:`PLACEHOLDER` with its name, for a writer that streams the
-    arrays in their place (:func:`base64_pieces`) rather than holding every
+    arrays in their place (:func:`array_pieces`) rather than holding every
     array's text, the whole JSON text and its compressed copy at once."""
-    if placeholders:
-        arrays = {
-            name: {
-                "type": getattr(g, name).typecode,
-                "count": len(getattr(g, name)),
-                _key(name): PLACEHOLDER.format(name),
-            }
-            for name in _ARRAYS
-            if getattr(g, name) is not None
+    arrays = {
+        name: {
+            "type": getattr(g, name).typecode,
+            "count": len(getattr(g, name)),
+            _key(name): (
+                PLACEHOLDER.format(name) if placeholders else "".join(array_pieces(g, name))
+            ),
         }
-    else:
-        arrays = {
-            name: _encode(name, getattr(g, name))
-            for name in _ARRAYS
-            if getattr(g, name) is not None
-        }
+        for name in array_names(g)
+    }
     return {
         "nodes": g.n,
         "edges": g.edge_count,

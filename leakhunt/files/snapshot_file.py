@@ -158,7 +158,7 @@ def _array_texts(graph: Any, names: list[str]) -> Iterator[Iterable[str]]:
     gs = _graph_section()
     if COMPRESS_THREADS <= 1:
         for name in names:
-            yield gs.base64_pieces(getattr(graph, name), name in gs.DELTA)
+            yield gs.array_pieces(graph, name)
         return
     texts: list[Optional[list[str]]] = [None] * len(names)
     failed: list[BaseException] = []
@@ -168,8 +168,7 @@ def _array_texts(graph: Any, names: list[str]) -> Iterator[Iterable[str]]:
         for i in range(first, len(names), COMPRESS_THREADS):
             try:
                 if not failed:
-                    name = names[i]
-                    texts[i] = list(gs.base64_pieces(getattr(graph, name), name in gs.DELTA))
+                    texts[i] = list(gs.array_pieces(graph, names[i]))
             except BaseException as e:  # handed to the writer, which raises it
                 failed.append(e)
             finally:
@@ -215,8 +214,7 @@ def _encode(s: Snapshot, compress: bool) -> Iterator[bytes]:
     del doc
     if gs is not None and s.graph is not None:
         graph = s.graph
-        names = [n for n in ("ids", "types", "sizes", "lengths", "offsets", "targets", "labels")
-                 if getattr(graph, n) is not None]  # fmt: skip
+        names = gs.array_names(graph)
         marks = [json.dumps(gs.PLACEHOLDER.format(n), ensure_ascii=False)[1:-1] for n in names]
         if all(text.count(m) == 1 for m in marks):  # no name in the heap can fake one
             for mark, pieces in zip(marks, _array_texts(graph, names), strict=True):

@@ -2,7 +2,20 @@
 the extension fails quietly (optional=True) and leakhunt uses its pure-Python
 walker, which gives identical results, only slower."""
 
+import os
+import sysconfig
+
 from setuptools import Extension, setup
+
+
+def _zlib() -> dict:
+    """Compile graph snapshots' streaming compression where zlib's header is
+    (Debian: zlib1g-dev); without it the walker hands arrays to Python."""
+    dirs = [sysconfig.get_config_var("INCLUDEDIR") or "", "/usr/include", "/usr/local/include"]
+    if any(os.path.exists(os.path.join(d, "zlib.h")) for d in dirs if d):
+        return {"define_macros": [("LH_HAVE_ZLIB", "1")], "libraries": ["z"]}
+    return {}
+
 
 setup(
     ext_modules=[
@@ -11,6 +24,7 @@ setup(
             sources=["leakhunt/capture/_walker.c"],
             depends=["leakhunt/capture/_graph.h", "leakhunt/capture/_cpython.h"],
             optional=True,
+            **_zlib(),
         ),
         # the hot loops of reading V8 heap snapshots (pure-Python twins in
         # leakhunt/files/v8_read.py and v8_convert.py)

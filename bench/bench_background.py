@@ -105,11 +105,23 @@ def worker(n: int, out: str) -> None:
         res["histogram"] = time.perf_counter() - t
         res["all_objects"] = sum(x.count for x in s.types)
         del s
+        # the peak extra memory of a graph snapshot: the peak RSS is reset
+        # first (Linux's clear_refs 5), so the heap's own build does not count
+        rss0 = _kb("/proc/self/status", "VmRSS")
+        res["graph_peak_extra"] = None
+        try:
+            with open("/proc/self/clear_refs", "w") as f:
+                f.write("5")
+        except OSError:
+            rss0 = None
         t = time.perf_counter()
         s = leakhunt.snapshot(
             "g", path=os.path.join(d, "fg.lhs.json.gz"), graph=True, collect=False
         )
         res["graph_in_process"] = time.perf_counter() - t
+        hwm = _kb("/proc/self/status", "VmHWM")
+        if rss0 is not None and hwm is not None:
+            res["graph_peak_extra"] = hwm - rss0
         res["graph_file"] = os.path.getsize(s.path) if s.path else None
         res["peak_rss_after_in_process"] = _kb("/proc/self/status", "VmHWM")
         del s
@@ -230,6 +242,10 @@ def _mb(x: Optional[float]) -> str:
     return "-" if x is None else f"{x / 2**20:,.0f} MiB"
 
 
+def _per_object(x: Optional[int], n: int) -> str:
+    return "-" if x is None else f"{_mb(x)} ({x / max(n, 1):.1f} B/object)"
+
+
 def _s(x: Optional[float], gc_s: float) -> str:
     return "-" if x is None else f"{x:.2f} s ({x / gc_s:.1f}x)"
 
@@ -250,10 +266,11 @@ def render(results: list[dict[str, Any]]) -> str:
         f"{os.cpu_count()} cores, Python {platform.python_version()}; other jobs may share it.",
         "",
         "| N rows | objects (all / gc) | RSS | gc.collect | histogram "
-        "| graph in process + write | background graph: returned / total | pause p50 / max "
+        "| graph in process + write | its peak extra memory "
+        "| background graph: returned / total | pause p50 / max "
         "| parent private dirty: before fork -> max during | child dirty max | child peak RSS "
         "| file |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
         g = r["gc_collect"]
@@ -261,6 +278,7 @@ def render(results: list[dict[str, Any]]) -> str:
             f"| {r['size']:,} | {r['all_objects']:,} / {r['objects']:,} | {_mb(r['rss'])} "
             f"| {g:.2f} s "
             f"| {_s(r['histogram'], g)} | {_s(r['graph_in_process'], g)} "
+            f"| {_per_object(r.get('graph_peak_extra'), r['all_objects'])} "
             f"| {r['fork_returned'] * 1000:.0f} ms / {r['background_total']:.2f} s "
             f"| {r['tick_p50_ms']:.1f} / {r['tick_max_ms']:.0f} ms "
             f"| {_mb(r['parent_private_dirty_base'])} -> {_mb(r['parent_private_dirty_max'])} "

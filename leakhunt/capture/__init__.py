@@ -58,11 +58,13 @@ try:
     _C_HISTOGRAM: Optional[Callable[..., Any]] = _walker.histogram
     _C_GRAPH: Optional[Callable[..., Any]] = _walker.graph
     _KNOWN_LAYOUTS = bool(getattr(_walker, "KNOWN_LAYOUTS", 1))
+    _PACKED_GRAPHS = bool(getattr(_walker, "PACKED_GRAPHS", 0))
     _LAYOUTS_CHECKED_UP_TO = str(getattr(_walker, "LAYOUTS_CHECKED_UP_TO", ""))
 except ImportError:  # no compiler at install time: the pure-Python twin
     _C_HISTOGRAM = None
     _C_GRAPH = None
     _KNOWN_LAYOUTS = True  # the twin reads no private layout
+    _PACKED_GRAPHS = False
     _LAYOUTS_CHECKED_UP_TO = ""
 
 __all__ = [
@@ -257,6 +259,7 @@ def take_snapshot(
     collect: bool = True,
     graph: bool = False,
     keys: str = "namespaces",
+    packed: bool = False,
     _probe_frames: tuple[Any, ...] = (),
 ) -> Snapshot:
     """Capture a Snapshot of the live heap without writing it anywhere.
@@ -267,7 +270,10 @@ def take_snapshot(
     needs the compiled walker; without it the graph is None (with a
     LeakhuntWarning). ``keys`` says which dict keys the graph's edge labels
     keep (see KEY_MODES): by default none of your data, only the names of
-    globals and attributes.
+    globals and attributes. ``packed=True`` keeps the graph's arrays
+    compressed as the walk writes them (a PackedHeapGraph: a few bytes per
+    object, each array inflated when first read): for a graph that is
+    written to a file.
 
     >>> s = take_snapshot("doc")
     >>> s.stat("dict").count > 0
@@ -313,7 +319,13 @@ def take_snapshot(
                 assert _C_GRAPH is not None
                 # the walker lists the objects itself (see _histogram)
                 res = _C_GRAPH(
-                    None, extra_roots, sys.getsizeof, _GC_HEAD, box.take(), KEY_MODES.index(keys)
+                    None,
+                    extra_roots,
+                    sys.getsizeof,
+                    _GC_HEAD,
+                    box.take(),
+                    KEY_MODES.index(keys),
+                    packed and _PACKED_GRAPHS,
                 )
                 rows, info, walker = res["rows"], res["info"], "c"
             else:
@@ -486,7 +498,7 @@ def _background(
     if reason is not None:
         _background_mod.warn_fallback(reason)
         handle = _background_mod.BackgroundSnapshot(label)
-        s = take_snapshot(label, collect=collect, graph=graph, keys=keys)
+        s = take_snapshot(label, collect=collect, graph=graph, keys=keys, packed=True)
         try:
             written: Optional[str] = _write(s, path)
             error = None
@@ -509,7 +521,7 @@ def _background(
         # the child's warnings would go to a stderr whose lock another
         # thread may hold: they are errors, reported on the pipe
         warnings.simplefilter("error")
-        s = take_snapshot(label, collect=False, graph=graph, keys=keys)
+        s = take_snapshot(label, collect=False, graph=graph, keys=keys, packed=True)
         return replace(s, pid=parent_pid, memory=parent_memory, gc=parent_gc)
 
     def save(s: Snapshot) -> Optional[str]:
@@ -615,7 +627,7 @@ def snapshot(
         if not save:
             raise LeakhuntError("snapshot(background=True) writes a file: save=False cannot apply")
         return _background(label, path, collect, graph, keys, time_limit)
-    s = take_snapshot(label, collect=collect, graph=graph, keys=keys)
+    s = take_snapshot(label, collect=collect, graph=graph, keys=keys, packed=save)
     if save:
         s = _save(s, path)
     for hook in tuple(SNAPSHOT_HOOKS):

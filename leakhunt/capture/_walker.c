@@ -39,6 +39,9 @@
 #if defined(__linux__)
 #include <sys/mman.h> /* the graph's growing arrays (see _graph.h) */
 #endif
+#ifdef LH_HAVE_ZLIB
+#include <zlib.h> /* graph snapshots compressed as they are walked (_graph.h) */
+#endif
 
 #ifndef Py_TPFLAGS_MANAGED_DICT
 #define Py_TPFLAGS_MANAGED_DICT 0
@@ -248,6 +251,7 @@ typedef struct {
 } walker;
 
 static PyObject *str_sizeof; /* interned "__sizeof__" */
+static PyTypeObject *lh_local_type; /* _thread._local (graph mode) */
 
 static int
 typetable_init(typetable *t)
@@ -979,27 +983,35 @@ done:
 }
 
 PyDoc_STRVAR(graph_doc,
-"graph(objs, extra_roots, getsizeof, gc_head, root_objs) -> dict\n\n"
+"graph(objs, extra_roots, getsizeof, gc_head, root_objs, keys=0, packed=False) -> dict\n\n"
 "The histogram walk of histogram(), with every counted object a node and\n"
-"every reference a labelled edge. Returns a dict: rows, info, ids, types,\n"
-"sizes, lengths, offsets, targets, labels (array.array: 'Q' for ids, sizes\n"
-"and offsets, 'I' for the others), type_objects, label_names, roots (node\n"
-"of each of root_objs, or -1).");
+"every reference a labelled edge, nodes numbered in address order. Returns\n"
+"a dict: rows, info, type_objects, label_names, roots (node of each of\n"
+"root_objs, or -1), and the arrays ids, types, sizes, lengths, offsets,\n"
+"targets, labels (array.array: 'Q' for ids, sizes and offsets, 'I' for the\n"
+"others); with packed, instead `packed`: {name: (count, zlib stream)} of\n"
+"each array as a snapshot file stores it (see graph_section).");
 
 static PyObject *
 graph(PyObject *self, PyObject *args)
 {
     PyObject *objs_arg, *extra_roots, *getsizeof, *root_objs;
     objset objs;
-    Py_ssize_t gc_head, i, n;
+    Py_ssize_t gc_head, i;
     walker w;
     graphbuf g;
     PyObject *rows = NULL, *result = NULL, *roots = NULL, *array_type = NULL;
+    int keys = 0, packed = 0;
 
-    int keys = 0;
-    if (!PyArg_ParseTuple(args, "OO!OnO!|i:graph", &objs_arg, &PyTuple_Type, &extra_roots,
-                          &getsizeof, &gc_head, &PyTuple_Type, &root_objs, &keys))
+    if (!PyArg_ParseTuple(args, "OO!OnO!|ip:graph", &objs_arg, &PyTuple_Type, &extra_roots,
+                          &getsizeof, &gc_head, &PyTuple_Type, &root_objs, &keys, &packed))
         return NULL;
+#ifndef LH_HAVE_ZLIB
+    if (packed) {
+        PyErr_SetString(PyExc_ValueError, "packed graphs need zlib at build time");
+        return NULL;
+    }
+#endif
     if (objset_get(objs_arg, &objs) < 0) return NULL;
     memset(&w, 0, sizeof(w));
     memset(&g, 0, sizeof(g));
@@ -1007,13 +1019,13 @@ graph(PyObject *self, PyObject *args)
     w.gc_head = gc_head;
     w.g = &g;
     g.keys_mode = keys;
+    g.packed = packed;
     w.list_refs = objs.list != NULL;
-    n = objs.n;
     g.label_ids = PyDict_New();
     g.label_list = PyList_New(0);
     g.type_list = PyList_New(0);
     if (g.label_ids == NULL || g.label_list == NULL || g.type_list == NULL) goto done;
-    {   /* already imported by leakhunt._graphcap: no new module appears */
+    if (!packed) { /* already imported by leakhunt._graphcap: no new module appears */
         PyObject *mod = PyImport_ImportModule("array");
         if (mod == NULL) goto done;
         array_type = PyObject_GetAttrString(mod, "array");
@@ -1032,7 +1044,10 @@ graph(PyObject *self, PyObject *args)
         g.lbl_key = (uint32_t)a; g.lbl_item = (uint32_t)b; g.lbl_dict = (uint32_t)c;
         g.lbl_class = (uint32_t)d;
     }
-    if (walk_start(&w, extra_roots, root_objs, (size_t)n * 2 + 1024) < 0 ||
+    /* pass 1: mark every object the walk meets (the bits are the visited
+     * set; the map of walk_start is not used) */
+    g.pass = 1;
+    if (walk_start(&w, extra_roots, root_objs, 16) < 0 ||
         ptrmap_add(&w.excluded, args, 0) < 0 || /* new, tracked, in the list */
         walk_objects(&w, &objs) < 0)
         goto done;
@@ -1045,35 +1060,52 @@ graph(PyObject *self, PyObject *args)
             goto done;
         }
     }
-    g_resolve(&w);
-
-    roots = PyList_New(PyTuple_GET_SIZE(root_objs));
-    if (roots == NULL) goto done;
-    for (i = 0; i < PyTuple_GET_SIZE(root_objs); i++) {
-        Py_ssize_t slot = ptrmap_find(&w.visited, PyTuple_GET_ITEM(root_objs, i));
-        PyObject *node = PyLong_FromSsize_t(slot >= 0 ? w.visited.vals[slot] : -1);
-        if (node == NULL) goto done;
-        PyList_SET_ITEM(roots, i, node);
+    /* pass 2: number the marked objects in address order, each with its
+     * edges, straight into the arrays or their streams */
+    if (hb_finish(&g.bits) < 0) {
+        PyErr_SetString(PyExc_SystemError, "leakhunt: graph marks miscounted");
+        goto done;
     }
-    if ((rows = walk_rows(&w)) == NULL) goto done;
-    /* The node map becomes the node addresses, then the arrays are handed
-     * over one at a time, each buffer freed as soon as its copy exists, so
-     * the peak stays near one graph, not two. */
-    g_ids_from_map(&w);
-    if (g_name_namespaces(&w) < 0) {
+    g.pass = 2;
+    if (g_sink_start(&g) < 0 || g_emit_all(&w) < 0) {
         if (!PyErr_Occurred()) PyErr_NoMemory();
         goto done;
     }
-    result = Py_BuildValue("{s:O,s:{s:n,s:n,s:n},s:O,s:O,s:O}", "rows", rows, "info", "tracked",
-                           w.n_tracked, "untracked", w.n_untracked, "excluded",
-                           (Py_ssize_t)w.excluded.used - 3, "type_objects", g.type_list,
-                           "label_names", g.label_list, "roots", roots);
+    if (g.n != g.bits.n) {
+        PyErr_SetString(PyExc_SystemError, "leakhunt: graph walk passes disagree on the nodes");
+        goto done;
+    }
+    roots = PyList_New(PyTuple_GET_SIZE(root_objs));
+    if (roots == NULL) goto done;
+    for (i = 0; i < PyTuple_GET_SIZE(root_objs); i++) {
+        PyObject *node = PyLong_FromLongLong(hb_rank(&g.bits, PyTuple_GET_ITEM(root_objs, i)));
+        if (node == NULL) goto done;
+        PyList_SET_ITEM(roots, i, node);
+    }
+    hb_free(&g.bits);
+    if ((rows = walk_rows(&w)) == NULL) goto done;
+    result = Py_BuildValue("{s:O,s:{s:n,s:n,s:n,s:n},s:O,s:O,s:O}", "rows", rows, "info",
+                           "tracked", w.n_tracked, "untracked", w.n_untracked, "excluded",
+                           (Py_ssize_t)w.excluded.used - 3, "dropped_edges", g.dropped,
+                           "type_objects", g.type_list, "label_names", g.label_list, "roots",
+                           roots);
     if (result == NULL) goto done;
+    if (packed) {
+        PyObject *streams = g_sink_packed(&g);
+        if (streams == NULL || PyDict_SetItemString(result, "packed", streams) < 0) {
+            Py_XDECREF(streams);
+            Py_CLEAR(result);
+            goto done;
+        }
+        Py_DECREF(streams);
+        goto done;
+    }
+    /* The arrays are handed over one at a time, each buffer freed as soon
+     * as its copy exists, so the peak stays near one graph, not two. */
 #define HANDOVER(key, code, buf, count, item, bytes)                            \
     do {                                                                         \
         PyObject *a_ = new_array(array_type, (code), (buf), (count), (item));    \
-        if ((bytes) == 0) PyMem_RawFree(buf); /* ids: from the node map */       \
-        else big_free((buf), (bytes));                                           \
+        big_free((buf), (bytes));                                                \
         (buf) = NULL;                                                            \
         if (a_ == NULL || PyDict_SetItemString(result, (key), a_) < 0) {         \
             Py_XDECREF(a_);                                                      \
@@ -1084,7 +1116,7 @@ graph(PyObject *self, PyObject *args)
     } while (0)
     HANDOVER("targets", "I", g.targets, g.e, 4, (size_t)g.ecap * 4);
     HANDOVER("labels", "I", g.labels, g.e, 4, (size_t)g.ecap * 4);
-    HANDOVER("ids", "Q", g.ids, g.n, 8, 0);
+    HANDOVER("ids", "Q", g.ids, g.n, 8, (size_t)g.cap * 8);
     HANDOVER("types", "I", g.types, g.n, 4, (size_t)g.cap * 4);
     HANDOVER("sizes", "Q", g.sizes, g.n, 4, (size_t)g.cap * 4);
     HANDOVER("lengths", "I", g.lengths, g.n, 4, (size_t)g.cap * 4);
@@ -1200,6 +1232,13 @@ PyInit__walker(void)
     gc_get_objects = PyObject_GetAttrString(gc, "get_objects");
     Py_DECREF(gc);
     if (gc_get_objects == NULL) return NULL;
+    {   /* threading.local's type: its per-thread dicts are namespaces */
+        PyObject *thread = PyImport_ImportModule("_thread");
+        if (thread == NULL) return NULL;
+        lh_local_type = (PyTypeObject *)PyObject_GetAttrString(thread, "_local");
+        Py_DECREF(thread);
+        if (lh_local_type == NULL) return NULL;
+    }
     {   /* once now, at import: whatever a first call sets up for itself
          * (an argument parser's tuple of keyword names) is made before the
          * first snapshot, not counted by it */
@@ -1218,6 +1257,13 @@ PyInit__walker(void)
             PyModule_AddIntConstant(m, "READS_GC_LISTS",
 #if LH_HAVE_GC_LISTS
                                     gc_generations != NULL
+#else
+                                    0
+#endif
+                                    ) < 0 ||
+            PyModule_AddIntConstant(m, "PACKED_GRAPHS",
+#ifdef LH_HAVE_ZLIB
+                                    1
 #else
                                     0
 #endif

@@ -139,6 +139,11 @@ def build_graph(
             seen.add(node)
             roots.append((node, printable(desc)))  # thread names are the program's
     type_names = tuple(type_name(tp) for tp in res["type_objects"])
+    label_names = printable_all(res["label_names"])  # shown escaped (leakhunt._text)
+    if "packed" in res:  # the arrays as the file stores them (graph_section)
+        from ..files.graph_section import PackedHeapGraph
+
+        return PackedHeapGraph(res.pop("packed"), type_names, label_names, tuple(roots))
     return HeapGraph(
         ids=arr("Q", "ids"),
         types=arr("I", "types"),
@@ -147,7 +152,7 @@ def build_graph(
         offsets=arr("Q", "offsets"),
         targets=arr("I", "targets"),
         labels=arr("I", "labels"),
-        label_names=printable_all(res["label_names"]),  # shown escaped (leakhunt._text)
+        label_names=label_names,
         roots=tuple(roots),
         lengths=arr("I", "lengths"),
         validate=False,

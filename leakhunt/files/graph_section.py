@@ -25,10 +25,12 @@ from typing import Any, Optional
 from .._text import printable, printable_all
 from ..errors import SnapshotFileError
 from ..model.heapgraph import HeapGraph
+from ..model.owned import owned
 from .snapshot_file import clean_text
 
 __all__ = [
-    "PLACEHOLDER", "array_names", "array_pieces", "base64_pieces", "graph_from_doc", "graph_to_doc",
+    "PLACEHOLDER", "PackedHeapGraph", "array_names", "array_pieces", "base64_pieces",
+    "graph_from_doc", "graph_to_doc",
 ]  # fmt: skip
 
 # field -> array typecode (Q: unsigned 64-bit, I: unsigned 32-bit)
@@ -42,6 +44,7 @@ _ARRAYS = {
     "labels": "I",
 }
 _LITTLE = sys.byteorder == "little"
+_FIELDS = (*_ARRAYS, "type_names", "label_names", "roots")
 
 
 #: Arrays stored as differences (``zlib_base64_delta``), modulo 2**bits.
@@ -103,8 +106,114 @@ def _zlib_chunks(a: array[int], delta: bool) -> Iterator[bytes]:
 def base64_pieces(a: array[int], delta: bool, piece: int = 3 << 20) -> Iterator[str]:
     """The base64 text of ``a``'s compressed bytes, in pieces (whole
     3-byte groups each, so the pieces join into the one text)."""
+    return _b64(_zlib_chunks(a, delta), piece)
+
+
+def _key(name: str) -> str:
+    return "zlib_base64_delta" if name in DELTA else "zlib_base64"
+
+
+@owned
+class PackedHeapGraph(HeapGraph):
+    """A HeapGraph whose arrays are kept as a snapshot file stores them:
+    the zlib streams the compiled walker wrote while it walked
+    (``_walker.graph(..., packed=True)``), so a graph snapshot never holds
+    its arrays uncompressed (issue 10: a few bytes per object, not 40).
+    Each array is inflated the first time it is read; writing the graph to
+    a file only copies the streams."""
+
+    _streams: dict[str, tuple[int, bytes]]
+    _inflated: dict[str, array[int]]
+
+    def __init__(
+        self,
+        streams: dict[str, tuple[int, bytes]],
+        type_names: tuple[str, ...],
+        label_names: tuple[str, ...],
+        roots: tuple[tuple[int, str], ...],
+    ) -> None:
+        for name in _ARRAYS:
+            count, data = streams[name]
+            if type(count) is not int or not isinstance(data, bytes):
+                raise TypeError(f"packed array {name!r} must be (count, bytes)")
+        n = streams["types"][0]
+        if streams["offsets"][0] != n + 1 or streams["labels"][0] != streams["targets"][0]:
+            raise ValueError("PackedHeapGraph: array counts disagree")
+        for node, _ in roots:
+            if not 0 <= node < n:
+                raise ValueError(f"PackedHeapGraph: root node {node} out of range 0..{n - 1}")
+        object.__setattr__(self, "_streams", dict(streams))
+        object.__setattr__(self, "_inflated", {})
+        object.__setattr__(self, "type_names", type_names)
+        object.__setattr__(self, "label_names", label_names)
+        object.__setattr__(self, "roots", roots)
+        object.__setattr__(self, "_reverse", None)
+
+    def __repr__(self) -> str:
+        return f"HeapGraph(n={self.n}, edges={self.edge_count}, roots={len(self.roots)})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, HeapGraph):
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in _FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]  # as HeapGraph's: arrays do not hash
+
+    @property
+    def n(self) -> int:
+        return int(self._streams["types"][0])
+
+    @property
+    def edge_count(self) -> int:
+        return int(self._streams["targets"][0])
+
+    def stream(self, name: str) -> tuple[int, bytes]:
+        """(count, zlib stream) of array ``name``, as the file stores it."""
+        count, data = self._streams[name]
+        return count, data
+
+    def inflate(self, name: str) -> array[int]:
+        """Array ``name``, inflated once and kept."""
+        a = self._inflated.get(name)
+        if a is None:
+            count, data = self._streams[name]
+            a = self._inflated[name] = _inflate(
+                "<graph>", name, _ARRAYS[name], count, data, name in DELTA
+            )
+        return a
+
+
+class _Inflated:
+    """An array of a PackedHeapGraph, read on first use."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        return self if obj is None else obj.inflate(self.name)
+
+
+for _name in _ARRAYS:  # class attributes, so mypy still sees HeapGraph's fields
+    setattr(PackedHeapGraph, _name, _Inflated(_name))
+del _name
+
+
+def array_names(g: HeapGraph) -> list[str]:
+    """The names of ``g``'s arrays, in the file's order (lengths may be None)."""
+    if isinstance(g, PackedHeapGraph):
+        return list(_ARRAYS)
+    return [name for name in _ARRAYS if getattr(g, name) is not None]
+
+
+def _count(g: HeapGraph, name: str) -> int:
+    if isinstance(g, PackedHeapGraph):
+        return g.stream(name)[0]
+    return len(getattr(g, name))
+
+
+def _b64(chunks: Iterator[bytes], piece: int) -> Iterator[str]:
     buf = bytearray()
-    for chunk in _zlib_chunks(a, delta):
+    for chunk in chunks:
         buf += chunk
         if len(buf) >= piece:
             k = len(buf) - len(buf) % 3
@@ -114,18 +223,13 @@ def base64_pieces(a: array[int], delta: bool, piece: int = 3 << 20) -> Iterator[
         yield base64.b64encode(buf).decode("ascii")
 
 
-def _key(name: str) -> str:
-    return "zlib_base64_delta" if name in DELTA else "zlib_base64"
-
-
-def array_names(g: HeapGraph) -> list[str]:
-    """The names of ``g``'s arrays, in the file's order (lengths may be None)."""
-    return [name for name in _ARRAYS if getattr(g, name) is not None]
-
-
-def array_pieces(g: HeapGraph, name: str) -> Iterator[str]:
+def array_pieces(g: HeapGraph, name: str, piece: int = 3 << 20) -> Iterator[str]:
     """The base64 text of ``g``'s array ``name`` as the file stores it."""
-    return base64_pieces(getattr(g, name), name in DELTA)
+    if isinstance(g, PackedHeapGraph):
+        data = g.stream(name)[1]
+        view = memoryview(data)
+        return _b64((view[i : i + piece] for i in range(0, len(data), piece)), piece)  # type: ignore[misc]
+    return base64_pieces(getattr(g, name), name in DELTA, piece)
 
 
 #: Stands for an array's base64 text in a document that is streamed
@@ -140,8 +244,8 @@ def graph_to_doc(g: HeapGraph, *, placeholders: bool = False) -> dict[str, Any]:
     array's text, the whole JSON text and its compressed copy at once."""
     arrays = {
         name: {
-            "type": getattr(g, name).typecode,
-            "count": len(getattr(g, name)),
+            "type": _ARRAYS[name],
+            "count": _count(g, name),
             _key(name): (
                 PLACEHOLDER.format(name) if placeholders else "".join(array_pieces(g, name))
             ),
@@ -205,14 +309,22 @@ def _spec(path: str, arrays: Any, name: str, code: str, *, optional: bool = Fals
 
 def _decode(path: str, name: str, code: str, count: int, data: str, delta: bool) -> array[int]:
     """The array, inflated to exactly the announced size and no further."""
+    try:
+        packed = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise SnapshotFileError(path, f"field 'graph.arrays.{name}': corrupt array data") from None
+    return _inflate(path, name, code, count, packed, delta)
+
+
+def _inflate(path: str, name: str, code: str, count: int, packed: bytes, delta: bool) -> array[int]:
     where = f"graph.arrays.{name}"
     a = array(code)
     want = count * a.itemsize
     try:
         d = zlib.decompressobj()
-        raw = d.decompress(base64.b64decode(data, validate=True), want + 1)
+        raw = d.decompress(packed, want + 1)
         whole = d.eof
-    except (binascii.Error, zlib.error, ValueError):
+    except (zlib.error, ValueError):
         raise SnapshotFileError(path, f"field '{where}': corrupt array data") from None
     if len(raw) != want or not whole:
         raise SnapshotFileError(path, f"field '{where}': {count} items announced, data disagrees")

@@ -156,7 +156,7 @@ def _array_texts(graph: Any, names: list[str]) -> Iterator[Iterable[str]]:
     concurrent.futures here would add a dozen modules to the heap between
     two snapshots, and a diff would show them."""
     gs = _graph_section()
-    if COMPRESS_THREADS <= 1:
+    if COMPRESS_THREADS <= 1 or isinstance(graph, gs.PackedHeapGraph):  # compressed already
         for name in names:
             yield gs.array_pieces(graph, name)
         return

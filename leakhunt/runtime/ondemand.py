@@ -342,7 +342,7 @@ class _Handler:
                 if path is None and error is None:
                     error = f"could not write a snapshot in {self.directory}"
             else:
-                s = capture.take_snapshot("signal", graph=self.graph, keys=self.keys)
+                s = capture.take_snapshot("signal", graph=self.graph, keys=self.keys, packed=True)
                 try:
                     path = os.path.abspath(write_snapshot_in(s, self.directory))
                 except OSError as e:  # the reason goes to `leakhunt snapshot`

@@ -1,12 +1,15 @@
 """The compiled graph capture against a reference built in Python: every
 edge of the objects a test builds, with its label and its target, as
-Python's own introspection lists them. The walker numbers edge targets
-while walking (map slots, renumbered when the map grows, resolved at the
-end); a target resolved to the wrong node would show here."""
+Python's own introspection lists them. The walker marks every object in a
+first pass and numbers them in address order in a second, where an edge's
+target is the rank of its bit (_graph.h); a target ranked wrong would show
+here, in memory and in the compressed streams a snapshot file gets."""
 
 from __future__ import annotations
 
+import itertools
 import random
+import sys
 from collections import Counter
 from typing import Any
 
@@ -14,6 +17,7 @@ import pytest
 
 import leakhunt
 from leakhunt import capture
+from leakhunt.files.graph_section import PackedHeapGraph
 from leakhunt.model import HeapGraph
 
 pytestmark = pytest.mark.skipif(
@@ -86,13 +90,15 @@ def _heap(seed: int, n: int) -> list[Any]:
     return made
 
 
+@pytest.mark.parametrize("packed", [False, True], ids=["in-memory", "packed"])
 @pytest.mark.parametrize("seed", [1, 2])
-def test_captured_edges_match_python_introspection(seed: int) -> None:
+def test_captured_edges_match_python_introspection(seed: int, packed: bool) -> None:
     # GIVEN a few thousand random objects that share leaves and each other
     made = _heap(seed, 3000)
-    # WHEN a graph snapshot is taken
-    g = leakhunt.snapshot("ref", save=False, graph=True, keys="all").graph  # every label
+    # WHEN a graph snapshot is taken (kept in memory, or packed as for a file)
+    g = capture.take_snapshot("ref", graph=True, keys="all", packed=packed).graph  # every label
     assert g is not None
+    assert isinstance(g, PackedHeapGraph) == packed
     # THEN each object's edges are exactly what Python lists
     wanted = {id(o) for o in made}
     node_of = {i: node for node, i in enumerate(g.ids) if i in wanted}
@@ -114,6 +120,49 @@ def test_captured_edges_match_python_introspection(seed: int) -> None:
     # AND every node id is a distinct object, and the roots include this module
     assert len(set(g.ids)) == g.n
     assert any(desc == f"module {__name__}" for _, desc in g.roots)
+
+
+def _walk(packed: bool) -> dict[str, Any]:
+    walker = capture._C_GRAPH
+    assert walker is not None
+    return walker(None, (), sys.getsizeof, capture._GC_HEAD, (), 2, packed)
+
+
+def test_nodes_are_numbered_in_address_order_with_every_edge_kept() -> None:
+    # GIVEN a heap with shared and nested untracked objects
+    made = _heap(3, 2000)
+    # WHEN the walker captures it both ways
+    mem, packed = _walk(False), _walk(True)
+    # THEN node numbers follow the addresses, and no edge lost its target
+    ids = mem["ids"]
+    assert all(a < b for a, b in itertools.pairwise(ids))
+    assert mem["info"]["dropped_edges"] == packed["info"]["dropped_edges"] == 0
+    # AND the streams are the file's arrays: they inflate to what memory got
+    # (the heap barely moved between the two walks: the same objects)
+    g = PackedHeapGraph(packed["packed"], ("t",) * 10**4, ("l",) * 10**6, ())
+    assert g.n == len(g.ids) and g.edge_count == len(g.targets) == len(g.labels)
+    assert all(a < b for a, b in itertools.pairwise(g.ids))
+    common = set(ids) & set(g.ids)
+    assert len(common) > 0.99 * len(ids)
+    assert {id(o) for o in made} <= common
+    assert g.offsets[0] == 0 and g.offsets[-1] == g.edge_count
+    # AND the streams are a fraction of the arrays in memory
+    packed_bytes = sum(len(data) for _, data in packed["packed"].values())
+    arrays = ("ids", "types", "sizes", "lengths", "offsets", "targets", "labels")
+    assert packed_bytes < sum(len(mem[k]) * mem[k].itemsize for k in arrays) / 3
+
+
+def test_a_saved_graph_snapshot_stays_packed_until_read(tmp_path: Any) -> None:
+    # GIVEN a graph snapshot written to a file
+    made = _heap(4, 500)
+    s = leakhunt.snapshot("p", path=tmp_path, graph=True)
+    assert s.path is not None and isinstance(s.graph, PackedHeapGraph)
+    # THEN writing it inflated nothing
+    assert s.graph._inflated == {}
+    # AND the file holds the same graph that the snapshot returns
+    back = leakhunt.load(s.path).graph
+    assert back == s.graph
+    assert {id(o) for o in made} <= set(back.ids)
 
 
 def test_two_graph_snapshots_in_a_row_show_no_growth() -> None:

@@ -400,7 +400,7 @@ struct graphbuf_s {
     int pass;          /* 1: mark every object; 2: number and emit them */
     heapbits bits;     /* pass 1's marks, pass 2's node numbers */
     int in_local;      /* pass 1: the node is a threading.local */
-    Py_ssize_t dropped; /* pass 2: edges to objects pass 1 did not meet (0) */
+    Py_ssize_t dropped; /* pass 2: edges to objects that are no node */
     /* nodes, into memory (a HeapGraph) */
     uint64_t *ids;
     uint32_t *types;
@@ -737,7 +737,11 @@ g_edge(walker *w, PyObject *child, int64_t label)
         return 0;
     }
     target = hb_rank(&g->bits, child);
-    if (target < 0) { /* cannot happen: pass 1 met every target (kept as a guard) */
+    if (target < 0) {
+        /* a tracked object outside the gc's lists, which are the walk's
+         * nodes: gc.freeze()'s permanent generation (3.12 freezes a few
+         * hundred objects of its static types at startup). Not a node, so
+         * no edge, as gc.get_objects() does not list it either. */
         g->dropped++;
         return 0;
     }

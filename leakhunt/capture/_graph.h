@@ -315,31 +315,76 @@ static const int za_item[ZA_COUNT] = {8, 4, 8, 4, 8, 4, 4};
 static const int za_delta[ZA_COUNT] = {0, 0, 0, 0, 1, 1, 0};
 #define ZA_STAGE (256 * 1024)
 
+/* With zlib on Linux, one plain thread compresses while the walk goes on
+ * (it touches no Python object and never needs the GIL, which the walk
+ * keeps): each array has two buffers, one filled by the walk while the
+ * other is compressed. Elsewhere the walk compresses each buffer itself. */
+#if defined(LH_HAVE_ZLIB) && defined(__linux__)
+#include <pthread.h>
+#define LH_ZTHREAD 1
+#endif
+
+struct zworker_s;
+
 typedef struct {
-    unsigned char *stage; /* raw bytes not yet compressed */
+    unsigned char *stage; /* raw bytes not yet compressed, filled by the walk */
     size_t staged;
+    unsigned char *busy;  /* raw bytes the thread compresses (pending) */
+    size_t busy_len;
+    int pending;
     unsigned char *out;   /* the compressed stream so far */
     size_t out_len, out_cap;
     uint64_t prev;        /* last value, for differences */
     Py_ssize_t count;
+    struct zworker_s *wk; /* NULL: compressed by the walk itself */
 #ifdef LH_HAVE_ZLIB
     z_stream z;
     int z_ready;
 #endif
 } zarray;
 
+/* Pages of the process's own, grown without a copy where mremap exists.
+ * Not big_realloc: the compressing thread must not call tracemalloc (it
+ * takes the GIL). The streams are the size of the file. */
+static void *
+raw_grow(void *p, size_t old_bytes, size_t new_bytes)
+{
+#ifdef LH_MMAP
+    void *q = p == NULL ? mmap(NULL, new_bytes, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                        : mremap(p, old_bytes, new_bytes, MREMAP_MAYMOVE);
+    return q == MAP_FAILED ? NULL : q;
+#else
+    (void)old_bytes;
+    return realloc(p, new_bytes);
+#endif
+}
+
+static void
+raw_free(void *p, size_t bytes)
+{
+    if (p == NULL) return;
+#ifdef LH_MMAP
+    munmap(p, bytes);
+#else
+    (void)bytes;
+    free(p);
+#endif
+}
+
 #ifdef LH_HAVE_ZLIB
+/* Compress len bytes at buf into a's stream: no Python API (any thread). */
 static int
-za_deflate(zarray *a, int flush)
+za_deflate(zarray *a, unsigned char *buf, size_t len, int flush)
 {
     z_stream *z = &a->z;
     int r;
-    z->next_in = a->stage;
-    z->avail_in = (uInt)a->staged;
+    z->next_in = buf;
+    z->avail_in = (uInt)len;
     do {
         if (a->out_cap - a->out_len < 65536) {
             size_t nc = a->out_cap ? a->out_cap * 2 : 1 << 20;
-            void *p = big_realloc(a->out, a->out_cap, nc);
+            void *p = raw_grow(a->out, a->out_cap, nc);
             if (p == NULL) return -1;
             a->out = (unsigned char *)p;
             a->out_cap = nc;
@@ -350,10 +395,124 @@ za_deflate(zarray *a, int flush)
         if (r == Z_STREAM_ERROR) return -1;
         a->out_len = a->out_cap - z->avail_out;
     } while (z->avail_in > 0 || (flush == Z_FINISH && r != Z_STREAM_END));
-    a->staged = 0;
     return 0;
 }
 #endif
+
+#ifdef LH_ZTHREAD
+typedef struct zworker_s {
+    pthread_t th;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    int queue[ZA_COUNT]; /* arrays with a buffer to compress, in order */
+    int qhead, qlen;
+    int stop, failed;
+    zarray *za;
+} zworker;
+
+static void *
+zworker_main(void *arg)
+{
+    zworker *wk = (zworker *)arg;
+    pthread_mutex_lock(&wk->mu);
+    for (;;) {
+        int k, r;
+        while (wk->qlen == 0 && !wk->stop) pthread_cond_wait(&wk->work, &wk->mu);
+        if (wk->qlen == 0) break;
+        k = wk->queue[wk->qhead];
+        wk->qhead = (wk->qhead + 1) % ZA_COUNT;
+        wk->qlen--;
+        pthread_mutex_unlock(&wk->mu);
+        r = za_deflate(&wk->za[k], wk->za[k].busy, wk->za[k].busy_len, Z_NO_FLUSH);
+        pthread_mutex_lock(&wk->mu);
+        if (r < 0) wk->failed = 1;
+        wk->za[k].pending = 0;
+        pthread_cond_broadcast(&wk->done);
+    }
+    pthread_mutex_unlock(&wk->mu);
+    return NULL;
+}
+
+/* Start the thread; 0 without one (the walk then compresses itself). */
+static int
+zworker_start(zworker *wk, zarray *za)
+{
+    int k;
+    memset(wk, 0, sizeof(*wk));
+    wk->za = za;
+    for (k = 0; k < ZA_COUNT; k++) {
+        za[k].busy = (unsigned char *)PyMem_RawMalloc(ZA_STAGE);
+        if (za[k].busy == NULL) return -1;
+    }
+    if (pthread_mutex_init(&wk->mu, NULL) != 0) return 0;
+    if (pthread_cond_init(&wk->work, NULL) != 0 || pthread_cond_init(&wk->done, NULL) != 0 ||
+        pthread_create(&wk->th, NULL, zworker_main, wk) != 0)
+        return 0; /* no thread: not an error */
+    wk->started = 1;
+    for (k = 0; k < ZA_COUNT; k++) za[k].wk = wk;
+    return 0;
+}
+
+/* Wait for every buffer handed over, then end the thread. -1 if one
+ * failed to compress. */
+static int
+zworker_stop(zworker *wk)
+{
+    int failed;
+    if (!wk->started) return 0;
+    pthread_mutex_lock(&wk->mu);
+    wk->stop = 1;
+    pthread_cond_broadcast(&wk->work);
+    pthread_mutex_unlock(&wk->mu);
+    pthread_join(wk->th, NULL);
+    failed = wk->failed;
+    pthread_cond_destroy(&wk->work);
+    pthread_cond_destroy(&wk->done);
+    pthread_mutex_destroy(&wk->mu);
+    wk->started = 0;
+    return failed ? -1 : 0;
+}
+
+/* The full stage goes to the thread, once its last one is compressed. */
+static int
+za_hand_off(zarray *a, int k)
+{
+    zworker *wk = a->wk;
+    unsigned char *t;
+    pthread_mutex_lock(&wk->mu);
+    while (a->pending && !wk->failed) pthread_cond_wait(&wk->done, &wk->mu);
+    if (wk->failed) {
+        pthread_mutex_unlock(&wk->mu);
+        return -1;
+    }
+    t = a->busy;
+    a->busy = a->stage;
+    a->busy_len = a->staged;
+    a->stage = t;
+    a->staged = 0;
+    a->pending = 1;
+    wk->queue[(wk->qhead + wk->qlen) % ZA_COUNT] = k;
+    wk->qlen++;
+    pthread_cond_signal(&wk->work);
+    pthread_mutex_unlock(&wk->mu);
+    return 0;
+}
+#endif
+
+static int
+za_flush_stage(zarray *a, int k)
+{
+    (void)k;
+#ifdef LH_ZTHREAD
+    if (a->wk != NULL) return za_hand_off(a, k);
+#endif
+#ifdef LH_HAVE_ZLIB
+    if (za_deflate(a, a->stage, a->staged, Z_NO_FLUSH) < 0) return -1;
+#endif
+    a->staged = 0;
+    return 0;
+}
 
 static inline int
 za_push(zarray *a, int k, uint64_t v)
@@ -364,9 +523,7 @@ za_push(zarray *a, int k, uint64_t v)
         a->prev = v;
         v = d;
     }
-#ifdef LH_HAVE_ZLIB
-    if (a->staged + 8 > ZA_STAGE && za_deflate(a, Z_NO_FLUSH) < 0) return -1;
-#endif
+    if (a->staged + 8 > ZA_STAGE && za_flush_stage(a, k) < 0) return -1;
     p = a->stage + a->staged;
     if (za_item[k] == 8) {
         p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8);
@@ -383,6 +540,19 @@ za_push(zarray *a, int k, uint64_t v)
     return 0;
 }
 
+/* The rest of the array into its stream, which ends (after the thread
+ * has stopped). */
+static int
+za_finish(zarray *a)
+{
+#ifdef LH_HAVE_ZLIB
+    return za_deflate(a, a->stage, a->staged, Z_FINISH);
+#else
+    (void)a;
+    return -1;
+#endif
+}
+
 static void
 za_free(zarray *a)
 {
@@ -391,9 +561,10 @@ za_free(zarray *a)
     a->z_ready = 0;
 #endif
     PyMem_RawFree(a->stage);
-    big_free(a->out, a->out_cap);
-    a->stage = NULL;
-    a->out = NULL;
+    PyMem_RawFree(a->busy);
+    raw_free(a->out, a->out_cap);
+    a->stage = a->busy = a->out = NULL;
+    a->out_cap = a->out_len = 0;
 }
 
 struct graphbuf_s {
@@ -415,6 +586,9 @@ struct graphbuf_s {
     /* or every array into its zlib stream (a snapshot file) */
     int packed;
     zarray za[ZA_COUNT];
+#ifdef LH_ZTHREAD
+    zworker zw;        /* compresses while the walk goes on */
+#endif
     /* the node being processed: its edges, before they are appended */
     uint32_t *tmp_t;
     uint32_t *tmp_l;
@@ -1322,6 +1496,9 @@ graphbuf_free(graphbuf *g)
     big_free(g->labels, (size_t)g->ecap * sizeof(uint32_t));
     g->ids = NULL;
     g->types = g->sizes = g->lengths = g->offsets = g->targets = g->labels = NULL;
+#ifdef LH_ZTHREAD
+    (void)zworker_stop(&g->zw); /* before its buffers go */
+#endif
     for (k = 0; k < ZA_COUNT; k++) za_free(&g->za[k]);
     PyMem_RawFree(g->tmp_t);
     PyMem_RawFree(g->tmp_l);
@@ -1352,6 +1529,9 @@ g_sink_start(graphbuf *g)
             if (deflateInit(&a->z, 1) != Z_OK) return -1;
             a->z_ready = 1;
         }
+#ifdef LH_ZTHREAD
+        if (zworker_start(&g->zw, g->za) < 0) return -1;
+#endif
         return za_push(&g->za[ZA_OFFSETS], ZA_OFFSETS, 0);
 #else
         (void)k;
@@ -1406,15 +1586,17 @@ g_emit_all(walker *w)
 static PyObject *
 g_sink_packed(graphbuf *g)
 {
-    PyObject *d = PyDict_New();
+    PyObject *d;
     int k;
+#ifdef LH_ZTHREAD
+    if (zworker_stop(&g->zw) < 0) return PyErr_NoMemory();
+#endif
+    d = PyDict_New();
     if (d == NULL) return NULL;
     for (k = 0; k < ZA_COUNT; k++) {
         zarray *a = &g->za[k];
         PyObject *item;
-#ifdef LH_HAVE_ZLIB
-        if (za_deflate(a, Z_FINISH) < 0) { Py_DECREF(d); return PyErr_NoMemory(); }
-#endif
+        if (za_finish(a) < 0) { Py_DECREF(d); return PyErr_NoMemory(); }
         item = Py_BuildValue("(ny#)", a->count, (const char *)a->out, (Py_ssize_t)a->out_len);
         za_free(a);
         if (item == NULL || PyDict_SetItemString(d, za_names[k], item) < 0) {

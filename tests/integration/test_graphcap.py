@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import os
 import random
 import sys
 from collections import Counter
@@ -186,3 +187,14 @@ def test_two_graph_snapshots_in_a_row_show_no_growth() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="Linux: counts the threads")
+def test_the_compressing_thread_ends_with_the_capture(tmp_path: Any) -> None:
+    # GIVEN the process's threads before a graph snapshot written to a file
+    before = set(os.listdir("/proc/self/task"))
+    # WHEN the snapshot is taken (its streams compressed by a thread of the walker's)
+    s = leakhunt.snapshot("t", path=tmp_path, graph=True)
+    # THEN that thread is gone when the call returns, and the file reads back
+    assert set(os.listdir("/proc/self/task")) == before
+    assert s.path is not None and leakhunt.load(s.path).graph == s.graph

@@ -6,27 +6,22 @@
  * makes a path readable; each is a short static function.
  *
  * Included by _walker.c (one translation unit). The same walk as the
- * histogram, with every counted object a node (numbered in the order the
- * walk processes it) and every reference an edge carrying a label people
- * understand: .attr, ['key'], [3], <key>, .__closure__ cell 'x',
- * frame f local 'x', .__self__, .__func__, .__traceback__, .tb_frame...
+ * histogram, with every counted object a node and every reference an edge
+ * carrying a label people understand: .attr, ['key'], [3], <key>,
+ * .__closure__ cell 'x', frame f local 'x', .__self__, .__func__,
+ * .__traceback__, .tb_frame...
  *
- * Nodes: a tracked object is numbered when the main loop reaches it; an
- * untracked leaf (str, int...) when first referenced; an untracked
- * container when popped from the stack. A node's edges are buffered while
- * it is processed and appended when it is done, so the edge list is
- * grouped by node in node order (CSR) with no sort.
- *
- * Edge targets are 4-byte slots of the visited map while walking: an
- * object gets its slot the first time the walk meets it (as a node or as
- * the target of an edge), and the slot's value becomes its node number once
- * it is numbered (-1 until then). When the map grows, the slots recorded so
- * far are renumbered (g_grow_map). At the end the targets become node
- * numbers in place, and the map's keys become the node addresses in place:
- * no 8-byte address per edge, no per-object table next to the map, and no
- * second per-node array while the map is alive (the map is the largest
- * structure of a capture).
- */
+ * Two passes (issue 10: bounded memory). Pass 1 walks as the histogram
+ * does and sets a bit for every object it meets (heapbits: one bit per 8
+ * bytes of address space, per 4 KiB page that holds an object); the bits
+ * are its visited set, and it marks the namespace dicts (.__dict__
+ * targets) whose keys are names. Pass 2 visits the marked objects in
+ * address order: a node's number is its bit's rank, known for every edge
+ * target at once, so each node's record and edges go out in final order
+ * (CSR, no sort), into memory (a HeapGraph) or into the zlib streams a
+ * snapshot file stores (never uncompressed). Both passes run graph_node,
+ * so they meet the same objects; pass 1 skips the labels it can.
+ */ */
 
 /* The CPython layouts graph mode reads are in _cpython.h. */
 
@@ -709,8 +704,8 @@ short_text(PyObject *s)
  * default"); keys="names" keeps identifier-shaped str keys, keys="all"
  * every key. Identifier-shaped keys of namespace dicts (the .__dict__ of a
  * module, class, instance, function) are names, not data, and are kept in
- * every mode: that is decided after the walk, once every .__dict__ edge is
- * known (g_name_namespaces). At most LH_MAX_NAMED_LABELS distinct key and
+ * every mode: pass 1 marks the targets of every .__dict__ edge, pass 2
+ * names their keys (graph_node). At most LH_MAX_NAMED_LABELS distinct key and
  * attribute labels are made per capture, so the labels of a dict of 10M
  * distinct keys cost what 65,536 do (issue 14 item 11); past that, keys
  * are labelled by type. */

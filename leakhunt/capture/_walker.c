@@ -3,8 +3,8 @@
  *
  * Past the usual ~500 lines on purpose: the histogram walk, the gc-list
  * reading, the background child's writer and the module's methods share
- * one translation unit with _graph.h (static inline helpers, one visited
- * map); CPython's private layouts are kept apart in _cpython.h.
+ * one translation unit with _graph.h (static inline helpers, the type
+ * table); CPython's private layouts are kept apart in _cpython.h.
  *
  * One pass over gc.get_objects() plus everything those objects reference
  * that the gc does not track (str, bytes, int, float, untracked tuples and
@@ -761,12 +761,12 @@ done:
 
 /* Set up a walk: tables, the argument containers as leakhunt's own, and
  * the exclusion of leakhunt's objects. `visited_cap` sizes the visited
- * set (with node numbers as values in graph mode). */
+ * set of the histogram (graph mode marks bits instead: _graph.h). */
 static int
 walk_start(walker *w, PyObject *extra_roots, PyObject *also_ours, size_t visited_cap)
 {
     if (typetable_init(&w->types) < 0 ||
-        ptrmap_init(&w->visited, visited_cap, w->g != NULL) < 0 ||
+        ptrmap_init(&w->visited, visited_cap, 0) < 0 ||
         ptrmap_init(&w->excluded, 256, 0) < 0 || ptrmap_add(&w->excluded, extra_roots, 0) < 0 ||
         (also_ours != NULL && ptrmap_add(&w->excluded, also_ours, 0) < 0)) {
         PyErr_NoMemory();

@@ -1513,7 +1513,8 @@ g_sink_start(graphbuf *g)
 {
     Py_ssize_t n = g->bits.n;
     int k;
-    g->cap = n;
+    g->cap = n > 0 ? n : 1; /* the arrays' size (a node too many is caught) */
+    n = g->cap;
     if (g->packed) {
 #ifdef LH_HAVE_ZLIB
         for (k = 0; k < ZA_COUNT; k++) {
@@ -1534,10 +1535,10 @@ g_sink_start(graphbuf *g)
 #endif
     }
     (void)k;
-    g->ids = (uint64_t *)big_realloc(NULL, 0, (size_t)(n ? n : 1) * sizeof(uint64_t));
-    g->types = (uint32_t *)big_realloc(NULL, 0, (size_t)(n ? n : 1) * sizeof(uint32_t));
-    g->sizes = (uint32_t *)big_realloc(NULL, 0, (size_t)(n ? n : 1) * sizeof(uint32_t));
-    g->lengths = (uint32_t *)big_realloc(NULL, 0, (size_t)(n ? n : 1) * sizeof(uint32_t));
+    g->ids = (uint64_t *)big_realloc(NULL, 0, (size_t)n * sizeof(uint64_t));
+    g->types = (uint32_t *)big_realloc(NULL, 0, (size_t)n * sizeof(uint32_t));
+    g->sizes = (uint32_t *)big_realloc(NULL, 0, (size_t)n * sizeof(uint32_t));
+    g->lengths = (uint32_t *)big_realloc(NULL, 0, (size_t)n * sizeof(uint32_t));
     g->offsets = (uint32_t *)big_realloc(NULL, 0, (size_t)(n + 1) * sizeof(uint32_t));
     if (!g->ids || !g->types || !g->sizes || !g->lengths || !g->offsets) return -1;
     g->offsets[0] = 0;

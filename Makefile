@@ -33,9 +33,11 @@ $(CORE): $(VENV)/bin/python $(SOURCES)
 	@$(PY) -c "import leakhunt; print('leakhunt', leakhunt.__version__, 'installed in $(VENV); heap walker:', leakhunt.walker_name())"
 	@touch $(CORE)
 
-# plus the test, lint and benchmark tools
+# plus the test, lint and benchmark tools. With a C compiler here, the
+# compiled extensions must build (a failed optional build would leave an old
+# one in place, or test the pure-Python twins instead, without a word).
 $(DEV): $(CORE)
-	$(PIP) -e '.[dev]'
+	$(if $(shell command -v cc 2>/dev/null),LEAKHUNT_REQUIRE_EXTENSIONS=1) $(PIP) -e '.[dev]'
 	@touch $(DEV)
 
 graphviz:

@@ -21,7 +21,7 @@
  * (CSR, no sort), into memory (a HeapGraph) or into the zlib streams a
  * snapshot file stores (never uncompressed). Both passes run graph_node,
  * so they meet the same objects; pass 1 skips the labels it can.
- */ */
+ */
 
 /* The CPython layouts graph mode reads are in _cpython.h. */
 
@@ -38,19 +38,16 @@
 #define LH_TRACE_DOMAIN 0x6c6b6874U /* "lkht" */
 #endif
 
+/* Pages of the process's own, grown without a copy where mremap exists;
+ * no Python API (the graph's compressing thread uses them: _graph.h). */
 static void *
-big_realloc(void *p, size_t old_bytes, size_t new_bytes)
+raw_grow(void *p, size_t old_bytes, size_t new_bytes)
 {
 #ifdef LH_MMAP
-    void *q;
-    if (p == NULL)
-        q = mmap(NULL, new_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    else
-        q = mremap(p, old_bytes, new_bytes, MREMAP_MAYMOVE);
-    if (q == MAP_FAILED) return NULL;
-    if (p != NULL) (void)PyTraceMalloc_Untrack(LH_TRACE_DOMAIN, (uintptr_t)p);
-    (void)PyTraceMalloc_Track(LH_TRACE_DOMAIN, (uintptr_t)q, new_bytes);
-    return q;
+    void *q = p == NULL ? mmap(NULL, new_bytes, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                        : mremap(p, old_bytes, new_bytes, MREMAP_MAYMOVE);
+    return q == MAP_FAILED ? NULL : q;
 #else
     (void)old_bytes;
     return PyMem_RawRealloc(p, new_bytes);
@@ -58,16 +55,37 @@ big_realloc(void *p, size_t old_bytes, size_t new_bytes)
 }
 
 static void
-big_free(void *p, size_t bytes)
+raw_free(void *p, size_t bytes)
 {
     if (p == NULL) return;
 #ifdef LH_MMAP
-    (void)PyTraceMalloc_Untrack(LH_TRACE_DOMAIN, (uintptr_t)p);
     munmap(p, bytes);
 #else
     (void)bytes;
     PyMem_RawFree(p);
 #endif
+}
+
+/* raw_grow, told to tracemalloc (the caller holds the GIL) */
+static void *
+big_realloc(void *p, size_t old_bytes, size_t new_bytes)
+{
+    void *q = raw_grow(p, old_bytes, new_bytes);
+#ifdef LH_MMAP
+    if (q == NULL) return NULL;
+    if (p != NULL) (void)PyTraceMalloc_Untrack(LH_TRACE_DOMAIN, (uintptr_t)p);
+    (void)PyTraceMalloc_Track(LH_TRACE_DOMAIN, (uintptr_t)q, new_bytes);
+#endif
+    return q;
+}
+
+static void
+big_free(void *p, size_t bytes)
+{
+#ifdef LH_MMAP
+    if (p != NULL) (void)PyTraceMalloc_Untrack(LH_TRACE_DOMAIN, (uintptr_t)p);
+#endif
+    raw_free(p, bytes);
 }
 
 typedef struct {
@@ -183,31 +201,24 @@ hb_block_of(heapbits *h, uintptr_t page, int make, int *err)
 #define HB_PAGE(o) ((uintptr_t)(o) >> 12)
 #define HB_BIT(o) (((uintptr_t)(o) >> 3) & 511)
 
-/* Set o's bit: 1 if it was clear, 0 if set already, -1 on memory error */
+/* Set o's bit (ns: its namespace bit): 1 if it was clear, 0 if set
+ * already, -1 on memory error */
 static inline int
-hb_mark(heapbits *h, const void *o)
+hb_set(heapbits *h, const void *o, int ns)
 {
     int err = 0;
     hb_block *b = hb_block_of(h, HB_PAGE(o), 1, &err);
     unsigned bit = (unsigned)HB_BIT(o);
-    uint64_t m = (uint64_t)1 << (bit & 63);
+    uint64_t m = (uint64_t)1 << (bit & 63), *words;
     if (b == NULL) return -1;
-    if (b->mark[bit >> 6] & m) return 0;
-    b->mark[bit >> 6] |= m;
-    h->n++;
+    words = ns ? b->ns : b->mark;
+    if (words[bit >> 6] & m) return 0;
+    words[bit >> 6] |= m;
+    if (!ns) h->n++;
     return 1;
 }
-
-static inline int
-hb_mark_ns(heapbits *h, const void *o)
-{
-    int err = 0;
-    hb_block *b = hb_block_of(h, HB_PAGE(o), 1, &err);
-    unsigned bit = (unsigned)HB_BIT(o);
-    if (b == NULL) return -1;
-    b->ns[bit >> 6] |= (uint64_t)1 << (bit & 63);
-    return 0;
-}
+#define hb_mark(h, o) hb_set((h), (o), 0)
+#define hb_mark_ns(h, o) hb_set((h), (o), 1)
 
 static inline int
 hb_is_ns(heapbits *h, const void *o)
@@ -337,35 +348,6 @@ typedef struct {
     int z_ready;
 #endif
 } zarray;
-
-/* Pages of the process's own, grown without a copy where mremap exists.
- * Not big_realloc: the compressing thread must not call tracemalloc (it
- * takes the GIL). The streams are the size of the file. */
-static void *
-raw_grow(void *p, size_t old_bytes, size_t new_bytes)
-{
-#ifdef LH_MMAP
-    void *q = p == NULL ? mmap(NULL, new_bytes, PROT_READ | PROT_WRITE,
-                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-                        : mremap(p, old_bytes, new_bytes, MREMAP_MAYMOVE);
-    return q == MAP_FAILED ? NULL : q;
-#else
-    (void)old_bytes;
-    return realloc(p, new_bytes);
-#endif
-}
-
-static void
-raw_free(void *p, size_t bytes)
-{
-    if (p == NULL) return;
-#ifdef LH_MMAP
-    munmap(p, bytes);
-#else
-    (void)bytes;
-    free(p);
-#endif
-}
 
 #ifdef LH_HAVE_ZLIB
 /* Compress len bytes at buf into a's stream: no Python API (any thread). */

@@ -27,6 +27,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+needs_packed = pytest.mark.skipif(
+    not capture._PACKED_GRAPHS, reason="the walker was built without zlib: no packed graphs"
+)
+
+
 class Slotted:
     __slots__ = ("left", "right", "tag")
 
@@ -92,7 +97,9 @@ def _heap(seed: int, n: int) -> list[Any]:
     return made
 
 
-@pytest.mark.parametrize("packed", [False, True], ids=["in-memory", "packed"])
+@pytest.mark.parametrize(
+    "packed", [False, pytest.param(True, marks=needs_packed)], ids=["in-memory", "packed"]
+)
 @pytest.mark.parametrize("seed", [1, 2])
 def test_captured_edges_match_python_introspection(seed: int, packed: bool) -> None:
     # GIVEN a few thousand random objects that share leaves and each other
@@ -130,6 +137,7 @@ def _walk(packed: bool) -> dict[str, Any]:
     return walker(None, (), sys.getsizeof, capture._GC_HEAD, (), 2, packed)
 
 
+@needs_packed
 def test_nodes_are_numbered_in_address_order_with_every_edge_kept() -> None:
     # GIVEN a heap with shared and nested untracked objects
     made = _heap(3, 2000)
@@ -158,6 +166,7 @@ def test_nodes_are_numbered_in_address_order_with_every_edge_kept() -> None:
     assert packed_bytes < sum(len(mem[k]) * mem[k].itemsize for k in arrays) / 3
 
 
+@needs_packed
 def test_a_saved_graph_snapshot_stays_packed_until_read(tmp_path: Any) -> None:
     # GIVEN a graph snapshot written to a file
     made = _heap(4, 500)

@@ -158,15 +158,16 @@ hb_grow_dir(heapbits *h)
     return 0;
 }
 
-/* The block of `page`, or NULL (made when `make`; *err on memory error) */
+/* The block of `page`, made when `make`; NULL when there is none (or, with
+ * `make`, on memory error) */
 static inline hb_block *
-hb_block_of(heapbits *h, uintptr_t page, int make, int *err)
+hb_block_of(heapbits *h, uintptr_t page, int make)
 {
     size_t j;
     if (page == h->last_page && h->last != NULL) return h->last;
     if (h->dmask == 0) {
         if (!make) return NULL;
-        if (hb_grow_dir(h) < 0) { *err = 1; return NULL; }
+        if (hb_grow_dir(h) < 0) return NULL;
     }
     j = hb_hash(page) & h->dmask;
     while (h->dvals[j]) {
@@ -180,16 +181,16 @@ hb_block_of(heapbits *h, uintptr_t page, int make, int *err)
     if (h->nblocks == h->cap) {
         size_t nc = h->cap ? h->cap + h->cap / 4 : 4096;
         void *p = big_realloc(h->blocks, h->cap * sizeof(hb_block), nc * sizeof(hb_block));
-        if (p == NULL) { *err = 1; return NULL; }
+        if (p == NULL) return NULL;
         h->blocks = (hb_block *)p;
         h->cap = nc;
     }
     if ((h->nblocks + 1) * 2 > h->dmask + 1) {
-        if (hb_grow_dir(h) < 0) { *err = 1; return NULL; }
+        if (hb_grow_dir(h) < 0) return NULL;
         j = hb_hash(page) & h->dmask;
         while (h->dvals[j]) j = (j + 1) & h->dmask;
     }
-    if (h->nblocks >= 0xFFFFFFFFu) { *err = 1; return NULL; }
+    if (h->nblocks >= 0xFFFFFFFFu) return NULL;
     memset(&h->blocks[h->nblocks], 0, sizeof(hb_block));
     h->blocks[h->nblocks].page = page;
     h->dkeys[j] = page;
@@ -206,8 +207,7 @@ hb_block_of(heapbits *h, uintptr_t page, int make, int *err)
 static inline int
 hb_set(heapbits *h, const void *o, int ns)
 {
-    int err = 0;
-    hb_block *b = hb_block_of(h, HB_PAGE(o), 1, &err);
+    hb_block *b = hb_block_of(h, HB_PAGE(o), 1);
     unsigned bit = (unsigned)HB_BIT(o);
     uint64_t m = (uint64_t)1 << (bit & 63), *words;
     if (b == NULL) return -1;
@@ -223,8 +223,7 @@ hb_set(heapbits *h, const void *o, int ns)
 static inline int
 hb_is_ns(heapbits *h, const void *o)
 {
-    int err = 0;
-    hb_block *b = hb_block_of(h, HB_PAGE(o), 0, &err);
+    hb_block *b = hb_block_of(h, HB_PAGE(o), 0);
     unsigned bit = (unsigned)HB_BIT(o);
     return b != NULL && (b->ns[bit >> 6] >> (bit & 63)) & 1;
 }
@@ -254,8 +253,7 @@ hb_popcount(uint64_t x)
 static inline int64_t
 hb_rank(heapbits *h, const void *o)
 {
-    int err = 0;
-    hb_block *b = hb_block_of(h, HB_PAGE(o), 0, &err);
+    hb_block *b = hb_block_of(h, HB_PAGE(o), 0);
     unsigned bit = (unsigned)HB_BIT(o), k, word = bit >> 6;
     uint64_t r;
     if (b == NULL || !((b->mark[word] >> (bit & 63)) & 1)) return -1;
@@ -927,11 +925,10 @@ g_emit(walker *w, PyObject *child, int64_t label)
 
 /* The node's buffered edges go out after it (pass 2). */
 static int
-g_flush(walker *w, Py_ssize_t node)
+g_flush(walker *w)
 {
     graphbuf *g = w->g;
     Py_ssize_t i;
-    (void)node;
     if (g->pass == 1) {
         g->tn = 0;
         return 0;
@@ -1327,17 +1324,15 @@ static int
 graph_node(walker *w, PyObject *o)
 {
     graphbuf *g = w->g;
-    Py_ssize_t size, node, i;
+    Py_ssize_t size, i;
     traverseproc tr = Py_TYPE(o)->tp_traverse;
     int64_t fb;
     if (g->pass == 1) {
         if (hb_mark(&g->bits, o) < 0) return -1;
         g->in_local = Py_TYPE(o) == lh_local_type;
-        node = -1;
     }
-    else {
-        if (count_object(w, o, &size) < 0 || g_add_node(w, o, size) < 0) return -1;
-        node = g->n - 1;
+    else if (count_object(w, o, &size) < 0 || g_add_node(w, o, size) < 0) {
+        return -1;
     }
     g->ncand = 0;
     g->tn = 0;
@@ -1348,7 +1343,7 @@ graph_node(walker *w, PyObject *o)
             PyObject *item = PyList_Check(o) ? PyList_GET_ITEM(o, i) : PyTuple_GET_ITEM(o, i);
             if (g_emit(w, item, g->pass == 1 ? 0 : g_label_index(g, i)) < 0) return -1;
         }
-        if (PyTuple_CheckExact(o) || PyList_CheckExact(o)) return g_flush(w, node);
+        if (PyTuple_CheckExact(o) || PyList_CheckExact(o)) return g_flush(w);
         for (i = 0; i < n; i++) {
             PyObject *item = PyList_Check(o) ? PyList_GET_ITEM(o, i) : PyTuple_GET_ITEM(o, i);
             if (cand_add(g, item, 0) < 0) return -1;
@@ -1374,7 +1369,7 @@ graph_node(walker *w, PyObject *o)
             }
             if (g_emit(w, v, label) < 0 || g_emit(w, k, g->lbl_key) < 0) return -1;
         }
-        if (PyDict_CheckExact(o)) return g_flush(w, node);
+        if (PyDict_CheckExact(o)) return g_flush(w);
         /* a subclass's own references (its __dict__, slots) follow; its
          * items, reported again by dict_traverse, are marked done */
         pos = 0;
@@ -1390,7 +1385,7 @@ graph_node(walker *w, PyObject *o)
             g_emit(w, co->co_filename, g_slabel(g, ".co_filename")) < 0 ||
             g_emit(w, co->co_name, g_slabel(g, ".co_name")) < 0)
             return -1;
-        return g_flush(w, node);
+        return g_flush(w);
     }
 
     fb = g_fallback(w, o);
@@ -1456,7 +1451,7 @@ graph_node(walker *w, PyObject *o)
     if (tr != NULL && PyObject_IS_GC(o)) {
         if (tr(o, visit_graph, w) < 0 || w->failed) return -1;
     }
-    return g_flush(w, node);
+    return g_flush(w);
 }
 
 static void
@@ -1549,7 +1544,7 @@ g_emit_all(walker *w)
                     Py_ssize_t size;
                     g->tn = 0;
                     if (count_object(w, o, &size) < 0 || g_add_node(w, o, size) < 0 ||
-                        g_flush(w, g->n - 1) < 0)
+                        g_flush(w) < 0)
                         return -1;
                 }
                 if (w->failed) return -1;

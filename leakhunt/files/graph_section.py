@@ -149,9 +149,6 @@ class PackedHeapGraph(HeapGraph):
         object.__setattr__(self, "roots", roots)
         object.__setattr__(self, "_reverse", None)
 
-    def __repr__(self) -> str:
-        return f"HeapGraph(n={self.n}, edges={self.edge_count}, roots={len(self.roots)})"
-
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, HeapGraph):
             return NotImplemented
@@ -169,8 +166,7 @@ class PackedHeapGraph(HeapGraph):
 
     def stream(self, name: str) -> tuple[int, bytes]:
         """(count, zlib stream) of array ``name``, as the file stores it."""
-        count, data = self._streams[name]
-        return count, data
+        return self._streams[name]
 
     def inflate(self, name: str) -> array[int]:
         """Array ``name``, inflated once and kept."""
@@ -225,10 +221,11 @@ def _b64(chunks: Iterator[bytes], piece: int) -> Iterator[str]:
 
 def array_pieces(g: HeapGraph, name: str, piece: int = 3 << 20) -> Iterator[str]:
     """The base64 text of ``g``'s array ``name`` as the file stores it."""
-    if isinstance(g, PackedHeapGraph):
-        data = g.stream(name)[1]
-        view = memoryview(data)
-        return _b64((view[i : i + piece] for i in range(0, len(data), piece)), piece)  # type: ignore[misc]
+    if isinstance(g, PackedHeapGraph):  # compressed already: whole 3-byte groups per piece
+        view, step = memoryview(g.stream(name)[1]), max(3, piece - piece % 3)
+        return (
+            base64.b64encode(view[i : i + step]).decode("ascii") for i in range(0, len(view), step)
+        )
     return base64_pieces(getattr(g, name), name in DELTA, piece)
 
 

@@ -89,6 +89,26 @@ class Ticker:
         self.thread.join()
 
 
+HELD: list[Row] = []
+
+
+def _diff_answer(a: str, b: str) -> list[tuple[str, int, str]]:
+    """What `leakhunt diff A B` (the CLI, with retainer paths) says grew by
+    at least 1,000 objects: (type, count change, first retainer path)."""
+    r = subprocess.run(
+        [sys.executable, "-m", "leakhunt", "diff", a, b, "-f", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=1800,
+    )
+    return [
+        (t["type"], t["count_delta"], (t.get("retainers") or [{}])[0].get("path", ""))
+        for t in json.loads(r.stdout)["types"]
+        if t["count_delta"] >= 1000
+    ]
+
+
 def worker(n: int, out: str) -> None:
     import leakhunt
 
@@ -105,6 +125,12 @@ def worker(n: int, out: str) -> None:
         res["histogram"] = time.perf_counter() - t
         res["all_objects"] = sum(x.count for x in s.types)
         del s
+        # a baseline, then 1% more rows held by a global: the diff whose
+        # answer the in-process and the background snapshots must agree on
+        leakhunt.snapshot(
+            "base", path=os.path.join(d, "base.lhs.json.gz"), graph=True, collect=False
+        )
+        HELD.extend(Row(-i) for i in range(max(1, n // 100)))
         # the peak extra memory of a graph snapshot: the peak RSS is reset
         # first (Linux's clear_refs 5), so the heap's own build does not count
         rss0 = _kb("/proc/self/status", "VmRSS")
@@ -172,7 +198,12 @@ def worker(n: int, out: str) -> None:
         if h.path:
             a = leakhunt.load(os.path.join(d, "fg.lhs.json.gz"))
             b = leakhunt.load(h.path)
-            res["same_rows"] = a.stat("__main__.Row").count == b.stat("__main__.Row").count == n
+            res["same_rows"] = a.stat("__main__.Row").count == b.stat("__main__.Row").count
+            base = os.path.join(d, "base.lhs.json.gz")
+            fg_answer = _diff_answer(base, os.path.join(d, "fg.lhs.json.gz"))
+            bg_answer = _diff_answer(base, h.path)
+            res["diff_answer"] = bg_answer
+            res["same_diff"] = fg_answer == bg_answer
     finally:
         shutil.rmtree(d, ignore_errors=True)
     del rows, index
@@ -309,8 +340,14 @@ def render(results: list[dict[str, Any]]) -> str:
             lines.append(
                 f"\nN={r['size']:,}: the background snapshot failed: {r['background_error']}"
             )
-        elif not r.get("same_rows"):
-            lines.append(f"\nN={r['size']:,}: the background and in-process files disagree on Row")
+        elif not r.get("same_rows") or not r.get("same_diff"):
+            lines.append(f"\nN={r['size']:,}: the background and in-process files disagree")
+        else:
+            answer = "; ".join(f"{t} +{c:,} held by {p}" for t, c, p in r["diff_answer"])
+            lines.append(
+                f"\nN={r['size']:,}: `leakhunt diff` from a baseline gives the same answer "
+                f"for the background and the in-process file: {answer or 'no growth'}"
+            )
     return "\n".join(lines) + "\n"
 
 

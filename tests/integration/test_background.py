@@ -83,6 +83,26 @@ print(json.dumps(out))
     assert out["rows_in_graph"] == 20_000
 
 
+def test_a_background_snapshot_leaves_nothing_in_the_program(tmp_path: Path) -> None:
+    # GIVEN a program that takes a histogram before and after its first
+    # background snapshot
+    out = run_app(
+        tmp_path,
+        """
+import json, leakhunt
+leakhunt.snapshot("warm-up", save=False)
+a = leakhunt.snapshot("a", save=False)
+h = leakhunt.snapshot("bg", path="snaps", background=True)
+assert h.wait(120) is not None, h.error
+b = leakhunt.snapshot("b", save=False)
+print(json.dumps([[t.name, t.count_delta] for t in leakhunt.diff(a, b).deltas if t.count_delta]))
+""",
+    )
+    # THEN nothing grew: no stdlib cache filled on the way (sysconfig's
+    # config vars were: a module and 1,090 strs), none of leakhunt's objects
+    assert out == []
+
+
 def test_child_completes_while_other_threads_hold_locks_and_allocate(tmp_path: Path) -> None:
     # GIVEN threads that, at any moment, hold a lock of their own, the
     # logging lock, stdout's buffer lock or the import machinery, and allocate
